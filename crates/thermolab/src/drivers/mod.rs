@@ -1,0 +1,8 @@
+//! Drivers: the loops that own iteration, stopping and bookkeeping — annealing, local
+//! optimisation, and training with first-order optimisers.
+
+pub mod anneal;
+pub mod lbfgs;
+pub mod optim;
+pub mod schedule;
+pub mod train;

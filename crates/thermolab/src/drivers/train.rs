@@ -1,0 +1,213 @@
+//! Training: first-order optimisation of a minibatch energy (a network's loss) over epochs,
+//! full-batch or in shuffled minibatches, with observers and a termination reason.
+//!
+//! Training is the T → 0 limit of sampling: the optimiser descends the energy; minibatch noise
+//! plays the role of a temperature (see [`ThermoMonitor`](crate::observe::ThermoMonitor)).
+
+use super::optim::{Optimizer, OptimizerSettings};
+use crate::energy::{EnergyError, EvalCounts};
+use crate::nn::MinibatchEnergy;
+use crate::observe::{Control, Observer, Termination};
+use crate::settings::{nonzero, SettingsError};
+use rand::seq::SliceRandom;
+use rand::Rng;
+use serde::{Deserialize, Serialize};
+use std::time::Instant;
+
+/// Settings of [`train`].
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct TrainSettings {
+    /// Passes over the data.
+    pub epochs: usize,
+    /// Rows per minibatch; `None` (or ≥ the data size) trains full-batch.
+    pub batch_size: Option<usize>,
+    /// The optimiser.
+    pub optimizer: OptimizerSettings,
+}
+
+impl Default for TrainSettings {
+    fn default() -> Self {
+        Self {
+            epochs: 2000,
+            batch_size: None,
+            optimizer: OptimizerSettings::default(),
+        }
+    }
+}
+
+/// Settings that passed [`TrainSettings::validate`].
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ValidTrainSettings(TrainSettings);
+
+impl ValidTrainSettings {
+    /// The checked settings.
+    pub fn get(&self) -> &TrainSettings {
+        &self.0
+    }
+}
+
+impl TrainSettings {
+    /// Checks every field once.
+    pub fn validate(self) -> Result<ValidTrainSettings, SettingsError> {
+        nonzero("epochs", self.epochs)?;
+        if let Some(b) = self.batch_size {
+            nonzero("batch_size", b)?;
+        }
+        self.optimizer.validate()?;
+        Ok(ValidTrainSettings(self))
+    }
+}
+
+/// What the training driver reports to observers.
+#[derive(Debug, Clone, Copy)]
+pub enum TrainEvent<'a> {
+    /// After the gradient of one minibatch (before the update).
+    Batch {
+        /// Epoch index (0-based).
+        epoch: usize,
+        /// Minibatch index within the epoch.
+        batch: usize,
+        /// Minibatch loss.
+        loss: f64,
+        /// Minibatch gradient.
+        grad: &'a [f64],
+        /// Learning rate.
+        lr: f64,
+        /// Number of minibatches per epoch.
+        batches_per_epoch: usize,
+    },
+    /// After each epoch.
+    Epoch {
+        /// Epoch index (0-based).
+        epoch: usize,
+        /// Mean minibatch loss over the epoch (for full-batch: the loss before the update).
+        loss: f64,
+        /// Parameters after the epoch.
+        theta: &'a [f64],
+    },
+}
+
+/// Result of [`train`].
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TrainResult {
+    /// Final parameters.
+    pub theta: Vec<f64>,
+    /// Loss per epoch (mean over minibatches; full-batch: before the epoch's update).
+    pub losses: Vec<f64>,
+    /// Full-data loss at the final parameters (NaN if diverged).
+    pub final_loss: f64,
+    /// Epochs completed.
+    pub epochs_run: usize,
+    /// Why training stopped.
+    pub termination: Termination,
+    /// Gradient evaluations (one per minibatch) and energy evaluations.
+    pub evaluations: EvalCounts,
+    /// Wall time of the training loop, in seconds.
+    pub loop_seconds: f64,
+}
+
+/// Trains `energy` from `theta0`. A non-finite loss or gradient ends training as `Diverged`
+/// (the parameters are those before the offending step); bad data ends it with the error.
+pub fn train<E, R, O>(
+    energy: &mut E,
+    theta0: Vec<f64>,
+    settings: &ValidTrainSettings,
+    rng: &mut R,
+    observer: &mut O,
+) -> Result<TrainResult, EnergyError>
+where
+    E: MinibatchEnergy + ?Sized,
+    R: Rng + ?Sized,
+    O: for<'a> Observer<TrainEvent<'a>> + ?Sized,
+{
+    let s = settings.get();
+    let n = energy.n_data();
+    let p = energy.dim();
+    crate::energy::check_dim(p, &theta0)?;
+    let full = s.batch_size.is_none_or(|b| b >= n);
+    let bs = if full { n } else { s.batch_size.unwrap_or(n) };
+    let nb = n.div_ceil(bs);
+    let lr = s.optimizer.lr();
+    let mut opt: Optimizer = s.optimizer.build(p);
+    let mut theta = theta0;
+    let mut grad = vec![0.0; p];
+    let mut order: Vec<usize> = (0..n).collect();
+    let mut losses = Vec::with_capacity(s.epochs);
+    let mut counts = EvalCounts::default();
+    let mut termination = Termination::Finished;
+    observer.on_init();
+    let start = Instant::now();
+    energy.set_batch(None);
+    'epochs: for epoch in 0..s.epochs {
+        if !full {
+            order.shuffle(rng);
+        }
+        let mut sum = 0.0;
+        for b in 0..nb {
+            if !full {
+                energy.set_batch(Some(&order[b * bs..((b + 1) * bs).min(n)]));
+            }
+            counts.gradient += 1;
+            let loss = match crate::energy::eval_grad(energy, &theta, &mut grad) {
+                Ok(v) => v,
+                Err(e) if e.is_recoverable() => {
+                    termination = Termination::Diverged;
+                    break 'epochs;
+                }
+                Err(e) => return Err(e),
+            };
+            sum += loss;
+            let ev = TrainEvent::Batch {
+                epoch,
+                batch: b,
+                loss,
+                grad: &grad,
+                lr,
+                batches_per_epoch: nb,
+            };
+            if observer.on_step(&ev) == Control::Stop {
+                termination = Termination::Interrupted;
+            }
+            opt.step(&mut theta, &grad);
+        }
+        let loss = sum / nb as f64;
+        losses.push(loss);
+        let ev = TrainEvent::Epoch {
+            epoch,
+            loss,
+            theta: &theta,
+        };
+        if observer.on_step(&ev) == Control::Stop {
+            termination = Termination::Interrupted;
+        }
+        if termination != Termination::Finished {
+            break;
+        }
+    }
+    let loop_seconds = start.elapsed().as_secs_f64();
+    energy.set_batch(None);
+    counts.energy += 1;
+    let final_loss = match energy.energy(&theta) {
+        Ok(v) if v.is_finite() => v,
+        Ok(_) => {
+            termination = Termination::Diverged;
+            f64::NAN
+        }
+        Err(e) if e.is_recoverable() => {
+            termination = Termination::Diverged;
+            f64::NAN
+        }
+        Err(e) => return Err(e),
+    };
+    observer.on_finish(termination);
+    Ok(TrainResult {
+        theta,
+        epochs_run: losses.len(),
+        losses,
+        final_loss,
+        termination,
+        evaluations: counts,
+        loop_seconds,
+    })
+}

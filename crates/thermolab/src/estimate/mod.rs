@@ -1,0 +1,7 @@
+//! Estimators from samples: differential entropy, histograms and the equilibrium (plateau) rule.
+
+mod entropy;
+mod plateau;
+
+pub use entropy::{histogram, vasicek_entropy, Histogram};
+pub use plateau::{plateau_epoch, PlateauRule};

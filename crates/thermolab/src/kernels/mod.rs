@@ -1,0 +1,10 @@
+//! Kernels: single moves that leave a Boltzmann distribution invariant, and named acceptance rules.
+//!
+//! A kernel takes β explicitly, so the same move serves sampling (fixed β), annealing (rising β),
+//! tempering and annealed importance sampling.
+
+mod accept;
+mod proposal;
+
+pub use accept::AcceptanceRule;
+pub use proposal::StepDistribution;

@@ -1,0 +1,87 @@
+//! Built-in energies with known answers: optimisation test functions and Gaussians.
+//!
+//! Each system knows something exact about itself — a global minimum, a partition function,
+//! moments — so every engine can be checked against the truth.
+
+mod functions;
+mod gaussian;
+
+pub use functions::{Ackley, Quadratic, Rastrigin, Rosenbrock};
+pub use gaussian::{Ar1Gaussian, IsotropicGaussian};
+
+use crate::energy::Gradient;
+use serde::{Deserialize, Serialize};
+
+/// A box `[lower, upper]` on every coordinate.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Bounds {
+    /// Lower edge on each coordinate.
+    pub lower: f64,
+    /// Upper edge on each coordinate.
+    pub upper: f64,
+}
+
+impl Bounds {
+    /// Width of the box along one coordinate.
+    pub fn width(&self) -> f64 {
+        self.upper - self.lower
+    }
+    /// Reflects `v` back into the box (repeatedly, for large excursions).
+    pub fn reflect(&self, mut v: f64) -> f64 {
+        if v >= self.lower && v <= self.upper {
+            return v;
+        }
+        let w = self.width();
+        if !(v.is_finite()) || w <= 0.0 {
+            return self.lower.max(self.upper.min(v));
+        }
+        // Reduce modulo 2w, then fold.
+        let mut t = (v - self.lower).rem_euclid(2.0 * w);
+        if t > w {
+            t = 2.0 * w - t;
+        }
+        v = self.lower + t;
+        v
+    }
+}
+
+/// An optimisation test function: an energy with gradient, a known global minimum and a
+/// conventional search box.
+pub trait TestFunction: Gradient + Send {
+    /// The function's name, as the CLI spells it.
+    fn name(&self) -> &'static str;
+    /// The global minimum value.
+    fn minimum(&self) -> f64;
+    /// A global minimiser.
+    fn argmin(&self) -> Vec<f64>;
+    /// The conventional search box (used for restarts and bounded proposals).
+    fn domain(&self) -> Bounds;
+    /// The conventional success tolerance on `f − f_min` used by benchmarks.
+    fn tolerance(&self) -> f64 {
+        1e-2
+    }
+}
+
+/// The names accepted by [`test_function`].
+pub const TEST_FUNCTIONS: &[&str] = &["quadratic", "rastrigin", "ackley", "rosenbrock"];
+
+/// Builds a test function by name. `dim` is ignored by the 2-D quadratic.
+pub fn test_function(name: &str, dim: usize) -> Result<Box<dyn TestFunction>, String> {
+    if dim == 0 {
+        return Err("dimension must be at least 1".into());
+    }
+    match name {
+        "quadratic" => Ok(Box::new(Quadratic)),
+        "rastrigin" => Ok(Box::new(Rastrigin::new(dim))),
+        "ackley" => Ok(Box::new(Ackley::new(dim))),
+        "rosenbrock" if dim < 2 => Err("rosenbrock needs dimension at least 2".into()),
+        "rosenbrock" => Ok(Box::new(Rosenbrock::new(dim))),
+        _ => Err(format!(
+            "unknown function `{name}` (expected one of: {})",
+            TEST_FUNCTIONS.join(", ")
+        )),
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod tests;
