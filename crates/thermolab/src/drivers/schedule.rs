@@ -12,11 +12,12 @@ use crate::settings::{nonzero, positive, SettingsError};
 use serde::{Deserialize, Serialize};
 
 /// A cooling schedule.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Default, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum Schedule {
     /// `T₀ · (T_end/T₀)^{k/(n−1)}`.
+    #[default]
     Geometric,
     /// Straight line from T₀ to T_end.
     Linear,
@@ -29,12 +30,6 @@ pub enum Schedule {
         /// Factor applied to T₀ at each reheat, in (0, 1].
         reheat: f64,
     },
-}
-
-impl Default for Schedule {
-    fn default() -> Self {
-        Self::Geometric
-    }
 }
 
 impl Schedule {

@@ -211,3 +211,47 @@ where
         loop_seconds,
     })
 }
+
+/// The gradient-noise temperature `T = η · mean_i Var_b(g_i) / 2` that minibatch training with
+/// batch size `batch_size` and learning rate `lr` would feel at `theta`: the variance is taken
+/// over the minibatches of one shuffled pass (see [`ThermoMonitor`](crate::observe::ThermoMonitor)
+/// for the formula's source). `None` when fewer than two minibatches fit in the data or an
+/// evaluation fails. Restores full-batch evaluation afterwards.
+pub fn noise_temperature_probe<E, R>(
+    energy: &mut E,
+    theta: &[f64],
+    batch_size: usize,
+    lr: f64,
+    rng: &mut R,
+) -> Option<f64>
+where
+    E: MinibatchEnergy + ?Sized,
+    R: Rng + ?Sized,
+{
+    let n = energy.n_data();
+    let bs = batch_size.max(1);
+    let nb = n / bs;
+    if nb < 2 {
+        return None;
+    }
+    let mut order: Vec<usize> = (0..n).collect();
+    order.shuffle(rng);
+    let p = theta.len();
+    let (mut mean, mut m2, mut g) = (vec![0.0; p], vec![0.0; p], vec![0.0; p]);
+    let mut ok = true;
+    for b in 0..nb {
+        energy.set_batch(Some(&order[b * bs..(b + 1) * bs]));
+        if crate::energy::eval_grad(energy, theta, &mut g).is_err() {
+            ok = false;
+            break;
+        }
+        let c = (b + 1) as f64;
+        for i in 0..p {
+            let d = g[i] - mean[i];
+            mean[i] += d / c;
+            m2[i] += d * (g[i] - mean[i]);
+        }
+    }
+    energy.set_batch(None);
+    ok.then(|| lr * m2.iter().sum::<f64>() / ((nb - 1) as f64 * p as f64) / 2.0)
+}

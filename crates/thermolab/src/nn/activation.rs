@@ -38,7 +38,7 @@ impl Activation {
         }
     }
     /// Applies the activation.
-    #[inline]
+    #[inline(always)]
     pub fn apply(&self, z: f64) -> f64 {
         match self {
             Self::Relu => z.max(0.0),
@@ -48,7 +48,7 @@ impl Activation {
         }
     }
     /// Derivative at pre-activation `z` given the output `a = apply(z)`.
-    #[inline]
+    #[inline(always)]
     pub fn derivative(&self, z: f64, a: f64) -> f64 {
         match self {
             Self::Relu => {

@@ -104,48 +104,37 @@ impl<Ev: ?Sized, O: Observer<Ev>> Observer<Ev> for Every<O> {
     }
 }
 
-/// A list of observers called in order; any `Stop` stops the driver.
-pub struct Observers<'a, Ev: ?Sized> {
-    list: Vec<&'a mut dyn Observer<Ev>>,
-}
-
-impl<Ev: ?Sized> Default for Observers<'_, Ev> {
-    fn default() -> Self {
-        Self { list: Vec::new() }
-    }
-}
-
-impl<'a, Ev: ?Sized> Observers<'a, Ev> {
-    /// No observers.
-    pub fn new() -> Self {
-        Self::default()
-    }
-    /// Adds an observer.
-    pub fn with(mut self, o: &'a mut dyn Observer<Ev>) -> Self {
-        self.list.push(o);
-        self
-    }
-    /// Adds an observer in place.
-    pub fn push(&mut self, o: &'a mut dyn Observer<Ev>) {
-        self.list.push(o);
-    }
-}
-
-impl<Ev: ?Sized> Observer<Ev> for Observers<'_, Ev> {
+/// A mutable reference to an observer is an observer.
+impl<Ev: ?Sized, O: Observer<Ev> + ?Sized> Observer<Ev> for &mut O {
     fn on_init(&mut self) {
-        self.list.iter_mut().for_each(|o| o.on_init());
+        (**self).on_init()
     }
     fn on_step(&mut self, event: &Ev) -> Control {
-        let mut c = Control::Continue;
-        for o in self.list.iter_mut() {
-            if o.on_step(event) == Control::Stop {
-                c = Control::Stop;
-            }
-        }
-        c
+        (**self).on_step(event)
     }
     fn on_finish(&mut self, t: Termination) {
-        self.list.iter_mut().for_each(|o| o.on_finish(t));
+        (**self).on_finish(t)
+    }
+}
+
+/// A pair of observers, called in order; either may stop the driver. Nest pairs for more.
+impl<Ev: ?Sized, A: Observer<Ev>, B: Observer<Ev>> Observer<Ev> for (A, B) {
+    fn on_init(&mut self) {
+        self.0.on_init();
+        self.1.on_init();
+    }
+    fn on_step(&mut self, event: &Ev) -> Control {
+        let a = self.0.on_step(event);
+        let b = self.1.on_step(event);
+        if a == Control::Stop || b == Control::Stop {
+            Control::Stop
+        } else {
+            Control::Continue
+        }
+    }
+    fn on_finish(&mut self, t: Termination) {
+        self.0.on_finish(t);
+        self.1.on_finish(t);
     }
 }
 
@@ -174,7 +163,8 @@ mod tests {
     #[test]
     fn every_forwards_at_its_cadence_and_stop_propagates() {
         let mut inner = Every::new(CountSteps(0, None), 2);
-        let mut obs = Observers::new().with(&mut inner);
+        let mut other = ();
+        let mut obs = (&mut inner, &mut other);
         let mut stopped_at = None;
         for i in 0..10u32 {
             if obs.on_step(&i) == Control::Stop {

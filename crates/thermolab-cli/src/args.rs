@@ -1,0 +1,157 @@
+//! Command-line arguments (clap derive): the raw form, turned into validated library settings by
+//! each command.
+
+use crate::output::Format;
+use clap::{Args, Parser, Subcommand};
+use std::path::PathBuf;
+
+/// thermolab: learning as statistical mechanics.
+///
+/// Loss is energy, noise is temperature, a trained network is one microstate of an ensemble.
+#[derive(Debug, Parser)]
+#[command(name = "thermolab", version, about, long_about = None)]
+pub struct Cli {
+    /// The command to run.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The commands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the walkthrough on built-in data: annealing on a quadratic, a 1-10-1 network on sin
+    /// data, and the thermodynamics ↔ learning table with this run's numbers.
+    Demo(DemoArgs),
+    /// Minimise a built-in test function by simulated annealing.
+    Anneal(AnnealArgs),
+    /// Train a small dense network on CSV or built-in data.
+    Train(TrainArgs),
+}
+
+/// Options every command takes.
+#[derive(Debug, Clone, Args)]
+pub struct Common {
+    /// Seed of the run; every random stream is derived from it.
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    /// Output folder (written under a temporary name, renamed when complete).
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// What to print on stdout.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+    /// Skip the SVG/PNG plots and the HTML report (faster batch runs).
+    #[arg(long)]
+    pub no_plots: bool,
+}
+
+/// `thermolab demo`.
+#[derive(Debug, Args)]
+pub struct DemoArgs {
+    /// Shared options (default output folder: ./thermolab-demo).
+    #[command(flatten)]
+    pub common: Common,
+}
+
+/// `thermolab anneal`.
+#[derive(Debug, Args)]
+pub struct AnnealArgs {
+    /// Function to minimise: quadratic, rastrigin, ackley, rosenbrock.
+    #[arg(long, default_value = "rastrigin")]
+    pub function: String,
+    /// Dimension (the quadratic is always 2-D).
+    #[arg(long, default_value_t = 10)]
+    pub dim: usize,
+    /// Algorithm: `adaptive` (recommended) or `blog` (the walkthrough's baseline).
+    #[arg(long, default_value = "adaptive")]
+    pub method: String,
+    /// Cooling schedule: geometric, linear, logarithmic, reheat.
+    #[arg(long, default_value = "geometric")]
+    pub schedule: String,
+    /// Maximum number of restarts (adaptive).
+    #[arg(long, default_value_t = 10)]
+    pub restarts: usize,
+    /// Stop after this many restarts reach the same best energy (0: never; adaptive).
+    #[arg(long, default_value_t = 3)]
+    pub confirmations: usize,
+    /// Proposals per restart (adaptive; default 350 × dim) or in total (blog; default 1000).
+    #[arg(long)]
+    pub iterations: Option<usize>,
+    /// Initial temperature (adaptive: automatic when omitted; blog: default 1).
+    #[arg(long)]
+    pub t0: Option<f64>,
+    /// Cooling factor α of the blog baseline.
+    #[arg(long, default_value_t = 0.99)]
+    pub alpha: f64,
+    /// Proposal sd of the blog baseline.
+    #[arg(long, default_value_t = 0.1)]
+    pub step: f64,
+    /// Acceptance rule: metropolis or barker (adaptive).
+    #[arg(long, default_value = "metropolis")]
+    pub rule: String,
+    /// Turn off the L-BFGS refinement of each restart's best state.
+    #[arg(long)]
+    pub no_refine: bool,
+    /// Stop when the best energy reaches this value.
+    #[arg(long)]
+    pub target: Option<f64>,
+    /// Evaluation budget (energy = 1, energy+gradient = 2).
+    #[arg(long)]
+    pub max_evals: Option<u64>,
+    /// Start point, comma-separated (default: (5, 5) for the quadratic, else uniform in the box).
+    #[arg(long)]
+    pub x0: Option<String>,
+    /// Shared options (default output folder: ./thermolab-anneal).
+    #[command(flatten)]
+    pub common: Common,
+}
+
+/// `thermolab train`.
+#[derive(Debug, Args)]
+pub struct TrainArgs {
+    /// Data: `sin` (built-in) or a CSV file.
+    #[arg(long, default_value = "sin")]
+    pub data: String,
+    /// Input columns of the CSV (names or 1-based positions, comma-separated; default: all but the targets).
+    #[arg(long)]
+    pub inputs: Option<String>,
+    /// Target columns of the CSV (default: the last column).
+    #[arg(long)]
+    pub targets: Option<String>,
+    /// Whether the CSV has a header row: auto, yes, no.
+    #[arg(long, default_value = "auto")]
+    pub header: String,
+    /// Points of the built-in sin data.
+    #[arg(long, default_value_t = 200)]
+    pub n: usize,
+    /// Noise sd of the built-in sin data.
+    #[arg(long, default_value_t = 0.1)]
+    pub noise: f64,
+    /// Architecture, e.g. `1-10-1:relu` or `4-16-3:tanh`.
+    #[arg(long, default_value = "1-10-1:relu")]
+    pub arch: String,
+    /// Loss: mse or cross-entropy (class-index target column).
+    #[arg(long, default_value = "mse")]
+    pub loss: String,
+    /// Optimiser: adam or sgd.
+    #[arg(long, default_value = "adam")]
+    pub optimizer: String,
+    /// Learning rate.
+    #[arg(long, default_value_t = 0.01, allow_negative_numbers = true)]
+    pub lr: f64,
+    /// Momentum (sgd).
+    #[arg(long, default_value_t = 0.9, allow_negative_numbers = true)]
+    pub momentum: f64,
+    /// Epochs.
+    #[arg(long, default_value_t = 2000)]
+    pub epochs: usize,
+    /// Minibatch size (default: full batch).
+    #[arg(long)]
+    pub batch_size: Option<usize>,
+    /// Initial weights: auto (He for ReLU, else Glorot), he, glorot, or a file with one number per line.
+    #[arg(long, default_value = "auto")]
+    pub init: String,
+    /// Shared options (default output folder: ./thermolab-train).
+    #[command(flatten)]
+    pub common: Common,
+}

@@ -1,0 +1,106 @@
+//! What the binary prints: human text or JSON Lines events on stdout, progress bars on a terminal.
+
+use indicatif::{ProgressBar, ProgressStyle};
+use serde_json::{json, Value};
+use std::io::{IsTerminal, Write};
+use thermolab::drivers::anneal::AnnealEvent;
+use thermolab::drivers::train::TrainEvent;
+use thermolab::observe::{Control, Observer, Termination};
+
+/// Output format on stdout.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    /// Human-readable lines.
+    Text,
+    /// One JSON object per line: `{"type": ..., "data": ...}`.
+    Json,
+}
+
+/// The printer shared by a command's steps.
+#[derive(Debug, Clone, Copy)]
+pub struct Out {
+    /// The format.
+    pub format: Format,
+}
+
+impl Out {
+    /// Emits a machine event (JSON mode only).
+    pub fn event(&self, kind: &str, data: Value) {
+        if self.format == Format::Json {
+            let line = json!({ "type": kind, "data": data });
+            let mut so = std::io::stdout().lock();
+            let _ = writeln!(so, "{line}");
+        }
+    }
+    /// Prints a human line (text mode only).
+    pub fn text(&self, line: &str) {
+        if self.format == Format::Text {
+            let mut so = std::io::stdout().lock();
+            let _ = writeln!(so, "{line}");
+        }
+    }
+    /// A progress bar of `len` steps, shown only in text mode on a terminal.
+    pub fn progress(&self, len: u64, label: &str) -> Progress {
+        let bar = (self.format == Format::Text && std::io::stderr().is_terminal()).then(|| {
+            let pb = ProgressBar::new(len);
+            pb.set_style(
+                ProgressStyle::with_template("{prefix:>10} [{bar:40}] {pos}/{len} {msg} ({eta})")
+                    .expect("static template")
+                    .progress_chars("=> "),
+            );
+            pb.set_prefix(label.to_string());
+            pb
+        });
+        Progress {
+            bar,
+            every: (len / 200).max(1),
+            n: 0,
+        }
+    }
+}
+
+/// A progress bar as an observer (updated every `len/200` steps).
+pub struct Progress {
+    bar: Option<ProgressBar>,
+    every: u64,
+    n: u64,
+}
+
+impl Progress {
+    fn tick(&mut self, msg: impl FnOnce() -> String) {
+        self.n += 1;
+        if let Some(b) = &self.bar {
+            if self.n % self.every == 0 {
+                b.set_position(self.n);
+                b.set_message(msg());
+            }
+        }
+    }
+    fn done(&mut self) {
+        if let Some(b) = self.bar.take() {
+            b.finish_and_clear();
+        }
+    }
+}
+
+impl<'a> Observer<AnnealEvent<'a>> for Progress {
+    fn on_step(&mut self, e: &AnnealEvent<'a>) -> Control {
+        self.tick(|| format!("best {:.4e}", e.best_energy));
+        Control::Continue
+    }
+    fn on_finish(&mut self, _t: Termination) {
+        self.done()
+    }
+}
+
+impl<'a> Observer<TrainEvent<'a>> for Progress {
+    fn on_step(&mut self, e: &TrainEvent<'a>) -> Control {
+        if let TrainEvent::Epoch { loss, .. } = e {
+            self.tick(|| format!("loss {loss:.4e}"));
+        }
+        Control::Continue
+    }
+    fn on_finish(&mut self, _t: Termination) {
+        self.done()
+    }
+}

@@ -1,0 +1,76 @@
+//! The self-contained HTML report of a run: inline SVG plots, tables, no external fetches.
+
+use std::fmt::Write;
+
+/// An HTML report being assembled.
+#[derive(Debug, Default)]
+pub struct Report {
+    title: String,
+    body: String,
+}
+
+/// Escapes text for HTML.
+pub fn esc(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
+
+impl Report {
+    /// A report with a page title.
+    pub fn new(title: &str) -> Self {
+        Self {
+            title: title.to_string(),
+            body: String::new(),
+        }
+    }
+    /// A section heading.
+    pub fn heading(&mut self, text: &str) {
+        let _ = writeln!(self.body, "<h2>{}</h2>", esc(text));
+    }
+    /// A paragraph of plain text.
+    pub fn para(&mut self, text: &str) {
+        let _ = writeln!(self.body, "<p>{}</p>", esc(text));
+    }
+    /// A table with a header row.
+    pub fn table(&mut self, header: &[&str], rows: &[Vec<String>]) {
+        self.body.push_str("<table><thead><tr>");
+        for h in header {
+            let _ = write!(self.body, "<th>{}</th>", esc(h));
+        }
+        self.body.push_str("</tr></thead><tbody>\n");
+        for r in rows {
+            self.body.push_str("<tr>");
+            for c in r {
+                let _ = write!(self.body, "<td>{}</td>", esc(c));
+            }
+            self.body.push_str("</tr>\n");
+        }
+        self.body.push_str("</tbody></table>\n");
+    }
+    /// An inline SVG figure with a caption naming its files.
+    pub fn figure(&mut self, svg: &str, name: &str, caption: &str) {
+        let start = svg.find("<svg").unwrap_or(0);
+        let _ = writeln!(
+            self.body,
+            "<figure>{}<figcaption>{} (<a href=\"{name}.svg\">SVG</a>, <a href=\"{name}.png\">PNG</a>)</figcaption></figure>",
+            &svg[start..],
+            esc(caption)
+        );
+    }
+    /// The finished page.
+    pub fn html(&self) -> String {
+        format!(
+            "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>{t}</title>\n<style>\
+body{{font-family:sans-serif;max-width:960px;margin:2em auto;padding:0 1em;color:#222}}\
+table{{border-collapse:collapse;margin:1em 0}}td,th{{border:1px solid #bbb;padding:4px 10px;text-align:left}}\
+th{{background:#eee}}figure{{margin:1em 0}}figure svg{{max-width:100%;height:auto}}\
+figcaption{{color:#555;font-size:90%}}code{{background:#f4f4f4;padding:1px 4px}}</style></head>\n\
+<body><h1>{t}</h1>\n{b}<hr><p><small>thermolab {v}</small></p></body></html>\n",
+            t = esc(&self.title),
+            b = self.body,
+            v = thermolab::VERSION
+        )
+    }
+}
