@@ -78,13 +78,13 @@ pub struct AnnealArgs {
     #[arg(long)]
     pub iterations: Option<usize>,
     /// Initial temperature (adaptive: automatic when omitted; blog: default 1).
-    #[arg(long)]
+    #[arg(long, allow_negative_numbers = true)]
     pub t0: Option<f64>,
     /// Cooling factor α of the blog baseline.
-    #[arg(long, default_value_t = 0.99)]
+    #[arg(long, default_value_t = 0.99, allow_negative_numbers = true)]
     pub alpha: f64,
     /// Proposal sd of the blog baseline.
-    #[arg(long, default_value_t = 0.1)]
+    #[arg(long, default_value_t = 0.1, allow_negative_numbers = true)]
     pub step: f64,
     /// Acceptance rule: metropolis or barker (adaptive).
     #[arg(long, default_value = "metropolis")]
@@ -93,13 +93,13 @@ pub struct AnnealArgs {
     #[arg(long)]
     pub no_refine: bool,
     /// Stop when the best energy reaches this value.
-    #[arg(long)]
+    #[arg(long, allow_negative_numbers = true)]
     pub target: Option<f64>,
     /// Evaluation budget (energy = 1, energy+gradient = 2).
     #[arg(long)]
     pub max_evals: Option<u64>,
     /// Start point, comma-separated (default: (5, 5) for the quadratic, else uniform in the box).
-    #[arg(long)]
+    #[arg(long, allow_hyphen_values = true)]
     pub x0: Option<String>,
     /// Shared options (default output folder: ./thermolab-anneal).
     #[command(flatten)]

@@ -49,7 +49,7 @@ pub fn load_csv(path: &Path, spec: &CsvSpec) -> Result<Dataset, DataError> {
     let p = path.to_path_buf();
     let text = std::fs::read_to_string(path).map_err(|e| DataError::Io {
         path: p.clone(),
-        source: e,
+        cause: e,
     })?;
     let mut rdr = csv::ReaderBuilder::new()
         .has_headers(false)

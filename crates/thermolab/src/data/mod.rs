@@ -32,12 +32,12 @@ pub struct Dataset {
 #[non_exhaustive]
 pub enum DataError {
     /// The file could not be read.
-    #[error("{path}: {source}")]
+    #[error("{path}: {cause}")]
     Io {
         /// The file.
         path: PathBuf,
         /// The cause.
-        source: std::io::Error,
+        cause: std::io::Error,
     },
     /// The file holds no data rows.
     #[error("{path}: no data rows")]

@@ -76,44 +76,168 @@ fn transpose_into(src: &[f64], rows: usize, cols: usize, dst: &mut Vec<f64>) {
     }
 }
 
-/// `y += a·x`.
+/// Grows `v` to at least `n` values (never shrinks, so swapping buffers costs no refill).
 #[inline(always)]
-fn axpy(a: f64, x: &[f64], y: &mut [f64]) {
-    for (yi, xi) in y.iter_mut().zip(x) {
-        *yi += a * xi;
+fn grow(v: &mut Vec<f64>, n: usize) {
+    if v.len() < n {
+        v.resize(n, 0.0);
     }
 }
 
-/// Dot product with four independent accumulators (vectorisable).
+/// Rows processed together in the register-blocked kernels.
+const LANES: usize = 8;
+
+/// The `LANES` values of `x` from `at` on, as an array (one bounds check).
+#[inline(always)]
+fn lanes(x: &[f64], at: usize) -> &[f64; LANES] {
+    x[at..at + LANES].try_into().expect("LANES values")
+}
+
+/// Mutable [`lanes`].
+#[inline(always)]
+fn lanes_mut(x: &mut [f64], at: usize) -> &mut [f64; LANES] {
+    (&mut x[at..at + LANES]).try_into().expect("LANES values")
+}
+
+/// Independent accumulators in reductions: enough to hide the add latency (4 vectors of 4).
+const ACC: usize = 16;
+
+/// Dot product with `ACC` independent accumulators (vectorised, not latency-bound).
 #[inline(always)]
 fn dot(x: &[f64], y: &[f64]) -> f64 {
-    let mut acc = [0.0f64; 4];
-    let (xc, yc) = (x.chunks_exact(4), y.chunks_exact(4));
+    let mut acc = [0.0f64; ACC];
+    let (xc, yc) = (x.chunks_exact(ACC), y.chunks_exact(ACC));
     let (xr, yr) = (xc.remainder(), yc.remainder());
     for (a, b) in xc.zip(yc) {
-        for i in 0..4 {
+        for i in 0..ACC {
             acc[i] += a[i] * b[i];
         }
     }
-    let mut s = (acc[0] + acc[1]) + (acc[2] + acc[3]);
+    let mut s = reduce(&acc);
     for (a, b) in xr.iter().zip(yr) {
         s += a * b;
     }
     s
 }
 
-/// Sum with four independent accumulators.
+/// Sum with `ACC` independent accumulators.
 #[inline(always)]
 fn sum(x: &[f64]) -> f64 {
-    let mut acc = [0.0f64; 4];
-    let xc = x.chunks_exact(4);
+    let mut acc = [0.0f64; ACC];
+    let xc = x.chunks_exact(ACC);
     let xr = xc.remainder();
     for a in xc {
-        for i in 0..4 {
+        for i in 0..ACC {
             acc[i] += a[i];
         }
     }
-    (acc[0] + acc[1]) + (acc[2] + acc[3]) + xr.iter().sum::<f64>()
+    reduce(&acc) + xr.iter().sum::<f64>()
+}
+
+/// Pairwise sum of the accumulators.
+#[inline(always)]
+fn reduce(acc: &[f64; ACC]) -> f64 {
+    let mut v = *acc;
+    let mut n = ACC;
+    while n > 1 {
+        n /= 2;
+        for i in 0..n {
+            v[i] += v[i + n];
+        }
+    }
+    v[0]
+}
+
+/// One dense layer forward, unit-major: `pre = W·input + b`, `out = f(pre)`, 8 rows at a time
+/// with every input accumulated in registers (sum first, bias last).
+#[allow(clippy::too_many_arguments)]
+#[inline(always)]
+fn layer_forward(
+    w: &[f64],
+    b: &[f64],
+    input: &[f64],
+    pre: &mut [f64],
+    out: &mut [f64],
+    rows: usize,
+    n_in: usize,
+    f: impl Fn(f64) -> f64,
+) {
+    for (j, &bj) in b.iter().enumerate() {
+        let wj = &w[j * n_in..(j + 1) * n_in];
+        let z = &mut pre[j * rows..(j + 1) * rows];
+        let o = &mut out[j * rows..(j + 1) * rows];
+        let mut r0 = 0;
+        while r0 + LANES <= rows {
+            let mut acc = [0.0f64; LANES];
+            for (k, wk) in wj.iter().enumerate() {
+                let a = lanes(input, k * rows + r0);
+                for i in 0..LANES {
+                    acc[i] += wk * a[i];
+                }
+            }
+            let zc = lanes_mut(z, r0);
+            for i in 0..LANES {
+                zc[i] = acc[i] + bj;
+            }
+            let oc = lanes_mut(o, r0);
+            for i in 0..LANES {
+                oc[i] = f(acc[i] + bj);
+            }
+            r0 += LANES;
+        }
+        for r in r0..rows {
+            let mut acc = 0.0;
+            for (k, wk) in wj.iter().enumerate() {
+                acc += wk * input[k * rows + r];
+            }
+            z[r] = acc + bj;
+            o[r] = f(acc + bj);
+        }
+    }
+}
+
+/// One dense layer backward to its input: `dp_k = (Σ_j W_jk δ_j) · f'(z_k, a_k)`, 8 rows at a time.
+#[allow(clippy::too_many_arguments)]
+#[inline(always)]
+fn layer_backward(
+    w: &[f64],
+    delta: &[f64],
+    zp: &[f64],
+    ap: &[f64],
+    dp: &mut [f64],
+    rows: usize,
+    n_out: usize,
+    df: impl Fn(f64, f64) -> f64,
+) {
+    let n_in = dp.len() / rows;
+    for k in 0..n_in {
+        let dk = &mut dp[k * rows..(k + 1) * rows];
+        let (zk, ak) = (&zp[k * rows..(k + 1) * rows], &ap[k * rows..(k + 1) * rows]);
+        let mut r0 = 0;
+        while r0 + LANES <= rows {
+            let mut acc = [0.0f64; LANES];
+            for j in 0..n_out {
+                let wjk = w[j * n_in + k];
+                let d = lanes(delta, j * rows + r0);
+                for i in 0..LANES {
+                    acc[i] += wjk * d[i];
+                }
+            }
+            let (zc, ac) = (lanes(zk, r0), lanes(ak, r0));
+            let dc = lanes_mut(dk, r0);
+            for i in 0..LANES {
+                dc[i] = acc[i] * df(zc[i], ac[i]);
+            }
+            r0 += LANES;
+        }
+        for r in r0..rows {
+            let mut acc = 0.0;
+            for j in 0..n_out {
+                acc += w[j * n_in + k] * delta[j * rows + r];
+            }
+            dk[r] = acc * df(zk[r], ak[r]);
+        }
+    }
 }
 
 impl MlpEnergy {
@@ -252,30 +376,17 @@ impl MlpEnergy {
             };
             let out = &mut tail[0];
             let pre = &mut self.pre[l + 1];
-            pre.clear();
             pre.resize(rows * sp.n_out, 0.0);
             out.resize(rows * sp.n_out, 0.0);
-            for j in 0..sp.n_out {
-                let z = &mut pre[j * rows..(j + 1) * rows];
-                for k in 0..sp.n_in {
-                    axpy(w[j * sp.n_in + k], &input[k * rows..(k + 1) * rows], z);
+            match act {
+                Activation::Relu => {
+                    layer_forward(w, b, input, pre, out, rows, sp.n_in, |v| v.max(0.0))
                 }
-                let bj = b[j];
-                z.iter_mut().for_each(|v| *v += bj);
-                let o = &mut out[j * rows..(j + 1) * rows];
-                match act {
-                    Activation::Identity => o.copy_from_slice(z),
-                    Activation::Relu => {
-                        for (oi, zi) in o.iter_mut().zip(z.iter()) {
-                            *oi = zi.max(0.0);
-                        }
-                    }
-                    _ => {
-                        for (oi, zi) in o.iter_mut().zip(z.iter()) {
-                            *oi = act.apply(*zi);
-                        }
-                    }
-                }
+                Activation::Identity => layer_forward(w, b, input, pre, out, rows, sp.n_in, |v| v),
+                Activation::Tanh => layer_forward(w, b, input, pre, out, rows, sp.n_in, f64::tanh),
+                Activation::Sigmoid => layer_forward(w, b, input, pre, out, rows, sp.n_in, |v| {
+                    1.0 / (1.0 + (-v).exp())
+                }),
             }
         }
     }
@@ -290,19 +401,20 @@ impl MlpEnergy {
         } else {
             &self.target
         };
-        self.delta.resize(rows * k, 0.0);
+        grow(&mut self.delta, rows * k);
+        let delta = &mut self.delta[..rows * k];
         match self.loss {
             Loss::Mse => {
                 let scale = 1.0 / (rows * k) as f64;
-                let mut acc = [0.0f64; 4];
-                for (i, (o, t)) in out.iter().zip(target).enumerate() {
-                    let r = o - t;
-                    acc[i & 3] += r * r;
-                    if want_delta {
-                        self.delta[i] = 2.0 * scale * r;
-                    }
+                for ((d, o), t) in delta.iter_mut().zip(out).zip(target) {
+                    *d = o - t;
                 }
-                ((acc[0] + acc[1]) + (acc[2] + acc[3])) * scale
+                let ss = dot(delta, delta);
+                if want_delta {
+                    let c = 2.0 * scale;
+                    delta.iter_mut().for_each(|d| *d *= c);
+                }
+                ss * scale
             }
             Loss::SoftmaxCrossEntropy => {
                 let scale = 1.0 / rows as f64;
@@ -317,7 +429,7 @@ impl MlpEnergy {
                     if want_delta {
                         for j in 0..k {
                             let p = (z(j) - lse).exp();
-                            self.delta[j * rows + r] = scale * (p - if j == c { 1.0 } else { 0.0 });
+                            delta[j * rows + r] = scale * (p - if j == c { 1.0 } else { 0.0 });
                         }
                     }
                 }
@@ -333,6 +445,7 @@ impl MlpEnergy {
         let out_act = self.arch.output;
         if out_act != Activation::Identity {
             let (pre, act) = (&self.pre[last], &self.acts[last]);
+            // `pre` and `act` have exactly rows × n_outputs values, so the zip stops there.
             for ((d, z), a) in self.delta.iter_mut().zip(pre).zip(act) {
                 *d *= out_act.derivative(*z, *a);
             }
@@ -355,29 +468,27 @@ impl MlpEnergy {
                 break;
             }
             let w = &theta[sp.w..sp.b];
-            self.delta_prev.clear();
-            self.delta_prev.resize(rows * sp.n_in, 0.0);
-            for j in 0..sp.n_out {
-                let d = &self.delta[j * rows..(j + 1) * rows];
-                for k in 0..sp.n_in {
-                    axpy(
-                        w[j * sp.n_in + k],
-                        d,
-                        &mut self.delta_prev[k * rows..(k + 1) * rows],
-                    );
-                }
-            }
+            grow(&mut self.delta_prev, rows * sp.n_in);
             let hidden = self.arch.hidden;
             let (zp, ap) = (&self.pre[l], &self.acts[l]);
-            if hidden == Activation::Relu {
-                for (p, z) in self.delta_prev.iter_mut().zip(zp) {
-                    if *z <= 0.0 {
-                        *p = 0.0;
+            let delta = &self.delta[..rows * sp.n_out];
+            let dp = &mut self.delta_prev[..rows * sp.n_in];
+            match hidden {
+                Activation::Relu => layer_backward(w, delta, zp, ap, dp, rows, sp.n_out, |z, _| {
+                    if z > 0.0 {
+                        1.0
+                    } else {
+                        0.0
                     }
+                }),
+                Activation::Identity => {
+                    layer_backward(w, delta, zp, ap, dp, rows, sp.n_out, |_, _| 1.0)
                 }
-            } else {
-                for ((p, z), a) in self.delta_prev.iter_mut().zip(zp).zip(ap) {
-                    *p *= hidden.derivative(*z, *a);
+                Activation::Tanh => {
+                    layer_backward(w, delta, zp, ap, dp, rows, sp.n_out, |_, a| 1.0 - a * a)
+                }
+                Activation::Sigmoid => {
+                    layer_backward(w, delta, zp, ap, dp, rows, sp.n_out, |_, a| a * (1.0 - a))
                 }
             }
             std::mem::swap(&mut self.delta, &mut self.delta_prev);

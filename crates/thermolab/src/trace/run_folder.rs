@@ -7,12 +7,12 @@ use std::path::{Path, PathBuf};
 #[non_exhaustive]
 pub enum RunFolderError {
     /// The folder (or its parent) cannot be written.
-    #[error("cannot write output folder {path}: {source}")]
+    #[error("cannot write output folder {path}: {cause}")]
     Io {
         /// The path involved.
         path: PathBuf,
         /// The cause.
-        source: std::io::Error,
+        cause: std::io::Error,
     },
     /// The target exists and is not a thermolab run folder, so it is not replaced.
     #[error("output folder {0} exists and is not a thermolab run folder (no run.json); refusing to replace it")]
@@ -30,9 +30,9 @@ pub struct RunFolder {
 }
 
 fn io(path: &Path) -> impl FnOnce(std::io::Error) -> RunFolderError + '_ {
-    move |source| RunFolderError::Io {
+    move |cause| RunFolderError::Io {
         path: path.to_path_buf(),
-        source,
+        cause,
     }
 }
 

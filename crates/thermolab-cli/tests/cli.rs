@@ -1,0 +1,351 @@
+//! CLI tests: run the `thermolab` binary in temporary folders, on success paths and on every
+//! kind of bad input (message, exit code, and no folder left behind).
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn bin() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_thermolab"))
+}
+
+fn scratch(name: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!("thermolab-cli-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+fn run_in(dir: &Path, args: &[&str]) -> Output {
+    bin().current_dir(dir).args(args).output().unwrap()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+/// The entries of `dir`, sorted.
+fn entries(dir: &Path) -> Vec<String> {
+    let mut v: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    v.sort();
+    v
+}
+
+#[test]
+fn demo_writes_a_complete_run_folder() {
+    let d = scratch("demo");
+    let o = run_in(&d, &["demo"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let out = d.join("thermolab-demo");
+    for f in [
+        "run.json",
+        "report.html",
+        "anneal_path.svg",
+        "anneal_path.png",
+        "train_loss.svg",
+        "train_loss.png",
+        "train_fit.svg",
+        "train_fit.png",
+        "train_weights.svg",
+        "train_weights.png",
+        "train_loss.csv",
+        "train_weights.csv",
+        "train_predictions.csv",
+        "anneal_adaptive_trace.csv",
+    ] {
+        assert!(out.join(f).is_file(), "missing {f}");
+    }
+    let run: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("run.json")).unwrap()).unwrap();
+    assert_eq!(run["command"], "demo");
+    assert_eq!(run["termination"], "finished");
+    assert!(run["results"]["train"]["final_loss"].as_f64().unwrap() < 0.5);
+    assert!(
+        run["results"]["anneal"]["adaptive"]["best_energy"]
+            .as_f64()
+            .unwrap()
+            < 1e-8
+    );
+    assert_eq!(run["results"]["analogies"].as_array().unwrap().len(), 5);
+    let html = std::fs::read_to_string(out.join("report.html")).unwrap();
+    // Self-contained: plots inline, nothing fetched from elsewhere.
+    assert!(html.contains("<svg"));
+    for fetch in ["src=\"http", "href=\"http", "<link", "<script", "url(http"] {
+        assert!(!html.contains(fetch), "report fetches something: {fetch}");
+    }
+    // Text mode prints the analogy table.
+    let text = String::from_utf8_lossy(&o.stdout);
+    assert!(text.contains("Free energy"), "{text}");
+    // A second demo replaces the first; --out is honoured.
+    let o = run_in(&d, &["demo", "--out", "other", "--no-plots", "--seed", "3"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(d.join("other/run.json").is_file());
+    assert!(!d.join("other/report.html").exists());
+}
+
+#[test]
+fn json_format_prints_json_lines_events() {
+    let d = scratch("json");
+    let o = run_in(
+        &d,
+        &[
+            "anneal",
+            "--function",
+            "ackley",
+            "--dim",
+            "5",
+            "--format",
+            "json",
+            "--seed",
+            "2",
+        ],
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let lines: Vec<serde_json::Value> = String::from_utf8_lossy(&o.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("every line is JSON"))
+        .collect();
+    let kinds: Vec<&str> = lines.iter().map(|l| l["type"].as_str().unwrap()).collect();
+    assert_eq!(kinds, vec!["start", "result", "done"]);
+    assert!(lines[1]["data"]["best_energy"].as_f64().unwrap() < 1e-2);
+    let run: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(d.join("thermolab-anneal/run.json")).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(run["results"]["success"], true);
+    assert_eq!(run["seed"], 2);
+}
+
+#[test]
+fn anneal_is_reproducible_for_a_seed() {
+    let d = scratch("repro");
+    let best = |out: &str, seed: &str| {
+        let o = run_in(
+            &d,
+            &[
+                "anneal",
+                "--function",
+                "rastrigin",
+                "--dim",
+                "4",
+                "--seed",
+                seed,
+                "--out",
+                out,
+                "--no-plots",
+            ],
+        );
+        assert!(o.status.success(), "{}", stderr(&o));
+        let run: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(d.join(out).join("run.json")).unwrap())
+                .unwrap();
+        run["results"]["best_x"].clone()
+    };
+    assert_eq!(best("a", "7"), best("b", "7"));
+    let o = run_in(
+        &d,
+        &[
+            "anneal",
+            "--function",
+            "quadratic",
+            "--method",
+            "blog",
+            "--no-plots",
+        ],
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+}
+
+#[test]
+fn train_on_a_csv_with_chosen_columns() {
+    let d = scratch("csv");
+    let mut text = String::from("a,b,label,y\n");
+    for i in 0..60 {
+        let a = i as f64 / 30.0 - 1.0;
+        let b = (i % 7) as f64 / 7.0;
+        text.push_str(&format!("{a},{b},{},{}\n", i % 3, 2.0 * a - b));
+    }
+    std::fs::write(d.join("t.csv"), text).unwrap();
+    let o = run_in(
+        &d,
+        &[
+            "train",
+            "--data",
+            "t.csv",
+            "--inputs",
+            "a,b",
+            "--targets",
+            "y",
+            "--arch",
+            "2-8-1:tanh",
+            "--epochs",
+            "300",
+            "--batch-size",
+            "10",
+            "--optimizer",
+            "sgd",
+            "--lr",
+            "0.05",
+        ],
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let run: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(d.join("thermolab-train/run.json")).unwrap())
+            .unwrap();
+    assert!(
+        run["results"]["final_loss"].as_f64().unwrap() < 0.05,
+        "{}",
+        run["results"]["final_loss"]
+    );
+    assert!(run["results"]["noise_temperature"].as_f64().unwrap() > 0.0);
+    let o = run_in(
+        &d,
+        &[
+            "train",
+            "--data",
+            "t.csv",
+            "--inputs",
+            "a,b",
+            "--targets",
+            "label",
+            "--arch",
+            "2-8-3:relu",
+            "--loss",
+            "cross-entropy",
+            "--epochs",
+            "50",
+            "--no-plots",
+            "--out",
+            "ce",
+        ],
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+}
+
+/// Every bad input: one-line error naming the problem, exit code 2, nothing written.
+#[test]
+fn bad_inputs_give_one_line_errors_and_exit_2() {
+    let d = scratch("bad");
+    std::fs::write(d.join("ragged.csv"), "x,y\n1,2\n3\n").unwrap();
+    std::fs::write(d.join("word.csv"), "x,y\n1,2\n3,abc\n").unwrap();
+    std::fs::write(d.join("nan.csv"), "x,y\n1,2\n2,NaN\n").unwrap();
+    std::fs::write(d.join("empty.csv"), "").unwrap();
+    std::fs::write(d.join("w.txt"), "1\n2\n").unwrap();
+    let cases: &[(&[&str], &str)] = &[
+        (
+            &["train", "--data", "ragged.csv"],
+            "ragged.csv:3: expected 2 fields, found 1",
+        ),
+        (
+            &["train", "--data", "word.csv"],
+            "word.csv:3: column y: `abc` is not a number",
+        ),
+        (
+            &["train", "--data", "nan.csv"],
+            "nan.csv:3: column y: value `NaN` is not finite",
+        ),
+        (&["train", "--data", "empty.csv"], "empty.csv: no data rows"),
+        (
+            &["train", "--data", "absent.csv"],
+            "absent.csv: No such file",
+        ),
+        (&["anneal", "--function", "nope"], "unknown function `nope`"),
+        (
+            &["train", "--lr", "-0.1"],
+            "invalid setting `lr`: must be a finite number > 0, got -0.1",
+        ),
+        (
+            &["train", "--epochs", "0"],
+            "invalid setting `epochs`: must be at least 1",
+        ),
+        (
+            &["train", "--arch", "1-x-1"],
+            "bad architecture `1-x-1`: `x` is not a layer width",
+        ),
+        (
+            &["train", "--arch", "2-4-1"],
+            "1 input column(s) but the network `2-4-1:relu` expects 2",
+        ),
+        (
+            &["train", "--init", "w.txt"],
+            "w.txt: 2 numbers, but `1-10-1:relu` has 31 parameters",
+        ),
+        (
+            &["train", "--out", "/proc/thermolab-cannot/x"],
+            "cannot write output folder",
+        ),
+        (
+            &["anneal", "--x0", "1,2"],
+            "--x0: 2 values given, but rastrigin has dimension 10",
+        ),
+        (&["anneal", "--schedule", "hot"], "unknown schedule `hot`"),
+        (
+            &["anneal", "--method", "blog", "--alpha", "1.5"],
+            "invalid setting `alpha`",
+        ),
+        (&["anneal", "--restarts", "0"], "invalid setting `restarts`"),
+    ];
+    for (args, want) in cases {
+        let o = run_in(&d, args);
+        let e = stderr(&o);
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {e}");
+        assert!(e.contains(want), "{args:?}: {e}");
+        assert_eq!(e.trim_end().lines().count(), 1, "{args:?}: {e}");
+        assert!(!e.contains("panicked"), "{args:?}: {e}");
+    }
+    // Nothing was written: no run folders, no partial folders.
+    assert_eq!(
+        entries(&d),
+        vec!["empty.csv", "nan.csv", "ragged.csv", "w.txt", "word.csv"]
+    );
+    // A folder holding other files is never replaced.
+    std::fs::create_dir_all(d.join("keep")).unwrap();
+    std::fs::write(d.join("keep/notes.txt"), "mine").unwrap();
+    let o = run_in(&d, &["demo", "--out", "keep"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("refusing to replace"));
+    assert_eq!(
+        std::fs::read_to_string(d.join("keep/notes.txt")).unwrap(),
+        "mine"
+    );
+}
+
+#[test]
+fn a_diverging_run_still_writes_its_folder_and_says_so() {
+    let d = scratch("diverge");
+    let o = run_in(
+        &d,
+        &[
+            "train",
+            "--optimizer",
+            "sgd",
+            "--lr",
+            "100",
+            "--momentum",
+            "0",
+            "--no-plots",
+        ],
+    );
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    assert!(stderr(&o).contains("diverged"));
+    let run: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(d.join("thermolab-train/run.json")).unwrap())
+            .unwrap();
+    assert_eq!(run["termination"], "diverged");
+}
+
+#[test]
+fn help_lists_every_command_and_option() {
+    let o = bin().arg("--help").output().unwrap();
+    let h = String::from_utf8_lossy(&o.stdout);
+    for c in ["demo", "anneal", "train"] {
+        assert!(h.contains(c), "{h}");
+        let o = bin().args([c, "--help"]).output().unwrap();
+        let h = String::from_utf8_lossy(&o.stdout);
+        for opt in ["--seed", "--out", "--format"] {
+            assert!(h.contains(opt), "{c}: {h}");
+        }
+    }
+}
