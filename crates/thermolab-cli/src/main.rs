@@ -3,6 +3,8 @@
 //! Exit codes: 0 success; 2 bad input or settings (one-line error on stderr); 1 a run that
 //! completed but diverged (its run folder is written and says so).
 
+#![warn(missing_docs)]
+
 mod args;
 mod commands;
 mod output;

@@ -19,6 +19,8 @@
 //! Randomness follows one policy ([`rng`]): a run has one `seed`, and each chain, restart or
 //! replica draws from its own ChaCha8 stream, so results never depend on thread count.
 
+#![warn(missing_docs)]
+
 pub mod data;
 pub mod drivers;
 pub mod energy;

@@ -47,12 +47,13 @@ impl Activation {
             Self::Identity => z,
         }
     }
-    /// Derivative at pre-activation `z` given the output `a = apply(z)`.
+    /// Derivative `f'(z)` written in terms of the output `a = f(z)` (for ReLU, `a > 0` exactly
+    /// when `z > 0`), so a backward pass needs only the stored outputs.
     #[inline(always)]
-    pub fn derivative(&self, z: f64, a: f64) -> f64 {
+    pub fn derivative(&self, a: f64) -> f64 {
         match self {
             Self::Relu => {
-                if z > 0.0 {
+                if a > 0.0 {
                     1.0
                 } else {
                     0.0

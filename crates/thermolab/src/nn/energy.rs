@@ -57,8 +57,8 @@ pub struct MlpEnergy {
     // The full data set, transposed once (inputs × n, targets × n).
     full_x: Vec<f64>,
     full_y: Vec<f64>,
-    // Per-layer pre-activations and activations (units × rows); acts[0] is the input.
-    pre: Vec<Vec<f64>>,
+    // Per-layer activations (units × rows); acts[0] is the input. Every activation's derivative
+    // is a function of its output, so pre-activations are never stored.
     acts: Vec<Vec<f64>>,
     delta: Vec<f64>,
     delta_prev: Vec<f64>,
@@ -148,7 +148,7 @@ fn reduce(acc: &[f64; ACC]) -> f64 {
     v[0]
 }
 
-/// One dense layer forward, unit-major: `pre = W·input + b`, `out = f(pre)`, 8 rows at a time
+/// One dense layer forward, unit-major: `out = f(W·input + b)`, 8 rows at a time
 /// with every input accumulated in registers (sum first, bias last).
 #[allow(clippy::too_many_arguments)]
 #[inline(always)]
@@ -156,7 +156,6 @@ fn layer_forward(
     w: &[f64],
     b: &[f64],
     input: &[f64],
-    pre: &mut [f64],
     out: &mut [f64],
     rows: usize,
     n_in: usize,
@@ -164,7 +163,6 @@ fn layer_forward(
 ) {
     for (j, &bj) in b.iter().enumerate() {
         let wj = &w[j * n_in..(j + 1) * n_in];
-        let z = &mut pre[j * rows..(j + 1) * rows];
         let o = &mut out[j * rows..(j + 1) * rows];
         let mut r0 = 0;
         while r0 + LANES <= rows {
@@ -174,10 +172,6 @@ fn layer_forward(
                 for i in 0..LANES {
                     acc[i] += wk * a[i];
                 }
-            }
-            let zc = lanes_mut(z, r0);
-            for i in 0..LANES {
-                zc[i] = acc[i] + bj;
             }
             let oc = lanes_mut(o, r0);
             for i in 0..LANES {
@@ -190,29 +184,28 @@ fn layer_forward(
             for (k, wk) in wj.iter().enumerate() {
                 acc += wk * input[k * rows + r];
             }
-            z[r] = acc + bj;
             o[r] = f(acc + bj);
         }
     }
 }
 
-/// One dense layer backward to its input: `dp_k = (Σ_j W_jk δ_j) · f'(z_k, a_k)`, 8 rows at a time.
+/// One dense layer backward to its input: `dp_k = (Σ_j W_jk δ_j) · f'(a_k)`, 8 rows at a time,
+/// with the activation's derivative written in terms of its output `a_k`.
 #[allow(clippy::too_many_arguments)]
 #[inline(always)]
 fn layer_backward(
     w: &[f64],
     delta: &[f64],
-    zp: &[f64],
     ap: &[f64],
     dp: &mut [f64],
     rows: usize,
     n_out: usize,
-    df: impl Fn(f64, f64) -> f64,
+    df: impl Fn(f64) -> f64,
 ) {
     let n_in = dp.len() / rows;
     for k in 0..n_in {
         let dk = &mut dp[k * rows..(k + 1) * rows];
-        let (zk, ak) = (&zp[k * rows..(k + 1) * rows], &ap[k * rows..(k + 1) * rows]);
+        let ak = &ap[k * rows..(k + 1) * rows];
         let mut r0 = 0;
         while r0 + LANES <= rows {
             let mut acc = [0.0f64; LANES];
@@ -223,10 +216,10 @@ fn layer_backward(
                     acc[i] += wjk * d[i];
                 }
             }
-            let (zc, ac) = (lanes(zk, r0), lanes(ak, r0));
+            let ac = lanes(ak, r0);
             let dc = lanes_mut(dk, r0);
             for i in 0..LANES {
-                dc[i] = acc[i] * df(zc[i], ac[i]);
+                dc[i] = acc[i] * df(ac[i]);
             }
             r0 += LANES;
         }
@@ -235,7 +228,7 @@ fn layer_backward(
             for j in 0..n_out {
                 acc += w[j * n_in + k] * delta[j * rows + r];
             }
-            dk[r] = acc * df(zk[r], ak[r]);
+            dk[r] = acc * df(ak[r]);
         }
     }
 }
@@ -287,7 +280,6 @@ impl MlpEnergy {
         transpose_into(&data.x, data.n, data.n_inputs, &mut full_x);
         transpose_into(&data.y, data.n, data.n_targets, &mut full_y);
         Ok(Self {
-            pre: vec![Vec::new(); arch.sizes.len()],
             acts: vec![Vec::new(); arch.sizes.len()],
             arch,
             spans,
@@ -375,16 +367,12 @@ impl MlpEnergy {
                 &head[l]
             };
             let out = &mut tail[0];
-            let pre = &mut self.pre[l + 1];
-            pre.resize(rows * sp.n_out, 0.0);
             out.resize(rows * sp.n_out, 0.0);
             match act {
-                Activation::Relu => {
-                    layer_forward(w, b, input, pre, out, rows, sp.n_in, |v| v.max(0.0))
-                }
-                Activation::Identity => layer_forward(w, b, input, pre, out, rows, sp.n_in, |v| v),
-                Activation::Tanh => layer_forward(w, b, input, pre, out, rows, sp.n_in, f64::tanh),
-                Activation::Sigmoid => layer_forward(w, b, input, pre, out, rows, sp.n_in, |v| {
+                Activation::Relu => layer_forward(w, b, input, out, rows, sp.n_in, |v| v.max(0.0)),
+                Activation::Identity => layer_forward(w, b, input, out, rows, sp.n_in, |v| v),
+                Activation::Tanh => layer_forward(w, b, input, out, rows, sp.n_in, f64::tanh),
+                Activation::Sigmoid => layer_forward(w, b, input, out, rows, sp.n_in, |v| {
                     1.0 / (1.0 + (-v).exp())
                 }),
             }
@@ -444,10 +432,9 @@ impl MlpEnergy {
         let last = self.spans.len();
         let out_act = self.arch.output;
         if out_act != Activation::Identity {
-            let (pre, act) = (&self.pre[last], &self.acts[last]);
-            // `pre` and `act` have exactly rows × n_outputs values, so the zip stops there.
-            for ((d, z), a) in self.delta.iter_mut().zip(pre).zip(act) {
-                *d *= out_act.derivative(*z, *a);
+            // `acts[last]` has exactly rows × n_outputs values, so the zip stops there.
+            for (d, a) in self.delta.iter_mut().zip(&self.acts[last]) {
+                *d *= out_act.derivative(*a);
             }
         }
         for l in (0..self.spans.len()).rev() {
@@ -470,25 +457,23 @@ impl MlpEnergy {
             let w = &theta[sp.w..sp.b];
             grow(&mut self.delta_prev, rows * sp.n_in);
             let hidden = self.arch.hidden;
-            let (zp, ap) = (&self.pre[l], &self.acts[l]);
+            let ap = &self.acts[l];
             let delta = &self.delta[..rows * sp.n_out];
             let dp = &mut self.delta_prev[..rows * sp.n_in];
             match hidden {
-                Activation::Relu => layer_backward(w, delta, zp, ap, dp, rows, sp.n_out, |z, _| {
-                    if z > 0.0 {
+                Activation::Relu => layer_backward(w, delta, ap, dp, rows, sp.n_out, |a| {
+                    if a > 0.0 {
                         1.0
                     } else {
                         0.0
                     }
                 }),
-                Activation::Identity => {
-                    layer_backward(w, delta, zp, ap, dp, rows, sp.n_out, |_, _| 1.0)
-                }
+                Activation::Identity => layer_backward(w, delta, ap, dp, rows, sp.n_out, |_| 1.0),
                 Activation::Tanh => {
-                    layer_backward(w, delta, zp, ap, dp, rows, sp.n_out, |_, a| 1.0 - a * a)
+                    layer_backward(w, delta, ap, dp, rows, sp.n_out, |a| 1.0 - a * a)
                 }
                 Activation::Sigmoid => {
-                    layer_backward(w, delta, zp, ap, dp, rows, sp.n_out, |_, a| a * (1.0 - a))
+                    layer_backward(w, delta, ap, dp, rows, sp.n_out, |a| a * (1.0 - a))
                 }
             }
             std::mem::swap(&mut self.delta, &mut self.delta_prev);
