@@ -52,6 +52,22 @@ pub fn render<P: Plot>(plot: &P, folder: &RunFolder, name: &str) -> Result<Strin
     Ok(svg)
 }
 
+/// Draws the series legend in the house style.
+fn legend<'a, DB, CT>(chart: &mut ChartContext<'a, DB, CT>) -> Result<()>
+where
+    DB: DrawingBackend + 'a,
+    DB::ErrorType: 'static,
+    CT: plotters::coord::CoordTranslate,
+{
+    chart
+        .configure_series_labels()
+        .background_style(WHITE.mix(0.85))
+        .border_style(BLACK)
+        .label_font(("sans-serif", 13))
+        .draw()
+        .map_err(err)
+}
+
 const COLORS: [RGBColor; 5] = [
     RGBColor(31, 119, 180),
     RGBColor(214, 39, 40),
@@ -147,13 +163,7 @@ impl Plot for LineChart {
                             PathElement::new(vec![(x, y), (x + 20, y)], c.stroke_width(2))
                         });
                 }
-                chart
-                    .configure_series_labels()
-                    .background_style(WHITE.mix(0.85))
-                    .border_style(BLACK)
-                    .label_font(("sans-serif", 13))
-                    .draw()
-                    .map_err(err)?;
+                legend(&mut chart)?;
             }};
         }
         if self.log_y {
@@ -252,13 +262,7 @@ impl Plot for ContourPaths {
                 .label(name.as_str())
                 .legend(|(x, y)| Cross::new((x + 10, y), 5, BLACK.stroke_width(2)));
         }
-        chart
-            .configure_series_labels()
-            .background_style(WHITE.mix(0.85))
-            .border_style(BLACK)
-            .label_font(("sans-serif", 13))
-            .draw()
-            .map_err(err)?;
+        legend(&mut chart)?;
         Ok(())
     }
 }
