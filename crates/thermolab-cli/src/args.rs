@@ -26,6 +26,8 @@ pub enum Command {
     Anneal(AnnealArgs),
     /// Train a small dense network on CSV or built-in data.
     Train(TrainArgs),
+    /// Sweep an Ising (or Potts, or spin-glass) model over temperatures, with exact answers.
+    Ising(IsingArgs),
 }
 
 /// Options every command takes.
@@ -152,6 +154,62 @@ pub struct TrainArgs {
     #[arg(long, default_value = "auto")]
     pub init: String,
     /// Shared options (default output folder: ./thermolab-train).
+    #[command(flatten)]
+    pub common: Common,
+}
+
+/// `thermolab ising`.
+#[derive(Debug, Args)]
+pub struct IsingArgs {
+    /// Lattice dimension: 2 (square) or 3 (cubic).
+    #[arg(long, default_value_t = 2)]
+    pub dim: usize,
+    /// Lattice side L (N = L^dim sites).
+    #[arg(long = "L", default_value_t = 32)]
+    pub l: usize,
+    /// Temperatures: `lo:hi:count`, a comma-separated list, or one value.
+    #[arg(long = "T", default_value = "1.5:3.5:21", allow_hyphen_values = true)]
+    pub t: String,
+    /// Algorithm: metropolis, heatbath, wolff, sw (Swendsen–Wang), msc (multi-spin coded, 64 replicas).
+    #[arg(long, default_value = "metropolis")]
+    pub algorithm: String,
+    /// Measured sweeps per temperature.
+    #[arg(long, default_value_t = 10_000)]
+    pub sweeps: usize,
+    /// Equilibration sweeps per temperature (default: sweeps / 5).
+    #[arg(long)]
+    pub thermalize: Option<usize>,
+    /// Worker threads (0: all cores); results do not depend on it.
+    #[arg(long, default_value_t = 0)]
+    pub threads: usize,
+    /// Coupling J.
+    #[arg(long = "J", default_value_t = 1.0, allow_negative_numbers = true)]
+    pub j: f64,
+    /// Uniform field h.
+    #[arg(long = "h", default_value_t = 0.0, allow_negative_numbers = true)]
+    pub h: f64,
+    /// Run the q-state Potts model instead of Ising (2-D only).
+    #[arg(long)]
+    pub q: Option<u8>,
+    /// Read a sparse Ising model from an edge list (`i j value` per line; `i i h` for fields).
+    #[arg(long)]
+    pub edges: Option<std::path::PathBuf>,
+    /// Interpret the edge list as a QUBO over x ∈ {0, 1}.
+    #[arg(long)]
+    pub qubo: bool,
+    /// A built-in spin glass instead of the ferromagnet: `ea` (±J on the lattice) or `sk` (N = L spins).
+    #[arg(long)]
+    pub glass: Option<String>,
+    /// Also integrate ⟨E⟩ over β from β = 0 for the free energy and entropy (Ising only).
+    #[arg(long)]
+    pub ti: bool,
+    /// Points of the β grid for --ti.
+    #[arg(long, default_value_t = 40)]
+    pub ti_points: usize,
+    /// Start every temperature from all spins up instead of random spins.
+    #[arg(long)]
+    pub cold: bool,
+    /// Shared options (default output folder: ./thermolab-ising).
     #[command(flatten)]
     pub common: Common,
 }

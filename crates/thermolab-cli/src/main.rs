@@ -31,11 +31,13 @@ fn main() {
         args::Command::Demo(a) => a.common.format,
         args::Command::Anneal(a) => a.common.format,
         args::Command::Train(a) => a.common.format,
+        args::Command::Ising(a) => a.common.format,
     };
     let result = match cli.command {
         args::Command::Demo(a) => commands::demo::run(a),
         args::Command::Anneal(a) => commands::anneal::run(a),
         args::Command::Train(a) => commands::train::run(a),
+        args::Command::Ising(a) => commands::ising::run(a),
     };
     if let Err(e) = result {
         let msg = format!("{e:#}").replace('\n', " ");

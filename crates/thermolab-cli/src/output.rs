@@ -67,6 +67,16 @@ pub struct Progress {
 }
 
 impl Progress {
+    /// Moves the bar to `pos` (for work counted outside the observer protocol).
+    pub fn set(&mut self, pos: u64) {
+        if let Some(b) = &self.bar {
+            b.set_position(pos);
+        }
+    }
+    /// Clears the bar.
+    pub fn finish(&mut self) {
+        self.done()
+    }
     fn tick(&mut self, msg: impl FnOnce() -> String) {
         self.n += 1;
         if let Some(b) = &self.bar {

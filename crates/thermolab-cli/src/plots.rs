@@ -92,6 +92,9 @@ fn extent(vals: impl Iterator<Item = f64>) -> (f64, f64) {
     }
 }
 
+/// A point with its standard error: (x, y, se).
+pub type ErrorPoint = (f64, f64, f64);
+
 /// Lines (and optionally points) against a shared x axis; log-scaled y on request.
 pub struct LineChart {
     /// Title above the plot.
@@ -104,6 +107,8 @@ pub struct LineChart {
     pub lines: Vec<(String, Vec<(f64, f64)>)>,
     /// Named series drawn as small dots.
     pub points: Vec<(String, Vec<(f64, f64)>)>,
+    /// Named series of (x, y, standard error), drawn as dots with ±1 SE bars.
+    pub errors: Vec<(String, Vec<ErrorPoint>)>,
     /// Log-scale the y axis (non-positive values are dropped).
     pub log_y: bool,
 }
@@ -145,6 +150,21 @@ impl Plot for LineChart {
                             pts.iter()
                                 .filter(|p| keep(p.1) && p.1.is_finite())
                                 .map(|p| Circle::new(*p, 2, c.filled())),
+                        )
+                        .map_err(err)?
+                        .label(name.as_str())
+                        .legend(move |(x, y)| Circle::new((x + 10, y), 3, c.filled()));
+                }
+                for (i, (name, pts)) in self.errors.iter().enumerate() {
+                    let c = COLORS[(i + 1) % COLORS.len()];
+                    chart
+                        .draw_series(
+                            pts.iter()
+                                .filter(|p| p.1.is_finite() && keep(p.1 - p.2))
+                                .map(|&(x, y, e)| {
+                                    let e = if e.is_finite() { e } else { 0.0 };
+                                    ErrorBar::new_vertical(x, y - e, y, y + e, c.filled(), 6)
+                                }),
                         )
                         .map_err(err)?
                         .label(name.as_str())
@@ -263,6 +283,65 @@ impl Plot for ContourPaths {
                 .legend(|(x, y)| Cross::new((x + 10, y), 5, BLACK.stroke_width(2)));
         }
         legend(&mut chart)?;
+        Ok(())
+    }
+}
+
+/// Renders `plot` as `<name>.png` only (for images too large to be useful as SVG).
+pub fn render_png<P: Plot>(
+    plot: &P,
+    folder: &RunFolder,
+    name: &str,
+    size: (u32, u32),
+) -> Result<()> {
+    register_font();
+    let png = folder.partial_path(&format!("{name}.png"));
+    let root = BitMapBackend::new(&png, size).into_drawing_area();
+    plot.draw(&root)?;
+    root.present().map_err(err)?;
+    Ok(())
+}
+
+/// A spin configuration of a square lattice as an image (up = dark, down = light).
+pub struct SpinImage {
+    /// Title above the image.
+    pub title: String,
+    /// Side length.
+    pub l: usize,
+    /// Spins (±1 for Ising; Potts states map to grey levels).
+    pub spins: Vec<i8>,
+    /// Number of distinct states (2 for Ising).
+    pub states: u8,
+}
+
+impl Plot for SpinImage {
+    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<()>
+    where
+        DB::ErrorType: 'static,
+    {
+        root.fill(&WHITE).map_err(err)?;
+        let l = self.l as f64;
+        let mut chart = ChartBuilder::on(root)
+            .caption(&self.title, ("sans-serif", 18))
+            .margin(8)
+            .build_cartesian_2d(0.0..l, 0.0..l)
+            .map_err(err)?;
+        let q = f64::from(self.states.max(2) - 1);
+        chart
+            .draw_series(self.spins.iter().enumerate().map(|(i, &v)| {
+                let (x, y) = ((i % self.l) as f64, (i / self.l) as f64);
+                let level = if self.states <= 2 {
+                    f64::from(u8::from(v > 0))
+                } else {
+                    f64::from(v) / q
+                };
+                let g = (235.0 - 200.0 * level) as u8;
+                Rectangle::new(
+                    [(x, y), (x + 1.0, y + 1.0)],
+                    RGBColor(g, g, if self.states <= 2 { g } else { 255 - g / 2 }).filled(),
+                )
+            }))
+            .map_err(err)?;
         Ok(())
     }
 }

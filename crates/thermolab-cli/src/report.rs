@@ -59,6 +59,11 @@ impl Report {
             esc(caption)
         );
     }
+    /// Raw HTML (callers escape any text they insert).
+    pub fn raw(&mut self, html: &str) {
+        self.body.push_str(html);
+        self.body.push('\n');
+    }
     /// The finished page.
     pub fn html(&self) -> String {
         format!(

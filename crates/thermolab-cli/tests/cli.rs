@@ -340,7 +340,7 @@ fn a_diverging_run_still_writes_its_folder_and_says_so() {
 fn help_lists_every_command_and_option() {
     let o = bin().arg("--help").output().unwrap();
     let h = String::from_utf8_lossy(&o.stdout);
-    for c in ["demo", "anneal", "train"] {
+    for c in ["demo", "anneal", "train", "ising"] {
         assert!(h.contains(c), "{h}");
         let o = bin().args([c, "--help"]).output().unwrap();
         let h = String::from_utf8_lossy(&o.stdout);
@@ -348,4 +348,100 @@ fn help_lists_every_command_and_option() {
             assert!(h.contains(opt), "{c}: {h}");
         }
     }
+}
+
+#[test]
+fn ising_sweep_agrees_with_kaufman_and_writes_its_folder() {
+    let d = scratch("ising");
+    let o = run_in(
+        &d,
+        &[
+            "ising",
+            "--L",
+            "16",
+            "--T",
+            "2.0,2.269,3.0",
+            "--algorithm",
+            "wolff",
+            "--sweeps",
+            "20000",
+            "--ti",
+            "--ti-points",
+            "30",
+        ],
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let out = d.join("thermolab-ising");
+    for f in [
+        "run.json",
+        "report.html",
+        "observables.csv",
+        "energy.svg",
+        "heat_capacity.png",
+        "free_energy.svg",
+        "thermodynamic_integration.csv",
+        "snapshot_T2.000.png",
+        "snapshot_T2.269.png",
+        "snapshot_T3.000.png",
+    ] {
+        assert!(out.join(f).is_file(), "missing {f}");
+    }
+    let run: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("run.json")).unwrap()).unwrap();
+    assert_eq!(run["results"]["exact_source"], "kaufman");
+    for p in run["results"]["points"].as_array().unwrap() {
+        let (ze, zc) = (
+            p["exact"]["z_energy"].as_f64().unwrap(),
+            p["exact"]["z_heat_capacity"].as_f64().unwrap(),
+        );
+        assert!(ze.abs() < 4.0 && zc.abs() < 4.0, "{p}");
+    }
+    let ti = run["results"]["thermodynamic_integration"]
+        .as_array()
+        .unwrap();
+    assert_eq!(ti.len(), 30);
+}
+
+#[test]
+fn ising_bad_inputs_give_one_line_errors_and_exit_2() {
+    let d = scratch("ising-bad");
+    std::fs::write(d.join("bad.edges"), "0 1 1\n1 2 x\n").unwrap();
+    let cases: &[(&[&str], &str)] = &[
+        (
+            &["ising", "--edges", "bad.edges"],
+            "bad.edges:2: `x` is not a number",
+        ),
+        (
+            &["ising", "--L", "0"],
+            "lattice side L must be at least 2, got 0",
+        ),
+        (
+            &["ising", "--T", "0:2:5"],
+            "every temperature must be > 0, got 0",
+        ),
+        (
+            &["ising", "--T", "-1"],
+            "every temperature must be > 0, got -1",
+        ),
+        (
+            &["ising", "--algorithm", "nope"],
+            "unknown algorithm `nope`",
+        ),
+        (
+            &["ising", "--h", "0.5", "--algorithm", "wolff"],
+            "cluster updates need couplings ≥ 0 and zero field",
+        ),
+        (
+            &["ising", "--L", "7", "--algorithm", "msc"],
+            "multi-spin coding needs a 2-D lattice with even L",
+        ),
+    ];
+    for (args, want) in cases {
+        let o = run_in(&d, args);
+        let e = stderr(&o);
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {e}");
+        assert!(e.contains(want), "{args:?}: {e}");
+        assert_eq!(e.trim_end().lines().count(), 1, "{args:?}: {e}");
+    }
+    assert_eq!(entries(&d), vec!["bad.edges"]);
 }

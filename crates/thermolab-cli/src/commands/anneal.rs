@@ -300,6 +300,7 @@ pub fn plot_trace(run: &mut Run, rec: &Recorder, name: &str, title: &str) -> Res
             ("temperature".into(), temp),
         ],
         points: vec![],
+        errors: vec![],
         log_y: positive,
     };
     run.plot(

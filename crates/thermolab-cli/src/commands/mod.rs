@@ -2,6 +2,7 @@
 
 pub mod anneal;
 pub mod demo;
+pub mod ising;
 pub mod train;
 
 use crate::output::Out;

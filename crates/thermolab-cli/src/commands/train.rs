@@ -233,6 +233,7 @@ pub fn write_outputs(
             y_label: format!("{} (log scale)", o.energy.loss().name()),
             lines: vec![("loss".into(), loss_pts)],
             points: vec![],
+            errors: vec![],
             log_y: true,
         };
         run.plot(
@@ -260,6 +261,7 @@ pub fn write_outputs(
                     "data".into(),
                     data.x.iter().copied().zip(data.y.iter().copied()).collect(),
                 )],
+                errors: vec![],
                 log_y: false,
             };
             run.plot(
@@ -293,6 +295,7 @@ pub fn write_outputs(
                         .collect(),
                 )],
                 points: vec![],
+                errors: vec![],
                 log_y: false,
             };
             run.plot(

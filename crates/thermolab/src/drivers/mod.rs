@@ -5,4 +5,5 @@ pub mod anneal;
 pub mod lbfgs;
 pub mod optim;
 pub mod schedule;
+pub mod spin;
 pub mod train;

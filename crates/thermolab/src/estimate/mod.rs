@@ -1,7 +1,9 @@
 //! Estimators from samples: differential entropy, histograms and the equilibrium (plateau) rule.
 
 mod entropy;
+pub mod exact;
 mod plateau;
+pub mod series;
 
 pub use entropy::{histogram, vasicek_entropy, Histogram};
 pub use plateau::{plateau_epoch, PlateauRule};

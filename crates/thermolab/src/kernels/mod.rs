@@ -5,6 +5,7 @@
 
 mod accept;
 mod proposal;
+pub mod spin;
 
 pub use accept::AcceptanceRule;
 pub use proposal::StepDistribution;

@@ -5,6 +5,7 @@
 
 mod functions;
 mod gaussian;
+pub mod spin;
 
 pub use functions::{Ackley, Quadratic, Rastrigin, Rosenbrock};
 pub use gaussian::{Ar1Gaussian, IsotropicGaussian};

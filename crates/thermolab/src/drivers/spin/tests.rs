@@ -1,0 +1,150 @@
+//! Statistical tests of the temperature-sweep driver against Kaufman's exact finite lattice.
+
+use super::*;
+use crate::estimate::exact::{kaufman, CRITICAL_TEMPERATURE};
+
+fn sweep_of(
+    l: usize,
+    alg: SpinAlgorithm,
+    temps: &[f64],
+    sweeps: usize,
+    threads: usize,
+) -> Vec<TemperaturePoint> {
+    let model = lattice_model(2, l, 1.0, 0.0).unwrap();
+    let s = SpinSweepSettings {
+        temperatures: temps.to_vec(),
+        algorithm: alg,
+        sweeps,
+        threads,
+        ..Default::default()
+    }
+    .validate(&model)
+    .unwrap();
+    run_sweep(&model, &s, 42, &|_| {})
+}
+
+/// Every kernel's ⟨E⟩ and C within 4 standard errors of Kaufman at T = 2.0, T_c and 3.0 for
+/// L = 8 and 16.
+#[test]
+fn every_kernel_matches_kaufman() {
+    let temps = [2.0, CRITICAL_TEMPERATURE, 3.0];
+    for alg in [
+        SpinAlgorithm::Metropolis,
+        SpinAlgorithm::HeatBath,
+        SpinAlgorithm::Wolff,
+        SpinAlgorithm::SwendsenWang,
+        SpinAlgorithm::MultiSpin,
+    ] {
+        for l in [8, 16] {
+            let sweeps = if alg == SpinAlgorithm::MultiSpin {
+                2_000
+            } else {
+                30_000
+            };
+            for p in sweep_of(l, alg, &temps, sweeps, 0) {
+                let k = kaufman(l, l, 1.0, p.temperature);
+                let ze = p.energy.z_score(k.energy_per_site);
+                let zc = p.heat_capacity.z_score(k.heat_capacity_per_site);
+                assert!(
+                    ze.abs() < 4.0 && zc.abs() < 4.0,
+                    "{alg:?} L={l} T={}: e {:?} vs {}, c {:?} vs {}",
+                    p.temperature,
+                    p.energy,
+                    k.energy_per_site,
+                    p.heat_capacity,
+                    k.heat_capacity_per_site
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn results_do_not_depend_on_the_thread_count() {
+    let a = sweep_of(8, SpinAlgorithm::Metropolis, &[2.0, 2.5, 3.0], 200, 1);
+    let b = sweep_of(8, SpinAlgorithm::Metropolis, &[2.0, 2.5, 3.0], 200, 2);
+    for (x, y) in a.iter().zip(&b) {
+        assert_eq!(x.energy, y.energy);
+        assert_eq!(x.heat_capacity, y.heat_capacity);
+    }
+}
+
+#[test]
+fn wolff_decorrelates_faster_than_metropolis_at_tc() {
+    let w = &sweep_of(32, SpinAlgorithm::Wolff, &[CRITICAL_TEMPERATURE], 4000, 0)[0];
+    let m = &sweep_of(
+        32,
+        SpinAlgorithm::Metropolis,
+        &[CRITICAL_TEMPERATURE],
+        4000,
+        0,
+    )[0];
+    assert!(
+        w.tau_abs_magnetization * 5.0 < m.tau_abs_magnetization,
+        "{} vs {}",
+        w.tau_abs_magnetization,
+        m.tau_abs_magnetization
+    );
+}
+
+/// Free energy per site at T = 2.0 (β = 0.5) by thermodynamic integration from β = 0, L = 16.
+#[test]
+fn thermodynamic_integration_matches_kaufman() {
+    let n = 40;
+    let betas: Vec<f64> = (1..=n).map(|k| 0.5 * k as f64 / n as f64).collect();
+    let temps: Vec<f64> = betas.iter().map(|b| 1.0 / b).collect();
+    let pts = sweep_of(16, SpinAlgorithm::Wolff, &temps, 20_000, 0);
+    let u: Vec<Estimate> = pts.iter().map(|p| p.energy).collect();
+    let ti = thermodynamic_integration(&betas, &u);
+    let last = ti.last().unwrap();
+    let k = kaufman(16, 16, 1.0, 2.0);
+    let z = last.free_energy_per_site.z_score(k.free_energy_per_site);
+    assert!(
+        z.abs() < 3.0,
+        "{:?} vs {}",
+        last.free_energy_per_site,
+        k.free_energy_per_site
+    );
+    assert!(last.free_energy_per_site.se < 2e-3);
+}
+
+#[test]
+fn settings_are_checked_against_the_model() {
+    let model = lattice_model(2, 8, 1.0, 0.5).unwrap();
+    let bad = |s: SpinSweepSettings| s.validate(&model).unwrap_err().field;
+    assert_eq!(
+        bad(SpinSweepSettings {
+            algorithm: SpinAlgorithm::Wolff,
+            ..Default::default()
+        }),
+        "algorithm"
+    );
+    assert_eq!(
+        bad(SpinSweepSettings {
+            temperatures: vec![-1.0],
+            ..Default::default()
+        }),
+        "temperatures"
+    );
+    assert_eq!(
+        bad(SpinSweepSettings {
+            temperatures: vec![],
+            ..Default::default()
+        }),
+        "temperatures"
+    );
+    assert_eq!(
+        bad(SpinSweepSettings {
+            sweeps: 0,
+            ..Default::default()
+        }),
+        "sweeps"
+    );
+    let odd = lattice_model(2, 7, 1.0, 0.0).unwrap();
+    let e = SpinSweepSettings {
+        algorithm: SpinAlgorithm::MultiSpin,
+        ..Default::default()
+    }
+    .validate(&odd);
+    assert_eq!(e.unwrap_err().field, "algorithm");
+}
