@@ -206,9 +206,9 @@ pub struct IsingArgs {
     /// Points of the β grid for --ti.
     #[arg(long, default_value_t = 40)]
     pub ti_points: usize,
-    /// Start every temperature from all spins up instead of random spins.
+    /// Start every temperature from random spins instead of all spins up.
     #[arg(long)]
-    pub cold: bool,
+    pub hot: bool,
     /// Shared options (default output folder: ./thermolab-ising).
     #[command(flatten)]
     pub common: Common,

@@ -162,7 +162,7 @@ pub fn run(a: IsingArgs) -> Result<()> {
         sweeps: a.sweeps,
         thermalization: a.thermalize,
         threads: a.threads,
-        hot_start: !a.cold,
+        hot_start: a.hot,
         snapshots: true,
         ..Default::default()
     }

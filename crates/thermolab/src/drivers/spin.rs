@@ -86,7 +86,8 @@ pub struct SpinSweepSettings {
     pub blocks: usize,
     /// Worker threads (0: all cores). Results do not depend on it.
     pub threads: usize,
-    /// Start from random spins (true) or all up.
+    /// Start from random spins (true) or all up (false, the default: the ordered state is the
+    /// equilibrium below T_c, and a random start there can stay trapped in stripe states).
     pub hot_start: bool,
     /// Keep the final configuration of each temperature.
     pub snapshots: bool,
@@ -101,7 +102,7 @@ impl Default for SpinSweepSettings {
             thermalization: None,
             blocks: 32,
             threads: 0,
-            hot_start: true,
+            hot_start: false,
             snapshots: false,
         }
     }
