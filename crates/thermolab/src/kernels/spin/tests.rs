@@ -72,6 +72,7 @@ fn single_spin_rules_sample_the_exact_energy() {
         IsingGraph::lattice(Lattice::new(2, 4).unwrap(), 1.0, 0.3),
         IsingGraph::edwards_anderson(Lattice::new(2, 4).unwrap(), &mut grng),
         IsingGraph::sherrington_kirkpatrick(12, &mut grng),
+        IsingGraph::lattice(Lattice::new(3, 2).unwrap(), 0.7, -0.2),
     ];
     for (ci, g) in cases.iter().enumerate() {
         for rule in [SpinRule::Metropolis, SpinRule::HeatBath] {
