@@ -26,6 +26,7 @@ pub mod drivers;
 pub mod energy;
 pub mod estimate;
 pub mod kernels;
+pub mod linalg;
 pub mod nn;
 pub mod observe;
 pub mod rng;

@@ -46,11 +46,16 @@ fn parse_number(s: &str) -> Option<f64> {
 /// Loads a numeric CSV file into a [`Dataset`]. Every problem is reported with the file name,
 /// and for data problems the 1-based line and the column.
 pub fn load_csv(path: &Path, spec: &CsvSpec) -> Result<Dataset, DataError> {
-    let p = path.to_path_buf();
     let text = std::fs::read_to_string(path).map_err(|e| DataError::Io {
-        path: p.clone(),
+        path: path.to_path_buf(),
         cause: e,
     })?;
+    parse_csv_text(&text, path, spec)
+}
+
+/// Parses CSV text as if read from `path` (named in errors).
+pub fn parse_csv_text(text: &str, path: &Path, spec: &CsvSpec) -> Result<Dataset, DataError> {
+    let p = path.to_path_buf();
     let mut rdr = csv::ReaderBuilder::new()
         .has_headers(false)
         .flexible(true)

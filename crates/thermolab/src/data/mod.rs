@@ -3,7 +3,7 @@
 
 mod csv_load;
 
-pub use csv_load::{load_csv, Columns, CsvSpec, Header};
+pub use csv_load::{load_csv, parse_csv_text, Columns, CsvSpec, Header};
 
 use serde::{Deserialize, Serialize};
 use std::path::PathBuf;

@@ -4,6 +4,7 @@
 //! tempering and annealed importance sampling.
 
 mod accept;
+pub mod mcmc;
 mod proposal;
 pub mod spin;
 

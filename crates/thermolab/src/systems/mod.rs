@@ -4,6 +4,7 @@
 //! moments — so every engine can be checked against the truth.
 
 mod functions;
+pub mod posterior;
 mod gaussian;
 pub mod spin;
 

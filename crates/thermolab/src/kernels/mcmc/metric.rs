@@ -1,0 +1,112 @@
+//! The metric: an inverse mass matrix Σ (diagonal or dense) that doubles as the proposal
+//! covariance of RWM and MALA. Momenta are drawn from `N(0, M)` with `M = Σ⁻¹`; the kinetic
+//! energy is `½ pᵀ Σ p`.
+
+use crate::linalg::{cholesky, lower_mul, lower_solve, lower_t_solve, mat_vec};
+use rand::Rng;
+use rand_distr::{Distribution, StandardNormal};
+use serde::{Deserialize, Serialize};
+
+/// An inverse mass matrix.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Metric {
+    /// Diagonal Σ.
+    Diag {
+        /// Σ_ii.
+        inv_mass: Vec<f64>,
+    },
+    /// Dense Σ with its lower Cholesky factor.
+    Dense {
+        /// Dimension.
+        dim: usize,
+        /// Σ, row-major.
+        inv_mass: Vec<f64>,
+        /// `L` with `Σ = L Lᵀ`.
+        chol: Vec<f64>,
+    },
+}
+
+impl Metric {
+    /// The identity.
+    pub fn identity(dim: usize) -> Self {
+        Self::Diag { inv_mass: vec![1.0; dim] }
+    }
+    /// A diagonal metric from variances (each > 0).
+    pub fn diag(var: Vec<f64>) -> Self {
+        Self::Diag { inv_mass: var }
+    }
+    /// A dense metric from a covariance matrix; `None` unless positive definite.
+    pub fn dense(cov: Vec<f64>, dim: usize) -> Option<Self> {
+        let chol = cholesky(&cov, dim)?;
+        Some(Self::Dense { dim, inv_mass: cov, chol })
+    }
+    /// Dimension.
+    pub fn dim(&self) -> usize {
+        match self {
+            Self::Diag { inv_mass } => inv_mass.len(),
+            Self::Dense { dim, .. } => *dim,
+        }
+    }
+    /// The diagonal of Σ.
+    pub fn variances(&self) -> Vec<f64> {
+        match self {
+            Self::Diag { inv_mass } => inv_mass.clone(),
+            Self::Dense { dim, inv_mass, .. } => (0..*dim).map(|i| inv_mass[i * dim + i]).collect(),
+        }
+    }
+    /// `out = Σ p` (the velocity of momentum p).
+    pub fn velocity(&self, p: &[f64], out: &mut [f64]) {
+        match self {
+            Self::Diag { inv_mass } => {
+                for ((o, a), b) in out.iter_mut().zip(p).zip(inv_mass) {
+                    *o = a * b;
+                }
+            }
+            Self::Dense { dim, inv_mass, .. } => mat_vec(inv_mass, *dim, p, out),
+        }
+    }
+    /// Draws `p ~ N(0, Σ⁻¹)`.
+    pub fn sample_momentum<R: Rng + ?Sized>(&self, rng: &mut R, out: &mut [f64]) {
+        match self {
+            Self::Diag { inv_mass } => {
+                for (o, s) in out.iter_mut().zip(inv_mass) {
+                    let z: f64 = StandardNormal.sample(rng);
+                    *o = z / s.sqrt();
+                }
+            }
+            Self::Dense { dim, chol, .. } => {
+                for o in out.iter_mut() {
+                    *o = StandardNormal.sample(rng);
+                }
+                lower_t_solve(chol, *dim, out);
+            }
+        }
+    }
+    /// Draws `ξ ~ N(0, Σ)`.
+    pub fn sample_noise<R: Rng + ?Sized>(&self, rng: &mut R, out: &mut [f64]) {
+        match self {
+            Self::Diag { inv_mass } => {
+                for (o, s) in out.iter_mut().zip(inv_mass) {
+                    let z: f64 = StandardNormal.sample(rng);
+                    *o = z * s.sqrt();
+                }
+            }
+            Self::Dense { dim, chol, .. } => {
+                let z: Vec<f64> = (0..*dim).map(|_| StandardNormal.sample(rng)).collect();
+                lower_mul(chol, *dim, &z, out);
+            }
+        }
+    }
+    /// `dᵀ Σ⁻¹ d`.
+    pub fn inv_quad(&self, d: &[f64]) -> f64 {
+        match self {
+            Self::Diag { inv_mass } => d.iter().zip(inv_mass).map(|(a, s)| a * a / s).sum(),
+            Self::Dense { dim, chol, .. } => {
+                let mut w = d.to_vec();
+                lower_solve(chol, *dim, &mut w);
+                w.iter().map(|a| a * a).sum()
+            }
+        }
+    }
+}
