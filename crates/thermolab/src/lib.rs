@@ -21,6 +21,7 @@
 
 #![warn(missing_docs)]
 
+pub mod adapt;
 pub mod data;
 pub mod drivers;
 pub mod energy;

@@ -28,14 +28,22 @@ pub fn cholesky(a: &[f64], d: usize) -> Option<Vec<f64>> {
 /// `out = L x` for lower-triangular `L`.
 pub fn lower_mul(l: &[f64], d: usize, x: &[f64], out: &mut [f64]) {
     for i in 0..d {
-        out[i] = l[i * d..i * d + i + 1].iter().zip(x).map(|(a, b)| a * b).sum();
+        out[i] = l[i * d..i * d + i + 1]
+            .iter()
+            .zip(x)
+            .map(|(a, b)| a * b)
+            .sum();
     }
 }
 
 /// Solves `L y = b` (forward substitution) in place.
 pub fn lower_solve(l: &[f64], d: usize, b: &mut [f64]) {
     for i in 0..d {
-        let s: f64 = l[i * d..i * d + i].iter().zip(&b[..i]).map(|(a, c)| a * c).sum();
+        let s: f64 = l[i * d..i * d + i]
+            .iter()
+            .zip(&b[..i])
+            .map(|(a, c)| a * c)
+            .sum();
         b[i] = (b[i] - s) / l[i * d + i];
     }
 }
@@ -54,7 +62,11 @@ pub fn lower_t_solve(l: &[f64], d: usize, b: &mut [f64]) {
 /// `out = A x` for a dense row-major `A`.
 pub fn mat_vec(a: &[f64], d: usize, x: &[f64], out: &mut [f64]) {
     for i in 0..d {
-        out[i] = a[i * d..(i + 1) * d].iter().zip(x).map(|(p, q)| p * q).sum();
+        out[i] = a[i * d..(i + 1) * d]
+            .iter()
+            .zip(x)
+            .map(|(p, q)| p * q)
+            .sum();
     }
 }
 
@@ -70,7 +82,8 @@ mod tests {
         let mut a = vec![0.0; 16];
         for i in 0..d {
             for j in 0..d {
-                a[i * d + j] = (0..d).map(|k| b[i * d + k] * b[j * d + k]).sum::<f64>() + if i == j { 1.0 } else { 0.0 };
+                a[i * d + j] = (0..d).map(|k| b[i * d + k] * b[j * d + k]).sum::<f64>()
+                    + if i == j { 1.0 } else { 0.0 };
             }
         }
         let l = cholesky(&a, d).unwrap();

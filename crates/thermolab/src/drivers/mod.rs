@@ -4,6 +4,7 @@
 pub mod anneal;
 pub mod lbfgs;
 pub mod optim;
+pub mod sample;
 pub mod schedule;
 pub mod spin;
 pub mod train;

@@ -1,5 +1,6 @@
 //! Estimators from samples: differential entropy, histograms and the equilibrium (plateau) rule.
 
+pub mod diagnostics;
 mod entropy;
 pub mod exact;
 mod plateau;

@@ -4,8 +4,8 @@
 //! moments — so every engine can be checked against the truth.
 
 mod functions;
-pub mod posterior;
 mod gaussian;
+pub mod posterior;
 pub mod spin;
 
 pub use functions::{Ackley, Quadratic, Rastrigin, Rosenbrock};

@@ -64,7 +64,13 @@ pub(crate) fn start<R: Rng + ?Sized>(metric: &Metric, state: &State, rng: &mut R
     metric.sample_momentum(rng, &mut p);
     let mut v = vec![0.0; d];
     metric.velocity(&p, &mut v);
-    Point { x: state.x.clone(), p, v, energy: state.energy, grad: state.grad.clone() }
+    Point {
+        x: state.x.clone(),
+        p,
+        v,
+        energy: state.energy,
+        grad: state.grad.clone(),
+    }
 }
 
 /// One static-HMC transition with `steps` leapfrog steps.
@@ -87,9 +93,17 @@ pub fn hmc<E: Gradient + ?Sized, R: Rng + ?Sized>(
             break;
         }
     }
-    let dh = if ok { pt.hamiltonian(beta) - h0 } else { f64::INFINITY };
+    let dh = if ok {
+        pt.hamiltonian(beta) - h0
+    } else {
+        f64::INFINITY
+    };
     let divergent = !dh.is_finite() || dh > s.max_energy_error;
-    let a = if dh.is_finite() { (-dh).exp().min(1.0) } else { 0.0 };
+    let a = if dh.is_finite() {
+        (-dh).exp().min(1.0)
+    } else {
+        0.0
+    };
     let accepted = !divergent && rng.random::<f64>() < a;
     if accepted {
         state.x = pt.x;

@@ -30,7 +30,9 @@ pub enum Metric {
 impl Metric {
     /// The identity.
     pub fn identity(dim: usize) -> Self {
-        Self::Diag { inv_mass: vec![1.0; dim] }
+        Self::Diag {
+            inv_mass: vec![1.0; dim],
+        }
     }
     /// A diagonal metric from variances (each > 0).
     pub fn diag(var: Vec<f64>) -> Self {
@@ -39,7 +41,11 @@ impl Metric {
     /// A dense metric from a covariance matrix; `None` unless positive definite.
     pub fn dense(cov: Vec<f64>, dim: usize) -> Option<Self> {
         let chol = cholesky(&cov, dim)?;
-        Some(Self::Dense { dim, inv_mass: cov, chol })
+        Some(Self::Dense {
+            dim,
+            inv_mass: cov,
+            chol,
+        })
     }
     /// Dimension.
     pub fn dim(&self) -> usize {

@@ -142,7 +142,13 @@ impl Sampler {
 
     /// One transition of `state` targeting `exp(−β E)`. Non-recoverable energy errors are
     /// returned; recoverable ones reject the step.
-    pub fn step<E, R>(&self, energy: &mut E, state: &mut State, beta: f64, rng: &mut R) -> Result<StepInfo, EnergyError>
+    pub fn step<E, R>(
+        &self,
+        energy: &mut E,
+        state: &mut State,
+        beta: f64,
+        rng: &mut R,
+    ) -> Result<StepInfo, EnergyError>
     where
         E: Gradient + ?Sized,
         R: Rng + ?Sized,
@@ -151,13 +157,21 @@ impl Sampler {
             SamplerKind::Rwm => simple::rwm(self, energy, state, beta, rng),
             SamplerKind::Mala => simple::mala(self, energy, state, beta, rng),
             SamplerKind::Hmc { steps } => hmc::hmc(self, energy, state, beta, steps, rng),
-            SamplerKind::Nuts { max_depth } => nuts::nuts(self, energy, state, beta, max_depth, rng),
+            SamplerKind::Nuts { max_depth } => {
+                nuts::nuts(self, energy, state, beta, max_depth, rng)
+            }
         }
     }
 
     /// A reasonable initial step size (Hoffman & Gelman 2014, algorithm 4): double or halve ε
     /// until the acceptance statistic of one step from `state` crosses ½. The state is unchanged.
-    pub fn find_step_size<E, R>(&mut self, energy: &mut E, state: &State, beta: f64, rng: &mut R) -> Result<f64, EnergyError>
+    pub fn find_step_size<E, R>(
+        &mut self,
+        energy: &mut E,
+        state: &State,
+        beta: f64,
+        rng: &mut R,
+    ) -> Result<f64, EnergyError>
     where
         E: Gradient + ?Sized,
         R: Rng + ?Sized,
@@ -168,14 +182,25 @@ impl Sampler {
                 SamplerKind::Hmc { .. } | SamplerKind::Nuts { .. } => SamplerKind::Hmc { steps: 1 },
                 k => k,
             };
-            let p = Self { kind: probe_kind, ..s.clone() };
+            let p = Self {
+                kind: probe_kind,
+                ..s.clone()
+            };
             let info = p.step(energy, &mut st, beta, rng)?;
-            Ok(if info.accept_stat.is_finite() { info.accept_stat } else { 0.0 })
+            Ok(if info.accept_stat.is_finite() {
+                info.accept_stat
+            } else {
+                0.0
+            })
         };
         let a0 = probe(self, energy, rng)?;
         let up = a0 > 0.5;
         for _ in 0..50 {
-            let next = if up { self.step_size * 2.0 } else { self.step_size / 2.0 };
+            let next = if up {
+                self.step_size * 2.0
+            } else {
+                self.step_size / 2.0
+            };
             let old = self.step_size;
             self.step_size = next;
             let a = probe(self, energy, rng)?;

@@ -81,9 +81,19 @@ impl<E: Gradient + ?Sized, R: Rng + ?Sized> Ctx<'_, E, R> {
     fn build(&mut self, edge: &Point, dir: f64, depth: u32) -> Result<Option<Sub>, EnergyError> {
         if depth == 0 {
             let mut pt = edge.clone();
-            let ok = leapfrog(self.energy, &self.s.metric, &mut pt, dir * self.s.step_size, self.beta)?;
+            let ok = leapfrog(
+                self.energy,
+                &self.s.metric,
+                &mut pt,
+                dir * self.s.step_size,
+                self.beta,
+            )?;
             self.stats.leaves += 1;
-            let dh = if ok { pt.hamiltonian(self.beta) - self.h0 } else { f64::INFINITY };
+            let dh = if ok {
+                pt.hamiltonian(self.beta) - self.h0
+            } else {
+                f64::INFINITY
+            };
             if !dh.is_finite() || dh > self.s.max_energy_error {
                 self.stats.divergent = true;
                 self.stats.max_error = f64::INFINITY;
@@ -91,12 +101,27 @@ impl<E: Gradient + ?Sized, R: Rng + ?Sized> Ctx<'_, E, R> {
             }
             self.stats.max_error = self.stats.max_error.max(dh.abs());
             self.stats.sum_accept += (-dh).exp().min(1.0);
-            let prop = Proposal { x: pt.x.clone(), energy: pt.energy, grad: pt.grad.clone(), h: self.h0 + dh };
+            let prop = Proposal {
+                x: pt.x.clone(),
+                energy: pt.energy,
+                grad: pt.grad.clone(),
+                h: self.h0 + dh,
+            };
             let rho = pt.p.clone();
-            return Ok(Some(Sub { near: pt.clone(), far: pt, prop, log_w: -dh, rho }));
+            return Ok(Some(Sub {
+                near: pt.clone(),
+                far: pt,
+                prop,
+                log_w: -dh,
+                rho,
+            }));
         }
-        let Some(a) = self.build(edge, dir, depth - 1)? else { return Ok(None) };
-        let Some(b) = self.build(&a.far, dir, depth - 1)? else { return Ok(None) };
+        let Some(a) = self.build(edge, dir, depth - 1)? else {
+            return Ok(None);
+        };
+        let Some(b) = self.build(&a.far, dir, depth - 1)? else {
+            return Ok(None);
+        };
         let log_w = log_add(a.log_w, b.log_w);
         let take_b = self.rng.random::<f64>() < (b.log_w - log_w).exp();
         let rho: Vec<f64> = a.rho.iter().zip(&b.rho).map(|(x, y)| x + y).collect();
@@ -110,7 +135,13 @@ impl<E: Gradient + ?Sized, R: Rng + ?Sized> Ctx<'_, E, R> {
             return Ok(None);
         }
         let prop = if take_b { b.prop } else { a.prop };
-        Ok(Some(Sub { near: a.near, far: b.far, prop, log_w, rho }))
+        Ok(Some(Sub {
+            near: a.near,
+            far: b.far,
+            prop,
+            log_w,
+            rho,
+        }))
     }
 }
 
@@ -125,7 +156,14 @@ pub fn nuts<E: Gradient + ?Sized, R: Rng + ?Sized>(
 ) -> Result<StepInfo, EnergyError> {
     let init = start(&s.metric, state, rng);
     let h0 = init.hamiltonian(beta);
-    let mut ctx = Ctx { s, energy, rng, beta, h0, stats: Stats::default() };
+    let mut ctx = Ctx {
+        s,
+        energy,
+        rng,
+        beta,
+        h0,
+        stats: Stats::default(),
+    };
     // The trajectory: its two ends (in time order), momentum sum, total weight.
     let (mut left, mut right) = (init.clone(), init.clone());
     let mut rho = init.p.clone();
@@ -136,7 +174,9 @@ pub fn nuts<E: Gradient + ?Sized, R: Rng + ?Sized>(
         let forward = ctx.rng.random::<bool>();
         let dir = if forward { 1.0 } else { -1.0 };
         let edge = if forward { right.clone() } else { left.clone() };
-        let Some(sub) = ctx.build(&edge, dir, depth)? else { break };
+        let Some(sub) = ctx.build(&edge, dir, depth)? else {
+            break;
+        };
         depth += 1;
         // Biased progressive sampling: move to the new subtree with probability min(1, w_new/w_old).
         if ctx.rng.random::<f64>() < (sub.log_w - log_w).exp() {
@@ -147,9 +187,18 @@ pub fn nuts<E: Gradient + ?Sized, R: Rng + ?Sized>(
         // Extra checks between the old tree and the new subtree, oriented in time.
         let (old_edge_v, old_edge_p) = (edge.v.clone(), edge.p.clone());
         let ext1: Vec<f64> = rho.iter().zip(&sub.near.p).map(|(x, y)| x + y).collect();
-        let ext2: Vec<f64> = old_edge_p.iter().zip(&sub.rho).map(|(x, y)| x + y).collect();
-        let old_far_v = if forward { left.v.clone() } else { right.v.clone() };
-        let turned = !no_turn(&old_far_v, &sub.near.v, &ext1) || !no_turn(&old_edge_v, &sub.far.v, &ext2);
+        let ext2: Vec<f64> = old_edge_p
+            .iter()
+            .zip(&sub.rho)
+            .map(|(x, y)| x + y)
+            .collect();
+        let old_far_v = if forward {
+            left.v.clone()
+        } else {
+            right.v.clone()
+        };
+        let turned =
+            !no_turn(&old_far_v, &sub.near.v, &ext1) || !no_turn(&old_edge_v, &sub.far.v, &ext2);
         if forward {
             right = sub.far;
         } else {
@@ -171,7 +220,11 @@ pub fn nuts<E: Gradient + ?Sized, R: Rng + ?Sized>(
     }
     Ok(StepInfo {
         accepted,
-        accept_stat: if st.leaves > 0 { st.sum_accept / st.leaves as f64 } else { 0.0 },
+        accept_stat: if st.leaves > 0 {
+            st.sum_accept / st.leaves as f64
+        } else {
+            0.0
+        },
         energy: state.energy,
         hamiltonian,
         energy_error: st.max_error,

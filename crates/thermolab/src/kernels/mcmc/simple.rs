@@ -37,7 +37,12 @@ pub fn rwm<E: Gradient + ?Sized, R: Rng + ?Sized>(
     let d = state.x.len();
     let mut xi = vec![0.0; d];
     s.metric.sample_noise(rng, &mut xi);
-    let prop: Vec<f64> = state.x.iter().zip(&xi).map(|(x, z)| x + s.step_size * z).collect();
+    let prop: Vec<f64> = state
+        .x
+        .iter()
+        .zip(&xi)
+        .map(|(x, z)| x + s.step_size * z)
+        .collect();
     let e1 = match eval(energy, &prop) {
         Ok(v) => v,
         Err(err) if err.is_recoverable() => return Ok(rejected(s, state, beta, 1)),
@@ -97,7 +102,11 @@ pub fn mala<E: Gradient + ?Sized, R: Rng + ?Sized>(
         .collect();
     let log_q = -(s.metric.inv_quad(&back) - s.metric.inv_quad(&fwd)) / (2.0 * h * h);
     let log_a = -beta * (e1 - state.energy) + log_q;
-    let a = if log_a.is_nan() { 0.0 } else { log_a.exp().min(1.0) };
+    let a = if log_a.is_nan() {
+        0.0
+    } else {
+        log_a.exp().min(1.0)
+    };
     let accepted = rng.random::<f64>() < a;
     let err = (beta * (e1 - state.energy)).abs();
     if accepted {

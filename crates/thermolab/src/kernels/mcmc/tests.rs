@@ -23,7 +23,14 @@ fn kinds() -> [(SamplerKind, f64); 4] {
 }
 
 /// Runs `n` steps and returns the draws of coordinates 0 and 1 and of x0².
-fn run<E: Gradient>(kind: SamplerKind, eps: f64, mut e: E, beta: f64, n: usize, seed: u64) -> (Vec<f64>, Vec<f64>, Vec<f64>, u64) {
+fn run<E: Gradient>(
+    kind: SamplerKind,
+    eps: f64,
+    mut e: E,
+    beta: f64,
+    n: usize,
+    seed: u64,
+) -> (Vec<f64>, Vec<f64>, Vec<f64>, u64) {
     let d = e.dim();
     let s = Sampler::new(kind, d, eps);
     let mut rng = chain_stream(seed, 0);
@@ -45,7 +52,11 @@ fn run<E: Gradient>(kind: SamplerKind, eps: f64, mut e: E, beta: f64, n: usize, 
 #[test]
 fn kernels_leave_gaussians_invariant() {
     for (kind, eps) in kinds() {
-        let n = if kind == SamplerKind::Rwm { 200_000 } else { 60_000 };
+        let n = if kind == SamplerKind::Rwm {
+            200_000
+        } else {
+            60_000
+        };
         // Correlated AR(1) Gaussian (ρ = 0.8, sd 1.5) at β = 1 and β = 0.5 (variance doubles).
         for beta in [1.0, 0.5] {
             let g = Ar1Gaussian::new(4, 0.8, 1.5);
@@ -57,7 +68,10 @@ fn kernels_leave_gaussians_invariant() {
             let (v0, sv) = mean_se(&c);
             assert!(m0.abs() < 4.0 * s0, "{kind:?} β={beta}: mean {m0} ± {s0}");
             assert!(m1.abs() < 4.0 * s1, "{kind:?} β={beta}: mean {m1} ± {s1}");
-            assert!((v0 - var).abs() < 4.0 * sv, "{kind:?} β={beta}: E[x²] {v0} ± {sv} vs {var}");
+            assert!(
+                (v0 - var).abs() < 4.0 * sv,
+                "{kind:?} β={beta}: E[x²] {v0} ± {sv} vs {var}"
+            );
         }
         // Off-centre isotropic Gaussian.
         let g = IsotropicGaussian::new(vec![2.0, -1.0], 0.7);
@@ -65,7 +79,10 @@ fn kernels_leave_gaussians_invariant() {
         let (m0, s0) = mean_se(&a);
         let (v0, sv) = mean_se(&c);
         assert!((m0 - 2.0).abs() < 4.0 * s0, "{kind:?}: {m0} ± {s0}");
-        assert!((v0 - (4.0 + 0.49)).abs() < 4.0 * sv, "{kind:?}: {v0} ± {sv}");
+        assert!(
+            (v0 - (4.0 + 0.49)).abs() < 4.0 * sv,
+            "{kind:?}: {v0} ± {sv}"
+        );
     }
 }
 
@@ -77,7 +94,11 @@ impl crate::energy::Energy for Walled {
         2
     }
     fn energy(&mut self, x: &[f64]) -> Result<f64, crate::energy::EnergyError> {
-        Ok(if x[0] > 1.5 { f64::NAN } else { 0.5 * (x[0] * x[0] + x[1] * x[1]) })
+        Ok(if x[0] > 1.5 {
+            f64::NAN
+        } else {
+            0.5 * (x[0] * x[0] + x[1] * x[1])
+        })
     }
 }
 impl Gradient for Walled {
@@ -111,7 +132,9 @@ fn step_size_search_lands_near_half_acceptance() {
     for (kind, _) in kinds() {
         let mut s = Sampler::new(kind, 10, 1.0);
         let st = State::new(&mut e, vec![0.3; 10]).unwrap();
-        let eps = s.find_step_size(&mut e, &st, 1.0, &mut chain_stream(2, 0)).unwrap();
+        let eps = s
+            .find_step_size(&mut e, &st, 1.0, &mut chain_stream(2, 0))
+            .unwrap();
         assert!(eps > 0.01 && eps < 10.0, "{kind:?}: {eps}");
     }
 }
@@ -137,4 +160,9 @@ fn pinned_draws() {
 }
 
 /// First coordinate after five steps from (0.5, −0.5, 0.25), seed 123, per kernel (RWM, MALA, HMC, NUTS).
-const PINNED: [f64; 4] = [0.44674169795451457, 0.1189415896531908, 1.3376864691346115, 0.28060043647473365];
+const PINNED: [f64; 4] = [
+    0.44674169795451457,
+    0.1189415896531908,
+    1.3376864691346115,
+    0.28060043647473365,
+];

@@ -23,7 +23,11 @@ impl BayesianMlp {
         if !(noise_sd > 0.0 && prior_sd > 0.0 && noise_sd.is_finite() && prior_sd.is_finite()) {
             return Err("noise and prior sds must be finite and > 0".into());
         }
-        Ok(Self { net, noise_sd, prior_sd })
+        Ok(Self {
+            net,
+            noise_sd,
+            prior_sd,
+        })
     }
     /// The underlying network energy (for predictions).
     pub fn network(&mut self) -> &mut MlpEnergy {

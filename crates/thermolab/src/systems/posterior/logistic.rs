@@ -27,7 +27,12 @@ impl LogisticRegression {
         if data.n_targets != 1 {
             return Err("logistic regression needs exactly one target column".into());
         }
-        if let Some((i, v)) = data.y.iter().enumerate().find(|(_, v)| **v != 0.0 && **v != 1.0) {
+        if let Some((i, v)) = data
+            .y
+            .iter()
+            .enumerate()
+            .find(|(_, v)| **v != 0.0 && **v != 1.0)
+        {
             return Err(format!("row {}: target {v} is not 0 or 1", i + 1));
         }
         if !(prior_sd > 0.0 && prior_sd.is_finite()) {
@@ -45,7 +50,14 @@ impl LogisticRegression {
                 }
             }
         }
-        Ok(Self { x, y: data.y.clone(), n, p, prior_sd, eta: vec![0.0; n] })
+        Ok(Self {
+            x,
+            y: data.y.clone(),
+            n,
+            p,
+            prior_sd,
+            eta: vec![0.0; n],
+        })
     }
     /// Loads a CSV (last column the 0/1 target unless chosen otherwise in `spec`).
     pub fn from_csv(path: &Path, spec: &CsvSpec, prior_sd: f64) -> Result<Self, String> {
@@ -54,8 +66,12 @@ impl LogisticRegression {
     }
     /// The built-in breast-cancer posterior with an N(0, 1) prior.
     pub fn breast_cancer() -> Self {
-        let d = crate::data::parse_csv_text(BREAST_CANCER, Path::new("breast_cancer.csv"), &CsvSpec::default())
-            .expect("built-in data parse");
+        let d = crate::data::parse_csv_text(
+            BREAST_CANCER,
+            Path::new("breast_cancer.csv"),
+            &CsvSpec::default(),
+        )
+        .expect("built-in data parse");
         Self::new(&d, 1.0, true).expect("built-in data valid")
     }
     /// Number of rows.
@@ -86,7 +102,11 @@ impl Gradient for LogisticRegression {
             let eta = b + row.iter().zip(w).map(|(a, c)| a * c).sum::<f64>();
             self.eta[i] = eta;
             // log(1 + e^η) computed stably.
-            let sp = if eta > 0.0 { eta + (-eta).exp().ln_1p() } else { eta.exp().ln_1p() };
+            let sp = if eta > 0.0 {
+                eta + (-eta).exp().ln_1p()
+            } else {
+                eta.exp().ln_1p()
+            };
             e += sp - self.y[i] * eta;
         }
         for (gj, tj) in g.iter_mut().zip(th) {

@@ -25,12 +25,20 @@ impl GaussianMixture {
         if dim == 0 || means.iter().any(|m| m.len() != dim) {
             return Err("every component mean needs the same, non-zero dimension".into());
         }
-        if weights.iter().any(|w| !(*w > 0.0 && w.is_finite())) || sds.iter().any(|s| !(*s > 0.0 && s.is_finite())) {
+        if weights.iter().any(|w| !(*w > 0.0 && w.is_finite()))
+            || sds.iter().any(|s| !(*s > 0.0 && s.is_finite()))
+        {
             return Err("weights and sds must be finite and > 0".into());
         }
         let total: f64 = weights.iter().sum();
         let weights: Vec<f64> = weights.iter().map(|w| w / total).collect();
-        Ok(Self { logp: vec![0.0; k], weights, means, sds, dim })
+        Ok(Self {
+            logp: vec![0.0; k],
+            weights,
+            means,
+            sds,
+            dim,
+        })
     }
     /// Two well-separated modes in `dim` dimensions: weights 0.3/0.7, means ∓`sep/2` on every
     /// coordinate... along the first axis only, unit sds.
@@ -52,14 +60,26 @@ impl GaussianMixture {
     /// Exact mean of the mixture.
     pub fn mean(&self) -> Vec<f64> {
         (0..self.dim)
-            .map(|i| self.weights.iter().zip(&self.means).map(|(w, m)| w * m[i]).sum())
+            .map(|i| {
+                self.weights
+                    .iter()
+                    .zip(&self.means)
+                    .map(|(w, m)| w * m[i])
+                    .sum()
+            })
             .collect()
     }
     /// Index of the component nearest to `x` (for counting mode occupancy).
     pub fn nearest(&self, x: &[f64]) -> usize {
         (0..self.weights.len())
             .min_by(|&a, &b| {
-                let d = |k: usize| self.means[k].iter().zip(x).map(|(m, v)| (m - v) * (m - v)).sum::<f64>();
+                let d = |k: usize| {
+                    self.means[k]
+                        .iter()
+                        .zip(x)
+                        .map(|(m, v)| (m - v) * (m - v))
+                        .sum::<f64>()
+                };
                 d(a).total_cmp(&d(b))
             })
             .unwrap_or(0)
@@ -68,7 +88,11 @@ impl GaussianMixture {
         let d = self.dim as f64;
         for k in 0..self.weights.len() {
             let s2 = self.sds[k] * self.sds[k];
-            let r2: f64 = self.means[k].iter().zip(x).map(|(m, v)| (v - m) * (v - m)).sum();
+            let r2: f64 = self.means[k]
+                .iter()
+                .zip(x)
+                .map(|(m, v)| (v - m) * (v - m))
+                .sum();
             self.logp[k] = self.weights[k].ln() - 0.5 * r2 / s2 - 0.5 * d * (2.0 * PI * s2).ln();
         }
         let mx = self.logp.iter().fold(f64::NEG_INFINITY, |a, &b| a.max(b));

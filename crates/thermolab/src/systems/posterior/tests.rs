@@ -9,18 +9,32 @@ use std::sync::Arc;
 fn gradients_match_finite_differences() {
     let mut rng = crate::rng::init_stream(3);
     use rand::Rng;
-    let mut pt = |d: usize| (0..d).map(|_| rng.random_range(-1.5..1.5)).collect::<Vec<f64>>();
+    let mut pt = |d: usize| {
+        (0..d)
+            .map(|_| rng.random_range(-1.5..1.5))
+            .collect::<Vec<f64>>()
+    };
     for centred in [true, false] {
         check_gradient_tol(&mut Funnel::new(5, centred), &pt(5), 1e-5);
     }
-    let mut m = GaussianMixture::new(vec![0.3, 0.7], vec![vec![-1.0, 0.0], vec![2.0, 1.0]], vec![0.5, 1.2]).unwrap();
+    let mut m = GaussianMixture::new(
+        vec![0.3, 0.7],
+        vec![vec![-1.0, 0.0], vec![2.0, 1.0]],
+        vec![0.5, 1.2],
+    )
+    .unwrap();
     check_gradient_tol(&mut m, &pt(2), 1e-5);
     let mut lr = LogisticRegression::breast_cancer();
     assert_eq!(lr.dim(), 31);
     assert_eq!(lr.n_rows(), 569);
-    check_gradient_tol(&mut lr, &pt(31).iter().map(|v| v * 0.1).collect::<Vec<_>>(), 1e-5);
+    check_gradient_tol(
+        &mut lr,
+        &pt(31).iter().map(|v| v * 0.1).collect::<Vec<_>>(),
+        1e-5,
+    );
     let data = Arc::new(crate::data::sin_data(50, 0.1, 0));
-    let net = crate::nn::MlpEnergy::new("1-5-1:tanh".parse().unwrap(), data, crate::nn::Loss::Mse).unwrap();
+    let net = crate::nn::MlpEnergy::new("1-5-1:tanh".parse().unwrap(), data, crate::nn::Loss::Mse)
+        .unwrap();
     let mut b = BayesianMlp::new(net, 0.1, 1.0).unwrap();
     check_gradient_tol(&mut b, &pt(16), 1e-5);
 }
@@ -28,9 +42,12 @@ fn gradients_match_finite_differences() {
 #[test]
 fn mixture_is_normalised_and_funnel_log_z_is_exact() {
     // 1-D quadrature of a 1-D mixture: ∫ e^{−E} = 1.
-    let mut m = GaussianMixture::new(vec![1.0, 3.0], vec![vec![-2.0], vec![1.5]], vec![0.4, 0.9]).unwrap();
+    let mut m =
+        GaussianMixture::new(vec![1.0, 3.0], vec![vec![-2.0], vec![1.5]], vec![0.4, 0.9]).unwrap();
     let h = 1e-3;
-    let z: f64 = (-10_000..10_000).map(|i| (-m.energy(&[i as f64 * h]).unwrap()).exp() * h).sum();
+    let z: f64 = (-10_000..10_000)
+        .map(|i| (-m.energy(&[i as f64 * h]).unwrap()).exp() * h)
+        .sum();
     assert!((z - 1.0).abs() < 1e-9, "{z}");
     assert!((m.mean()[0] - (0.25 * -2.0 + 0.75 * 1.5)).abs() < 1e-15);
     // 2-D funnel: ∫∫ e^{−E} dv dx = 2π · 3.
@@ -46,5 +63,10 @@ fn mixture_is_normalised_and_funnel_log_z_is_exact() {
             z += (-f.energy(&[v, k as f64 * step]).unwrap()).exp() * hv * step;
         }
     }
-    assert!((z.ln() - f.log_z()).abs() < 1e-3, "{} vs {}", z.ln(), f.log_z());
+    assert!(
+        (z.ln() - f.log_z()).abs() < 1e-3,
+        "{} vs {}",
+        z.ln(),
+        f.log_z()
+    );
 }
