@@ -28,6 +28,8 @@ pub enum Command {
     Train(TrainArgs),
     /// Sweep an Ising (or Potts, or spin-glass) model over temperatures, with exact answers.
     Ising(IsingArgs),
+    /// Sample the Boltzmann distribution exp(−β E) of a target with MCMC (NUTS, HMC, MALA, RWM).
+    Sample(SampleArgs),
 }
 
 /// Options every command takes.
@@ -210,6 +212,83 @@ pub struct IsingArgs {
     #[arg(long)]
     pub hot: bool,
     /// Shared options (default output folder: ./thermolab-ising).
+    #[command(flatten)]
+    pub common: Common,
+}
+
+/// `thermolab sample`.
+#[derive(Debug, Args)]
+pub struct SampleArgs {
+    /// Target: gauss (AR(1) Gaussian), funnel (centred), funnel-nc, mixture, logreg, bnn.
+    #[arg(long, default_value = "gauss")]
+    pub target: String,
+    /// Dimension of gauss / funnel / mixture targets.
+    #[arg(long, default_value_t = 100)]
+    pub dim: usize,
+    /// AR(1) correlation of the gauss target.
+    #[arg(long, default_value_t = 0.9, allow_negative_numbers = true)]
+    pub rho: f64,
+    /// Mode separation of the mixture target (in sds; weights 0.3 / 0.7).
+    #[arg(long, default_value_t = 6.0)]
+    pub separation: f64,
+    /// Data for logreg (CSV, 0/1 target in the last column unless --targets) or bnn (CSV or `sin`).
+    #[arg(long)]
+    pub data: Option<String>,
+    /// Target column of --data.
+    #[arg(long)]
+    pub targets: Option<String>,
+    /// Prior sd of the weights (logreg, bnn).
+    #[arg(long, default_value_t = 1.0)]
+    pub prior_sd: f64,
+    /// Noise sd of the bnn likelihood.
+    #[arg(long, default_value_t = 0.1)]
+    pub noise_sd: f64,
+    /// Architecture of the bnn target.
+    #[arg(long, default_value = "1-10-1:tanh")]
+    pub arch: String,
+    /// Sampler: nuts, hmc, mala, rwm.
+    #[arg(long, default_value = "nuts")]
+    pub sampler: String,
+    /// Leapfrog steps for hmc.
+    #[arg(long, default_value_t = 20)]
+    pub steps: u32,
+    /// Maximum tree depth for nuts.
+    #[arg(long, default_value_t = 10)]
+    pub max_depth: u32,
+    /// Metric to adapt: diag, dense, identity.
+    #[arg(long, default_value = "diag")]
+    pub metric: String,
+    /// Target acceptance of step-size adaptation (default: the sampler's).
+    #[arg(long)]
+    pub target_accept: Option<f64>,
+    /// Chains.
+    #[arg(long, default_value_t = 4)]
+    pub chains: usize,
+    /// Warm-up iterations per chain.
+    #[arg(long, default_value_t = 1000)]
+    pub warmup: usize,
+    /// Kept draws per chain.
+    #[arg(long, default_value_t = 1000)]
+    pub draws: usize,
+    /// Keep every n-th iteration.
+    #[arg(long, default_value_t = 1)]
+    pub thin: usize,
+    /// Inverse temperature β.
+    #[arg(long, default_value_t = 1.0, allow_negative_numbers = true)]
+    pub beta: f64,
+    /// Half-width of the uniform box chains start in.
+    #[arg(long, default_value_t = 2.0)]
+    pub init_radius: f64,
+    /// Worker threads (0: all cores); results do not depend on it.
+    #[arg(long, default_value_t = 0)]
+    pub threads: usize,
+    /// Write a checkpoint every n iterations (0: only when stopped).
+    #[arg(long, default_value_t = 100)]
+    pub checkpoint_every: usize,
+    /// Continue the run whose checkpoint sits beside --out (after a kill or Ctrl-C).
+    #[arg(long)]
+    pub resume: bool,
+    /// Shared options (default output folder: ./thermolab-sample).
     #[command(flatten)]
     pub common: Common,
 }

@@ -26,18 +26,21 @@ impl std::fmt::Display for Diverged {
 impl std::error::Error for Diverged {}
 
 fn main() {
+    commands::sample::mark_process_start();
     let cli = args::Cli::parse();
     let format = match &cli.command {
         args::Command::Demo(a) => a.common.format,
         args::Command::Anneal(a) => a.common.format,
         args::Command::Train(a) => a.common.format,
         args::Command::Ising(a) => a.common.format,
+        args::Command::Sample(a) => a.common.format,
     };
     let result = match cli.command {
         args::Command::Demo(a) => commands::demo::run(a),
         args::Command::Anneal(a) => commands::anneal::run(a),
         args::Command::Train(a) => commands::train::run(a),
         args::Command::Ising(a) => commands::ising::run(a),
+        args::Command::Sample(a) => commands::sample::run(a),
     };
     if let Err(e) = result {
         let msg = format!("{e:#}").replace('\n', " ");

@@ -100,7 +100,7 @@ mod tests {
         assert!(y.iter().zip(&x).all(|(a, b)| (a - b).abs() < 1e-12));
         let mut z = x.to_vec();
         lower_t_solve(&l, d, &mut z);
-        let mut back = vec![0.0; 4];
+        let mut back = [0.0; 4];
         for i in 0..d {
             back[i] = (0..d).map(|k| l[k * d + i] * z[k]).sum();
         }

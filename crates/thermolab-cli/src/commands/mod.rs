@@ -3,6 +3,7 @@
 pub mod anneal;
 pub mod demo;
 pub mod ising;
+pub mod sample;
 pub mod train;
 
 use crate::output::Out;

@@ -69,16 +69,18 @@ impl MassEstimator {
         }
         match self.kind {
             MetricKind::Dense => {
-                for i in 0..d {
-                    let after_i = x[i] - self.mean[i];
-                    for j in 0..d {
-                        self.m2[i * d + j] += delta[j] * after_i;
+                for (i, (xi, mi)) in x.iter().zip(&self.mean).enumerate() {
+                    let after_i = xi - mi;
+                    for (m2, dj) in self.m2[i * d..(i + 1) * d].iter_mut().zip(&delta) {
+                        *m2 += dj * after_i;
                     }
                 }
             }
             _ => {
-                for i in 0..d {
-                    self.m2[i] += delta[i] * (x[i] - self.mean[i]);
+                for ((m2, dl), (xi, mi)) in
+                    self.m2.iter_mut().zip(&delta).zip(x.iter().zip(&self.mean))
+                {
+                    *m2 += dl * (xi - mi);
                 }
             }
         }

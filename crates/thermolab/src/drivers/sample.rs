@@ -123,7 +123,7 @@ impl SampleSettings {
             }
         }
         match self.sampler {
-            SamplerKind::Hmc { steps } if steps == 0 => {
+            SamplerKind::Hmc { steps: 0 } => {
                 return Err(SettingsError::new("steps", "must be at least 1"))
             }
             SamplerKind::Nuts { max_depth } if !(1..=20).contains(&max_depth) => {

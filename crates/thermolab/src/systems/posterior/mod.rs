@@ -12,5 +12,57 @@ pub use funnel::Funnel;
 pub use logistic::LogisticRegression;
 pub use mixture::GaussianMixture;
 
+use crate::energy::{Energy, EnergyError, Gradient};
+use crate::systems::Ar1Gaussian;
+
+/// Any built-in sampling target, as one type (so drivers and bindings can hold "a target").
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub enum BuiltinTarget {
+    /// Correlated AR(1) Gaussian.
+    Gaussian(Ar1Gaussian),
+    /// Neal's funnel.
+    Funnel(Funnel),
+    /// Gaussian mixture.
+    Mixture(GaussianMixture),
+    /// Bayesian logistic regression.
+    Logistic(LogisticRegression),
+    /// Bayesian dense network.
+    Network(Box<BayesianMlp>),
+}
+
+impl BuiltinTarget {
+    fn inner(&mut self) -> &mut dyn Gradient {
+        match self {
+            Self::Gaussian(t) => t,
+            Self::Funnel(t) => t,
+            Self::Mixture(t) => t,
+            Self::Logistic(t) => t,
+            Self::Network(t) => t.as_mut(),
+        }
+    }
+}
+
+impl Energy for BuiltinTarget {
+    fn dim(&self) -> usize {
+        match self {
+            Self::Gaussian(t) => t.dim(),
+            Self::Funnel(t) => t.dim(),
+            Self::Mixture(t) => t.dim(),
+            Self::Logistic(t) => t.dim(),
+            Self::Network(t) => t.dim(),
+        }
+    }
+    fn energy(&mut self, x: &[f64]) -> Result<f64, EnergyError> {
+        self.inner().energy(x)
+    }
+}
+
+impl Gradient for BuiltinTarget {
+    fn energy_grad(&mut self, x: &[f64], g: &mut [f64]) -> Result<f64, EnergyError> {
+        self.inner().energy_grad(x, g)
+    }
+}
+
 #[cfg(test)]
 mod tests;
