@@ -487,9 +487,9 @@ fn plots(
             })
             .collect();
         let chart = LineChart {
-            title: format!("Trace of {}", params[j].name),
+            title: format!("Trace of {}", param.name),
             x_label: "draw".into(),
-            y_label: params[j].name.clone(),
+            y_label: param.name.clone(),
             lines,
             points: vec![],
             errors: vec![],
@@ -497,7 +497,7 @@ fn plots(
         };
         run.plot(
             &chart,
-            &format!("trace_{}", params[j].name),
+            &format!("trace_{}", param.name),
             "Draws of each chain (they should overlap)",
         )?;
         // Rank plot: histogram of each chain's ranks among all draws.
@@ -532,7 +532,7 @@ fn plots(
             })
             .collect();
         let chart = LineChart {
-            title: format!("Rank plot of {}", params[j].name),
+            title: format!("Rank plot of {}", param.name),
             x_label: "rank bin".into(),
             y_label: "count".into(),
             lines,
@@ -542,7 +542,7 @@ fn plots(
         };
         run.plot(
             &chart,
-            &format!("rank_{}", params[j].name),
+            &format!("rank_{}", param.name),
             "Ranks per chain: flat and alike when the chains mix",
         )?;
     }
