@@ -28,6 +28,7 @@ pub mod energy;
 pub mod estimate;
 pub mod kernels;
 pub mod linalg;
+pub mod math;
 pub mod nn;
 pub mod observe;
 pub mod rng;

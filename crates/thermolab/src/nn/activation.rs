@@ -42,8 +42,8 @@ impl Activation {
     pub fn apply(&self, z: f64) -> f64 {
         match self {
             Self::Relu => z.max(0.0),
-            Self::Tanh => z.tanh(),
-            Self::Sigmoid => 1.0 / (1.0 + (-z).exp()),
+            Self::Tanh => crate::math::tanh(z),
+            Self::Sigmoid => crate::math::sigmoid(z),
             Self::Identity => z,
         }
     }

@@ -371,7 +371,9 @@ impl MlpEnergy {
             match act {
                 Activation::Relu => layer_forward(w, b, input, out, rows, sp.n_in, |v| v.max(0.0)),
                 Activation::Identity => layer_forward(w, b, input, out, rows, sp.n_in, |v| v),
-                Activation::Tanh => layer_forward(w, b, input, out, rows, sp.n_in, f64::tanh),
+                Activation::Tanh => {
+                    layer_forward(w, b, input, out, rows, sp.n_in, crate::math::tanh)
+                }
                 Activation::Sigmoid => layer_forward(w, b, input, out, rows, sp.n_in, |v| {
                     1.0 / (1.0 + (-v).exp())
                 }),

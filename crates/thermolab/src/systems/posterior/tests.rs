@@ -70,3 +70,31 @@ fn mixture_is_normalised_and_funnel_log_z_is_exact() {
         f.log_z()
     );
 }
+
+/// The vectorised logistic energy equals a plain row-by-row computation on the raw CSV.
+#[test]
+fn logistic_energy_matches_a_plain_computation() {
+    let text = include_str!("../../../data/breast_cancer.csv");
+    let d = crate::data::parse_csv_text(text, std::path::Path::new("bc.csv"), &Default::default())
+        .unwrap();
+    let (n, p) = (d.n, d.n_inputs);
+    let mut x = d.x.clone();
+    for j in 0..p {
+        let m = (0..n).map(|i| x[i * p + j]).sum::<f64>() / n as f64;
+        let sd = ((0..n).map(|i| (x[i * p + j] - m).powi(2)).sum::<f64>() / n as f64).sqrt();
+        for i in 0..n {
+            x[i * p + j] = (x[i * p + j] - m) / sd;
+        }
+    }
+    let th: Vec<f64> = (0..=p)
+        .map(|k| ((k * 37 % 11) as f64 - 5.0) * 0.07)
+        .collect();
+    let mut e = 0.0;
+    for i in 0..n {
+        let eta = th[p] + (0..p).map(|j| x[i * p + j] * th[j]).sum::<f64>();
+        e += (1.0 + eta.exp()).ln() - d.y[i] * eta;
+    }
+    e += th.iter().map(|t| t * t).sum::<f64>() / 2.0;
+    let got = LogisticRegression::breast_cancer().energy(&th).unwrap();
+    assert!((got - e).abs() < 1e-9 * e.abs(), "{got} vs {e}");
+}
