@@ -26,7 +26,6 @@ impl std::fmt::Display for Diverged {
 impl std::error::Error for Diverged {}
 
 fn main() {
-    commands::sample::mark_process_start();
     let cli = args::Cli::parse();
     let format = match &cli.command {
         args::Command::Demo(a) => a.common.format,

@@ -340,7 +340,7 @@ fn a_diverging_run_still_writes_its_folder_and_says_so() {
 fn help_lists_every_command_and_option() {
     let o = bin().arg("--help").output().unwrap();
     let h = String::from_utf8_lossy(&o.stdout);
-    for c in ["demo", "anneal", "train", "ising"] {
+    for c in ["demo", "anneal", "train", "ising", "sample"] {
         assert!(h.contains(c), "{h}");
         let o = bin().args([c, "--help"]).output().unwrap();
         let h = String::from_utf8_lossy(&o.stdout);
@@ -444,4 +444,209 @@ fn ising_bad_inputs_give_one_line_errors_and_exit_2() {
         assert_eq!(e.trim_end().lines().count(), 1, "{args:?}: {e}");
     }
     assert_eq!(entries(&d), vec!["bad.edges"]);
+}
+
+fn read(p: &Path) -> String {
+    std::fs::read_to_string(p).unwrap()
+}
+
+#[test]
+fn sample_writes_draws_summary_and_plots() {
+    let d = scratch("sample");
+    let o = run_in(
+        &d,
+        &[
+            "sample", "--target", "gauss", "--dim", "5", "--warmup", "300", "--draws", "300",
+            "--seed", "3",
+        ],
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let out = d.join("thermolab-sample");
+    for f in [
+        "run.json",
+        "report.html",
+        "summary.csv",
+        "draws/chain_0.csv",
+        "draws/chain_3.csv",
+        "trace_x0.svg",
+        "rank_x0.png",
+        "energy.svg",
+    ] {
+        assert!(out.join(f).is_file(), "missing {f}");
+    }
+    let header = read(&out.join("draws/chain_0.csv"))
+        .lines()
+        .next()
+        .unwrap()
+        .to_string();
+    assert!(header.starts_with("x0,x1,x2,x3,x4,lp__,accept_stat__,step_size__,tree_depth__,n_leapfrog__,divergent__,energy__"), "{header}");
+    assert_eq!(read(&out.join("draws/chain_0.csv")).lines().count(), 301);
+    let run: serde_json::Value = serde_json::from_str(&read(&out.join("run.json"))).unwrap();
+    assert!(run["results"]["max_r_hat"].as_f64().unwrap() < 1.05);
+    assert!(
+        !d.join("thermolab-sample.checkpoint.json").exists(),
+        "a finished run removes its checkpoint"
+    );
+    // The Bayesian network draws a posterior predictive band.
+    let o = run_in(
+        &d,
+        &[
+            "sample",
+            "--target",
+            "bnn",
+            "--arch",
+            "1-4-1:tanh",
+            "--warmup",
+            "100",
+            "--draws",
+            "100",
+            "--chains",
+            "2",
+            "--out",
+            "bnn",
+        ],
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(d.join("bnn/posterior_predictive.svg").is_file());
+}
+
+/// `kill -9` in the middle of sampling, then `--resume`: the same draws as an uninterrupted run,
+/// and no partial folder left behind.
+#[test]
+fn kill_then_resume_reproduces_the_draws() {
+    let d = scratch("resume");
+    let args = [
+        "sample",
+        "--target",
+        "gauss",
+        "--dim",
+        "60",
+        "--warmup",
+        "400",
+        "--draws",
+        "3000",
+        "--checkpoint-every",
+        "50",
+        "--seed",
+        "11",
+        "--no-plots",
+    ];
+    let full = run_in(&d, &[&args[..], &["--out", "full"]].concat());
+    assert!(full.status.success(), "{}", stderr(&full));
+    let mut child = bin()
+        .current_dir(&d)
+        .args(args)
+        .args(["--out", "killed"])
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let cp = d.join("killed.checkpoint.json");
+    let t0 = std::time::Instant::now();
+    let mut seen = 0;
+    while t0.elapsed().as_secs() < 60 {
+        if cp.exists() {
+            seen += 1;
+            if seen > 3 {
+                break;
+            }
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    child.kill().unwrap(); // SIGKILL
+    let status = child.wait().unwrap();
+    assert!(
+        !status.success(),
+        "the run finished before it could be killed"
+    );
+    assert!(cp.exists() && !d.join("killed").exists());
+    let o = run_in(&d, &[&args[..], &["--out", "killed", "--resume"]].concat());
+    assert!(o.status.success(), "{}", stderr(&o));
+    for c in 0..4 {
+        let f = format!("draws/chain_{c}.csv");
+        assert!(
+            read(&d.join("full").join(&f)) == read(&d.join("killed").join(&f)),
+            "chain {c} differs after resume"
+        );
+    }
+    assert!(!cp.exists());
+    let names = entries(&d);
+    assert!(names.iter().all(|n| !n.contains("partial")), "{names:?}");
+}
+
+#[test]
+fn sample_bad_inputs_give_one_line_errors_and_exit_2() {
+    let d = scratch("sample-bad");
+    std::fs::write(d.join("nan.csv"), "a,b,y\n1,2,0\n3,NaN,1\n").unwrap();
+    std::fs::write(d.join("two.csv"), "a,y\n1,0\n2,1\n").unwrap();
+    let cases: &[(&[&str], &str)] = &[
+        (
+            &["sample", "--target", "logreg", "--data", "nan.csv"],
+            "nan.csv:3: column b: value `NaN` is not finite",
+        ),
+        (
+            &[
+                "sample",
+                "--target",
+                "bnn",
+                "--data",
+                "two.csv",
+                "--arch",
+                "2-4-1:tanh",
+            ],
+            "1 input column(s) but the network `2-4-1:tanh` expects 2",
+        ),
+        (
+            &["sample", "--chains", "0"],
+            "invalid setting `chains`: must be at least 1",
+        ),
+        (
+            &["sample", "--draws", "0"],
+            "invalid setting `draws`: must be at least 1",
+        ),
+        (&["sample", "--target", "nope"], "unknown target `nope`"),
+        (&["sample", "--sampler", "gibbs"], "unknown sampler `gibbs`"),
+        (&["sample", "--beta", "-1"], "invalid setting `beta`"),
+        (
+            &["sample", "--resume", "--out", "nothing"],
+            "--resume: no checkpoint at nothing.checkpoint.json",
+        ),
+    ];
+    for (args, want) in cases {
+        let o = run_in(&d, args);
+        let e = stderr(&o);
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {e}");
+        assert!(e.contains(want), "{args:?}: {e}");
+        assert_eq!(e.trim_end().lines().count(), 1, "{args:?}: {e}");
+    }
+    assert_eq!(entries(&d), vec!["nan.csv", "two.csv"]);
+}
+
+/// The centred funnel, where fixed-step trajectories diverge in the neck: divergences are counted,
+/// the run completes and no draw is non-finite.
+#[test]
+fn a_hard_target_gives_counted_divergences_not_a_poisoned_chain() {
+    let d = scratch("sample-div");
+    let o = run_in(
+        &d,
+        &[
+            "sample",
+            "--target",
+            "funnel",
+            "--dim",
+            "10",
+            "--warmup",
+            "200",
+            "--draws",
+            "300",
+            "--no-plots",
+        ],
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let run: serde_json::Value =
+        serde_json::from_str(&read(&d.join("thermolab-sample/run.json"))).unwrap();
+    let div = run["results"]["divergences"].as_u64().unwrap()
+        + run["results"]["divergences_warmup"].as_u64().unwrap();
+    assert!(div > 0, "the centred funnel should produce divergences");
+    let draws = read(&d.join("thermolab-sample/draws/chain_0.csv"));
+    assert!(!draws.contains("nan") && !draws.contains("inf"));
 }

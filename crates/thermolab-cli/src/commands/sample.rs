@@ -8,7 +8,7 @@ use anyhow::{anyhow, bail, Context, Result};
 use serde_json::{json, Value};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::{Arc, Mutex};
 use std::time::Instant;
 use thermolab::adapt::MetricKind;
 use thermolab::data::{load_csv, sin_data, Columns, CsvSpec};
@@ -24,13 +24,6 @@ use thermolab::systems::posterior::{
 };
 use thermolab::systems::Ar1Gaussian;
 use thermolab::trace::csv_table;
-
-static PROCESS_START: OnceLock<Instant> = OnceLock::new();
-
-/// Records the process start (for the time-to-first-draw figure).
-pub fn mark_process_start() {
-    let _ = PROCESS_START.set(Instant::now());
-}
 
 /// The target, its parameter names and a description for run.json.
 fn build_target(a: &SampleArgs) -> Result<(BuiltinTarget, Vec<String>, Value)> {
@@ -221,13 +214,7 @@ pub fn run(a: SampleArgs) -> Result<()> {
     let total = (settings.get().warmup + settings.get().draws * settings.get().thin) as u64
         * settings.get().chains as u64;
     let prog = Mutex::new(run.out.progress(total, "sample"));
-    let first = OnceLock::new();
     let on_progress = |n: u64| {
-        first.get_or_init(|| {
-            PROCESS_START
-                .get()
-                .map_or(0.0, |t| t.elapsed().as_secs_f64() * 1e3)
-        });
         if let Ok(mut p) = prog.lock() {
             p.set(n);
         }
@@ -271,7 +258,7 @@ pub fn run(a: SampleArgs) -> Result<()> {
         "seed": seed,
         "started_unix": started,
         "settings": {"target": target_desc, "sampler": settings.get()},
-        "timings": {"seconds": seconds, "time_to_first_draw_ms": first.get(),
+        "timings": {"seconds": seconds,
                     "warmup_seconds": result.chains.iter().map(|c| c.seconds[0]).sum::<f64>(),
                     "sampling_seconds": result.chains.iter().map(|c| c.seconds[1]).sum::<f64>()},
         "results": summary,

@@ -60,6 +60,15 @@ impl RunFolder {
             _ => PathBuf::from("."),
         };
         std::fs::create_dir_all(&parent).map_err(io(&parent))?;
+        // Partial folders left by killed runs into the same target are garbage: remove them.
+        if let Ok(entries) = std::fs::read_dir(&parent) {
+            let prefix = format!(".{name}.partial-");
+            for e in entries.flatten() {
+                if e.file_name().to_string_lossy().starts_with(&prefix) {
+                    let _ = std::fs::remove_dir_all(e.path());
+                }
+            }
+        }
         let tmp = parent.join(format!(".{name}.partial-{}", std::process::id()));
         if tmp.exists() {
             std::fs::remove_dir_all(&tmp).map_err(io(&tmp))?;

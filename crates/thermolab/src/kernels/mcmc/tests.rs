@@ -86,6 +86,38 @@ fn kernels_leave_gaussians_invariant() {
     }
 }
 
+/// Kolmogorov–Smirnov on a thinned marginal: the empirical CDF of x₀ against N(0, σ²). With
+/// thinning well past the autocorrelation time the draws are nearly independent; the 1e-3
+/// critical value of √n·D is 1.95.
+#[test]
+fn marginals_pass_kolmogorov_smirnov() {
+    use statrs::distribution::{ContinuousCDF, Normal};
+    for (kind, eps) in kinds() {
+        let thin = if kind == SamplerKind::Rwm { 200 } else { 25 };
+        let (a, _, _, _) = run(
+            kind,
+            eps,
+            Ar1Gaussian::new(3, 0.6, 1.3),
+            1.0,
+            2000 * thin,
+            17,
+        );
+        let mut x: Vec<f64> = a.iter().step_by(thin).copied().collect();
+        x.sort_by(|p, q| p.total_cmp(q));
+        let n = x.len() as f64;
+        let cdf = Normal::new(0.0, 1.3).unwrap();
+        let d = x
+            .iter()
+            .enumerate()
+            .map(|(i, v)| {
+                let f = cdf.cdf(*v);
+                (f - i as f64 / n).abs().max(((i + 1) as f64 / n - f).abs())
+            })
+            .fold(0.0f64, f64::max);
+        assert!(d * n.sqrt() < 1.95, "{kind:?}: √n·D = {}", d * n.sqrt());
+    }
+}
+
 /// A Gaussian whose energy is NaN for x₀ > 1.5: steps into that region are rejected (counted as
 /// divergences) and the chain never holds a non-finite state.
 struct Walled;

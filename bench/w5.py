@@ -1,0 +1,124 @@
+"""W5 (NUTS) side by side: thermolab against NumPyro (and BlackJAX with --blackjax) on the
+reference targets, 4 chains x 1000 warm-up x 1000 draws, one thread each. Reports bulk ESS per
+second (warm-up included, compile time excluded for the JAX peers and reported apart), ESS per
+gradient evaluation, R-hat, divergences, and the time to a first draw from the CLI.
+
+    .venv-peers/bin/pip install numpy scipy arviz jax numpyro blackjax
+    PEER_PYTHON=.venv-peers/bin/python python3 bench/w5.py      # --quick for a smoke run
+"""
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+PEERS = os.environ.get("THERMOLAB_PEERS", os.path.join(ROOT, "..", "shared", "bench"))
+PY = os.environ.get("PEER_PYTHON", os.path.join(ROOT, ".venv-peers", "bin", "python"))
+BIN = os.path.join(ROOT, "target", "release", "thermolab")
+QUICK = "--quick" in sys.argv
+ENV = dict(os.environ, OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1", MKL_NUM_THREADS="1",
+           XLA_FLAGS="--xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1")
+TARGETS = {  # peer name -> thermolab arguments
+    "gauss100": ["--target", "gauss", "--dim", "100", "--rho", "0.9"],
+    "funnel_nc": ["--target", "funnel-nc", "--dim", "10"],
+    "funnel_c": ["--target", "funnel", "--dim", "10"],
+    "logreg": ["--target", "logreg"],
+    "mlp": ["--target", "bnn", "--arch", "1-10-1:tanh", "--noise-sd", "0.1", "--prior-sd", "1", "--data", "w1.csv"],
+}
+
+
+def peer(script, *args):
+    p = subprocess.run([PY, os.path.join(PEERS, script), *args], cwd=PEERS, env=ENV, capture_output=True, text=True)
+    if p.returncode != 0:
+        return {"error": p.stderr[-800:]}
+    return json.loads(p.stdout.strip().splitlines()[-1])
+
+
+def ours(tmp, name, args, chains, warm, draws):
+    t = time.perf_counter()
+    subprocess.run([BIN, "sample", *args, "--chains", str(chains), "--warmup", str(warm), "--draws", str(draws),
+                    "--threads", "1", "--out", name, "--no-plots", "--format", "json"],
+                   cwd=tmp, env=ENV, check=True, capture_output=True, text=True)
+    wall = time.perf_counter() - t
+    with open(os.path.join(tmp, name, "run.json")) as fh:
+        r = json.load(fh)
+    res = r["results"]
+    secs = r["timings"]["warmup_seconds"] + r["timings"]["sampling_seconds"]
+    grads = res["gradient_evaluations"]["warmup"] + res["gradient_evaluations"]["sampling"]
+    means = {p["name"]: (p["mean"], p["mcse_mean"]) for p in res["parameters"]}
+    return {"min_ess_bulk": res["min_ess_bulk"], "max_rhat": res["max_r_hat"], "divergences": res["divergences"],
+            "sampling_s": secs, "process_s": wall, "grads_total": grads,
+            "ess_per_s": res["min_ess_bulk"] / secs, "ess_per_grad": res["min_ess_bulk"] / grads,
+            "us_per_grad": 1e6 * secs / grads, "means": means}
+
+
+def main():
+    subprocess.run(["cargo", "build", "--release", "-q", "-p", "thermolab-cli"], cwd=ROOT, check=True)
+    chains, warm, draws = (2, 200, 200) if QUICK else (4, 1000, 1000)
+    names = list(TARGETS)
+    out = {"quick": QUICK, "settings": {"chains": chains, "warmup": warm, "draws": draws}}
+    with tempfile.TemporaryDirectory() as tmp:
+        # The W1 data (numpy's noise) for the Bayesian network, as the peers use it.
+        code = ("import sys, numpy as np; sys.path.insert(0, %r); import _common as C\n"
+                "x, y = C.w1_data(np)\n"
+                "open('w1.csv','w').write('x,y\\n' + ''.join(f'{a!r},{b!r}\\n' for a, b in zip(x.tolist(), y.tolist())))\n" % PEERS)
+        subprocess.run([PY, "-c", code], cwd=tmp, check=True, env=ENV)
+        out["thermolab"] = {t: ours(tmp, t, TARGETS[t], chains, warm, draws) for t in names}
+        # Time to a first draw: the whole CLI process for one draw without warm-up.
+        ttfd = []
+        for t in names:
+            t0 = time.perf_counter()
+            subprocess.run([BIN, "sample", *TARGETS[t], "--chains", "1", "--warmup", "0", "--draws", "1",
+                            "--out", f"first-{t}", "--no-plots", "--format", "json"], cwd=tmp, env=ENV, check=True, capture_output=True)
+            ttfd.append((t, 1e3 * (time.perf_counter() - t0)))
+        out["time_to_first_draw_ms"] = dict(ttfd)
+    out["numpyro"] = peer("w5_numpyro.py", "--targets", ",".join(names), *(["--quick"] if QUICK else []))
+    if "--blackjax" in sys.argv:
+        out["blackjax"] = peer("w5_blackjax.py", "--targets", ",".join(names), *(["--quick"] if QUICK else []))
+    ratios = {}
+    for t in names:
+        us = out["thermolab"][t]
+        row = {}
+        for peer_name in ("numpyro", "blackjax"):
+            p = out.get(peer_name, {}).get("targets", {}).get(t)
+            if not p:
+                continue
+            row[peer_name] = {
+                "ess_per_s_ratio": us["ess_per_s"] / p["ess_per_s_sampling"] if p.get("ess_per_s_sampling") else None,
+                "ess_per_grad_ratio": us["ess_per_grad"] / p["ess_per_grad_total"] if p.get("ess_per_grad_total") else None,
+                "peer_min_ess": p["min_ess_bulk"], "peer_max_rhat": p["max_rhat"], "peer_compile_s": p.get("compile_s"),
+                "peer_ess_per_s": p.get("ess_per_s_sampling"), "peer_us_per_grad": p.get("us_per_grad_wall"),
+            }
+        ratios[t] = row
+    out["ratios"] = ratios
+    # Known means: gauss and funnels are centred at 0.
+    checks = {}
+    for t in ("gauss100", "funnel_nc", "funnel_c"):
+        worst = max(abs(m) / se for m, se in out["thermolab"][t]["means"].values())
+        checks[t] = {"max_abs_mean_over_mcse": worst}
+    out["mean_checks"] = checks
+    for t in names:
+        us = out["thermolab"][t]
+        line = (f"{t:<10} thermolab: ESS {us['min_ess_bulk']:7.0f}  R-hat {us['max_rhat']:.3f}  div {us['divergences']:4d}  "
+                f"{us['ess_per_s']:9.1f} ESS/s  {us['ess_per_grad']:.4f} ESS/grad  {us['us_per_grad']:.2f} us/grad")
+        np_ = ratios[t].get("numpyro")
+        if np_ and np_["ess_per_s_ratio"] is not None:
+            line += (f" | numpyro {np_['peer_ess_per_s']:9.1f} ESS/s (R-hat {np_['peer_max_rhat']:.3f}, compile {np_['peer_compile_s']:.1f} s)"
+                     f" -> {np_['ess_per_s_ratio']:.2f}x ESS/s, {np_['ess_per_grad_ratio']:.2f}x ESS/grad")
+        print(line)
+    print("time to first draw (whole CLI process, ms):", {k: round(v, 1) for k, v in out["time_to_first_draw_ms"].items()})
+    print("known-mean checks:", {k: round(v["max_abs_mean_over_mcse"], 2) for k, v in checks.items()})
+    for t in out["thermolab"].values():
+        t.pop("means")
+    os.makedirs(os.path.join(ROOT, "bench", "results"), exist_ok=True)
+    path = os.path.join(ROOT, "bench", "results", "w5%s.json" % ("-quick" if QUICK else ""))
+    with open(path, "w") as fh:
+        json.dump(out, fh, indent=1)
+    print("wrote", path)
+
+
+if __name__ == "__main__":
+    main()
