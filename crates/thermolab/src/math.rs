@@ -11,8 +11,8 @@ const LN2_HI: f64 = 6.931_471_803_691_238e-1;
 const LN2_LO: f64 = 1.908_214_929_270_587_7e-10;
 const SHIFTER: f64 = 6_755_399_441_055_744.0; // 1.5 · 2^52: adding it rounds to an integer
 
-/// Taylor coefficients 1/k! for k = 0…13.
-const INV_FACT: [f64; 14] = [
+/// Taylor coefficients 1/k! for k = 0…14.
+const INV_FACT: [f64; 15] = [
     1.0,
     1.0,
     0.5,
@@ -27,6 +27,7 @@ const INV_FACT: [f64; 14] = [
     2.505_210_838_544_172e-8,
     2.087_675_698_786_81e-9,
     1.605_904_383_682_161_3e-10,
+    1.147_074_559_772_972_5e-11,
 ];
 
 /// `e^x` (∞ above ~709.8, 0 below −708.3 where results would be subnormal; NaN in, NaN out).
@@ -58,7 +59,7 @@ pub fn expm1(x: f64) -> f64 {
     // |x| < 0.5: Taylor series to degree 15; otherwise exp(x) − 1 loses nothing that matters.
     let mut p = 1.0 / 1_307_674_368_000.0;
     for k in (1..15).rev() {
-        p = p * x + INV_FACT_EXT[k];
+        p = p * x + INV_FACT[k];
     }
     let small = p * x;
     let big = exp(x) - 1.0;
@@ -68,25 +69,6 @@ pub fn expm1(x: f64) -> f64 {
         big
     }
 }
-
-/// 1/k! for k = 0…14 (expm1's series).
-const INV_FACT_EXT: [f64; 15] = [
-    1.0,
-    1.0,
-    0.5,
-    1.666_666_666_666_666_6e-1,
-    4.166_666_666_666_666_4e-2,
-    8.333_333_333_333_333e-3,
-    1.388_888_888_888_889e-3,
-    1.984_126_984_126_984e-4,
-    2.480_158_730_158_73e-5,
-    2.755_731_922_398_589e-6,
-    2.755_731_922_398_589_3e-7,
-    2.505_210_838_544_172e-8,
-    2.087_675_698_786_81e-9,
-    1.605_904_383_682_161_3e-10,
-    1.147_074_559_772_972_5e-11,
-];
 
 /// `ln(1 + x)` for `x ∈ [0, 1]` (softplus and log-sum-exp tails): `2 atanh(x/(2+x))` by its
 /// odd series, which converges fast because `x/(2+x) ≤ 1/3`.

@@ -25,6 +25,17 @@ use thermolab::systems::posterior::{
 use thermolab::systems::Ar1Gaussian;
 use thermolab::trace::csv_table;
 
+/// The CSV reading of `--data` with `--targets`.
+fn csv_spec(a: &SampleArgs) -> CsvSpec {
+    CsvSpec {
+        targets: a
+            .targets
+            .as_ref()
+            .map_or(Columns::Default, |t| Columns::Named(vec![t.clone()])),
+        ..Default::default()
+    }
+}
+
 /// The target, its parameter names and a description for run.json.
 fn build_target(a: &SampleArgs) -> Result<(BuiltinTarget, Vec<String>, Value)> {
     let names = |d: usize, p: &str| (0..d).map(|i| format!("{p}{i}")).collect::<Vec<_>>();
@@ -66,13 +77,7 @@ fn build_target(a: &SampleArgs) -> Result<(BuiltinTarget, Vec<String>, Value)> {
             let t = match &a.data {
                 None => LogisticRegression::breast_cancer(),
                 Some(f) => {
-                    let spec = CsvSpec {
-                        targets: a
-                            .targets
-                            .as_ref()
-                            .map_or(Columns::Default, |t| Columns::Named(vec![t.clone()])),
-                        ..Default::default()
-                    };
+                    let spec = csv_spec(a);
                     LogisticRegression::from_csv(Path::new(f), &spec, a.prior_sd)
                         .map_err(|e| anyhow!("{e}"))?
                 }
@@ -90,13 +95,7 @@ fn build_target(a: &SampleArgs) -> Result<(BuiltinTarget, Vec<String>, Value)> {
             let data = match a.data.as_deref() {
                 None | Some("sin") => sin_data(200, 0.1, 0),
                 Some(f) => {
-                    let spec = CsvSpec {
-                        targets: a
-                            .targets
-                            .as_ref()
-                            .map_or(Columns::Default, |t| Columns::Named(vec![t.clone()])),
-                        ..Default::default()
-                    };
+                    let spec = csv_spec(a);
                     load_csv(Path::new(f), &spec)?
                 }
             };

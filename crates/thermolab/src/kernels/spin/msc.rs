@@ -107,34 +107,12 @@ impl MultiSpin {
     pub fn sweep(&mut self, beta: f64, rng: &mut FastRng) {
         let p1 = bit_masks((-4.0 * beta * self.j).exp());
         let p2 = bit_masks((-8.0 * beta * self.j).exp());
-        let l = self.l;
         let w = &mut self.words;
-        for color in 0..2 {
-            for y in 0..l {
-                let row = y * l;
-                let up = ((y + 1) % l) * l;
-                let down = ((y + l - 1) % l) * l;
-                let mut x = (color + y) % 2;
-                while x < l {
-                    let left = if x == 0 { l - 1 } else { x - 1 };
-                    let right = if x + 1 == l { 0 } else { x + 1 };
-                    let i = row + x;
-                    let s = w[i];
-                    let f = flip_mask(
-                        s,
-                        w[row + left],
-                        w[row + right],
-                        w[up + x],
-                        w[down + x],
-                        &p1,
-                        &p2,
-                        rng,
-                    );
-                    w[i] = s ^ f;
-                    x += 2;
-                }
-            }
-        }
+        super::checkerboard_2d(self.l, |i, [left, right, up, down]| {
+            let s = w[i];
+            let f = flip_mask(s, w[left], w[right], w[up], w[down], &p1, &p2, rng);
+            w[i] = s ^ f;
+        });
     }
     /// Energy and magnetisation of every replica.
     pub fn measure(&self) -> ReplicaMeasure {

@@ -109,25 +109,10 @@ impl U32s<'_> {
 
 /// One checkerboard sweep of a periodic square lattice (L even), tabulated.
 fn sweep_square(l: usize, s: &mut [i8], t: &LatticeTables, u: &mut U32s<'_>) {
-    for color in 0..2 {
-        for y in 0..l {
-            let row = y * l;
-            let up = ((y + 1) % l) * l;
-            let down = ((y + l - 1) % l) * l;
-            let mut x = (color + y) % 2;
-            while x < l {
-                let left = if x == 0 { l - 1 } else { x - 1 };
-                let right = if x + 1 == l { 0 } else { x + 1 };
-                let ns = i32::from(s[row + left])
-                    + i32::from(s[row + right])
-                    + i32::from(s[up + x])
-                    + i32::from(s[down + x]);
-                let i = row + x;
-                s[i] = t.update(s[i], ns, u.next());
-                x += 2;
-            }
-        }
-    }
+    super::checkerboard_2d(l, |i, nb| {
+        let ns = nb.iter().map(|&k| i32::from(s[k])).sum::<i32>();
+        s[i] = t.update(s[i], ns, u.next());
+    });
 }
 
 /// One checkerboard sweep of any periodic lattice with even L, tabulated.
