@@ -4,13 +4,17 @@
 
 mod bnn;
 mod funnel;
+mod linreg;
 mod logistic;
 mod mixture;
+mod split;
 
 pub use bnn::BayesianMlp;
 pub use funnel::Funnel;
+pub use linreg::LinearRegression;
 pub use logistic::LogisticRegression;
 pub use mixture::GaussianMixture;
+pub use split::{Posterior, PowerPosterior};
 
 use crate::energy::{Energy, EnergyError, Gradient};
 use crate::systems::Ar1Gaussian;

@@ -1,0 +1,67 @@
+//! Posteriors split into prior and likelihood, and the power posterior
+//! `p_t(θ) ∝ prior(θ) · L(θ)^t` that evidence estimators move along (t from 0 to 1).
+//!
+//! With energies `E_prior = −log prior(θ)` and `E_lik = −log L(θ)` (both normalised), the
+//! power posterior's energy is `E_t = E_prior + t·E_lik`, its normaliser `Z(t)` satisfies
+//! `Z(0) = 1`, `Z(1) = p(data)` (the evidence), and `d ln Z/dt = −⟨E_lik⟩_t`.
+
+use crate::energy::{check_dim, Energy, EnergyError, Gradient};
+
+/// A posterior with separately computable (normalised) prior and likelihood energies.
+pub trait Posterior: Clone + Send + Sync {
+    /// Number of parameters.
+    fn dim(&self) -> usize;
+    /// `−log prior(θ)`, gradient into `g`.
+    fn prior_energy(&mut self, th: &[f64], g: &mut [f64]) -> Result<f64, EnergyError>;
+    /// `−log L(θ)`, gradient into `g`.
+    fn lik_energy(&mut self, th: &[f64], g: &mut [f64]) -> Result<f64, EnergyError>;
+    /// Draws θ from the prior (for AIS particles and t = 0 checks).
+    fn sample_prior<R: rand::Rng + ?Sized>(&self, rng: &mut R, out: &mut [f64]);
+}
+
+/// The energy `E_prior + t·E_lik` of a power posterior.
+#[derive(Debug, Clone)]
+pub struct PowerPosterior<P> {
+    /// The posterior.
+    pub post: P,
+    /// The power t ∈ [0, 1].
+    pub t: f64,
+    scratch: Vec<f64>,
+}
+
+impl<P: Posterior> PowerPosterior<P> {
+    /// The power posterior of `post` at `t`.
+    pub fn new(post: P, t: f64) -> Self {
+        let d = post.dim();
+        Self {
+            post,
+            t,
+            scratch: vec![0.0; d],
+        }
+    }
+}
+
+impl<P: Posterior> Energy for PowerPosterior<P> {
+    fn dim(&self) -> usize {
+        self.post.dim()
+    }
+    fn energy(&mut self, th: &[f64]) -> Result<f64, EnergyError> {
+        let mut g = vec![0.0; th.len()];
+        self.energy_grad(th, &mut g)
+    }
+}
+
+impl<P: Posterior> Gradient for PowerPosterior<P> {
+    fn energy_grad(&mut self, th: &[f64], g: &mut [f64]) -> Result<f64, EnergyError> {
+        check_dim(self.post.dim(), th)?;
+        let ep = self.post.prior_energy(th, g)?;
+        if self.t == 0.0 {
+            return Ok(ep);
+        }
+        let el = self.post.lik_energy(th, &mut self.scratch)?;
+        for (gi, s) in g.iter_mut().zip(&self.scratch) {
+            *gi += self.t * s;
+        }
+        Ok(ep + self.t * el)
+    }
+}
