@@ -30,6 +30,8 @@ pub enum Command {
     Ising(IsingArgs),
     /// Sample the Boltzmann distribution exp(−β E) of a target with MCMC (NUTS, HMC, MALA, RWM).
     Sample(SampleArgs),
+    /// Estimate log Z (the evidence) by several estimators side by side, with exact answers where known.
+    Evidence(EvidenceArgs),
 }
 
 /// Options every command takes.
@@ -129,7 +131,7 @@ pub struct TrainArgs {
     #[arg(long, default_value_t = 200)]
     pub n: usize,
     /// Noise sd of the built-in sin data.
-    #[arg(long, default_value_t = 0.1)]
+    #[arg(long, default_value_t = 0.1, allow_negative_numbers = true)]
     pub noise: f64,
     /// Architecture, e.g. `1-10-1:relu` or `4-16-3:tanh`.
     #[arg(long, default_value = "1-10-1:relu")]
@@ -229,7 +231,7 @@ pub struct SampleArgs {
     #[arg(long, default_value_t = 0.9, allow_negative_numbers = true)]
     pub rho: f64,
     /// Mode separation of the mixture target (in sds; weights 0.3 / 0.7).
-    #[arg(long, default_value_t = 6.0)]
+    #[arg(long, default_value_t = 6.0, allow_negative_numbers = true)]
     pub separation: f64,
     /// Data for logreg (CSV, 0/1 target in the last column unless --targets) or bnn (CSV or `sin`).
     #[arg(long)]
@@ -238,10 +240,10 @@ pub struct SampleArgs {
     #[arg(long)]
     pub targets: Option<String>,
     /// Prior sd of the weights (logreg, bnn).
-    #[arg(long, default_value_t = 1.0)]
+    #[arg(long, default_value_t = 1.0, allow_negative_numbers = true)]
     pub prior_sd: f64,
     /// Noise sd of the bnn likelihood.
-    #[arg(long, default_value_t = 0.1)]
+    #[arg(long, default_value_t = 0.1, allow_negative_numbers = true)]
     pub noise_sd: f64,
     /// Architecture of the bnn target.
     #[arg(long, default_value = "1-10-1:tanh")]
@@ -277,7 +279,7 @@ pub struct SampleArgs {
     #[arg(long, default_value_t = 1.0, allow_negative_numbers = true)]
     pub beta: f64,
     /// Half-width of the uniform box chains start in.
-    #[arg(long, default_value_t = 2.0)]
+    #[arg(long, default_value_t = 2.0, allow_negative_numbers = true)]
     pub init_radius: f64,
     /// Worker threads (0: all cores); results do not depend on it.
     #[arg(long, default_value_t = 0)]
@@ -289,6 +291,56 @@ pub struct SampleArgs {
     #[arg(long)]
     pub resume: bool,
     /// Shared options (default output folder: ./thermolab-sample).
+    #[command(flatten)]
+    pub common: Common,
+}
+
+/// `thermolab evidence`.
+#[derive(Debug, Args)]
+pub struct EvidenceArgs {
+    /// Target: linreg (conjugate linear regression, exact evidence) or logreg.
+    #[arg(long, default_value = "linreg")]
+    pub target: String,
+    /// Data: a CSV file, or `synthetic` (linreg: --n rows, --dim features, seeded).
+    #[arg(long, default_value = "synthetic")]
+    pub data: String,
+    /// Target column of the CSV (default: the last).
+    #[arg(long)]
+    pub target_column: Option<String>,
+    /// Rows of the synthetic data.
+    #[arg(long, default_value_t = 100)]
+    pub n: usize,
+    /// Features of the synthetic data.
+    #[arg(long, default_value_t = 5)]
+    pub dim: usize,
+    /// Known noise sd σ (linreg).
+    #[arg(long, default_value_t = 0.7, allow_negative_numbers = true)]
+    pub sigma: f64,
+    /// Prior sd s of every coefficient.
+    #[arg(long, default_value_t = 1.0, allow_negative_numbers = true)]
+    pub prior_sd: f64,
+    /// Estimators to run (comma-separated): ti, ss, ais, bridge, laplace, hm; default all.
+    #[arg(long)]
+    pub estimators: Option<String>,
+    /// Rungs of the power-posterior ladder.
+    #[arg(long, default_value_t = 32)]
+    pub rungs: usize,
+    /// Explicit ladder, comma-separated, increasing from 0 to 1 (overrides --rungs).
+    #[arg(long)]
+    pub ladder: Option<String>,
+    /// Draws per chain and rung.
+    #[arg(long, default_value_t = 1000)]
+    pub draws: usize,
+    /// AIS particles.
+    #[arg(long, default_value_t = 256)]
+    pub ais_particles: usize,
+    /// AIS temperatures.
+    #[arg(long, default_value_t = 400)]
+    pub ais_steps: usize,
+    /// Worker threads (0: all cores).
+    #[arg(long, default_value_t = 0)]
+    pub threads: usize,
+    /// Shared options (default output folder: ./thermolab-evidence).
     #[command(flatten)]
     pub common: Common,
 }

@@ -33,6 +33,7 @@ fn main() {
         args::Command::Train(a) => a.common.format,
         args::Command::Ising(a) => a.common.format,
         args::Command::Sample(a) => a.common.format,
+        args::Command::Evidence(a) => a.common.format,
     };
     let result = match cli.command {
         args::Command::Demo(a) => commands::demo::run(a),
@@ -40,6 +41,7 @@ fn main() {
         args::Command::Train(a) => commands::train::run(a),
         args::Command::Ising(a) => commands::ising::run(a),
         args::Command::Sample(a) => commands::sample::run(a),
+        args::Command::Evidence(a) => commands::evidence::run(a),
     };
     if let Err(e) = result {
         let msg = format!("{e:#}").replace('\n', " ");

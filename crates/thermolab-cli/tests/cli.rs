@@ -340,7 +340,7 @@ fn a_diverging_run_still_writes_its_folder_and_says_so() {
 fn help_lists_every_command_and_option() {
     let o = bin().arg("--help").output().unwrap();
     let h = String::from_utf8_lossy(&o.stdout);
-    for c in ["demo", "anneal", "train", "ising", "sample"] {
+    for c in ["demo", "anneal", "train", "ising", "sample", "evidence"] {
         assert!(h.contains(c), "{h}");
         let o = bin().args([c, "--help"]).output().unwrap();
         let h = String::from_utf8_lossy(&o.stdout);
@@ -649,4 +649,71 @@ fn a_hard_target_gives_counted_divergences_not_a_poisoned_chain() {
     assert!(div > 0, "the centred funnel should produce divergences");
     let draws = read(&d.join("thermolab-sample/draws/chain_0.csv"));
     assert!(!draws.contains("nan") && !draws.contains("inf"));
+}
+
+#[test]
+fn evidence_estimators_agree_with_the_exact_linear_regression_evidence() {
+    let d = scratch("evidence");
+    let o = run_in(
+        &d,
+        &[
+            "evidence", "--target", "linreg", "--n", "80", "--dim", "4", "--rungs", "20",
+            "--draws", "500", "--seed", "5",
+        ],
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let run: serde_json::Value =
+        serde_json::from_str(&read(&d.join("thermolab-evidence/run.json"))).unwrap();
+    let exact = run["results"]["exact_log_evidence"].as_f64().unwrap();
+    for e in run["results"]["estimates"].as_array().unwrap() {
+        let m = e["method"].as_str().unwrap();
+        let (v, se) = (
+            e["log_z"]["value"].as_f64().unwrap(),
+            e["log_z"]["se"].as_f64().unwrap(),
+        );
+        if m == "harmonic mean" {
+            continue;
+        }
+        if m == "Laplace" {
+            assert!((v - exact).abs() < 1e-4, "{m}: {v} vs {exact}");
+        } else {
+            assert!(
+                (v - exact).abs() < 3.0 * se + 0.05,
+                "{m}: {v} ± {se} vs {exact}"
+            );
+        }
+    }
+    assert!(d.join("thermolab-evidence/ti_integrand.svg").is_file());
+    assert!(d.join("thermolab-evidence/path.csv").is_file());
+}
+
+#[test]
+fn evidence_bad_inputs_give_one_line_errors_and_exit_2() {
+    let d = scratch("evidence-bad");
+    let cases: &[(&[&str], &str)] = &[
+        (
+            &["evidence", "--ladder", "0,0.5,0.3,1"],
+            "invalid setting `ladder`: must be strictly increasing",
+        ),
+        (
+            &["evidence", "--ladder", "0,1.5"],
+            "every β must lie in [0, 1], got 1.5",
+        ),
+        (
+            &["evidence", "--estimators", "ti,magic"],
+            "unknown estimator `magic`",
+        ),
+        (&["evidence", "--target", "nope"], "unknown target `nope`"),
+        (
+            &["evidence", "--sigma", "-1"],
+            "sigma and the prior sd must be finite and > 0",
+        ),
+    ];
+    for (args, want) in cases {
+        let o = run_in(&d, args);
+        let e = stderr(&o);
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {e}");
+        assert!(e.contains(want), "{args:?}: {e}");
+        assert_eq!(e.trim_end().lines().count(), 1, "{args:?}: {e}");
+    }
 }

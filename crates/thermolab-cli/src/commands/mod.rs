@@ -2,6 +2,7 @@
 
 pub mod anneal;
 pub mod demo;
+pub mod evidence;
 pub mod ising;
 pub mod sample;
 pub mod train;

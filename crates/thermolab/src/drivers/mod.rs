@@ -2,6 +2,7 @@
 //! optimisation, and training with first-order optimisers.
 
 pub mod anneal;
+pub mod evidence;
 pub mod lbfgs;
 pub mod optim;
 pub mod sample;

@@ -2,6 +2,7 @@
 
 pub mod diagnostics;
 mod entropy;
+pub mod evidence;
 pub mod exact;
 mod plateau;
 pub mod series;

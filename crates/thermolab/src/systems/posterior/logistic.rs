@@ -179,3 +179,34 @@ impl Gradient for LogisticRegression {
         Ok(self.eval_impl(th, g))
     }
 }
+
+impl super::split::Posterior for LogisticRegression {
+    fn dim(&self) -> usize {
+        self.p + 1
+    }
+    fn prior_energy(&mut self, th: &[f64], g: &mut [f64]) -> Result<f64, EnergyError> {
+        check_dim(self.p + 1, th)?;
+        let s2 = self.prior_sd * self.prior_sd;
+        for (gi, t) in g.iter_mut().zip(th) {
+            *gi = t / s2;
+        }
+        let d = th.len() as f64;
+        Ok(th.iter().map(|t| t * t).sum::<f64>() / (2.0 * s2)
+            + 0.5 * d * (2.0 * std::f64::consts::PI * s2).ln())
+    }
+    fn lik_energy(&mut self, th: &[f64], g: &mut [f64]) -> Result<f64, EnergyError> {
+        let e = self.energy_grad(th, g)?;
+        let s2 = self.prior_sd * self.prior_sd;
+        for (gi, t) in g.iter_mut().zip(th) {
+            *gi -= t / s2;
+        }
+        Ok(e - th.iter().map(|t| t * t).sum::<f64>() / (2.0 * s2))
+    }
+    fn sample_prior<R: rand::Rng + ?Sized>(&self, rng: &mut R, out: &mut [f64]) {
+        use rand_distr::{Distribution, StandardNormal};
+        for o in out.iter_mut() {
+            let z: f64 = StandardNormal.sample(rng);
+            *o = self.prior_sd * z;
+        }
+    }
+}

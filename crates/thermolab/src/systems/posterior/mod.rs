@@ -53,7 +53,7 @@ impl Energy for BuiltinTarget {
             Self::Gaussian(t) => t.dim(),
             Self::Funnel(t) => t.dim(),
             Self::Mixture(t) => t.dim(),
-            Self::Logistic(t) => t.dim(),
+            Self::Logistic(t) => Energy::dim(t),
             Self::Network(t) => t.dim(),
         }
     }

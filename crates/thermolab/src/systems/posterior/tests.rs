@@ -25,7 +25,7 @@ fn gradients_match_finite_differences() {
     .unwrap();
     check_gradient_tol(&mut m, &pt(2), 1e-5);
     let mut lr = LogisticRegression::breast_cancer();
-    assert_eq!(lr.dim(), 31);
+    assert_eq!(Energy::dim(&lr), 31);
     assert_eq!(lr.n_rows(), 569);
     check_gradient_tol(
         &mut lr,

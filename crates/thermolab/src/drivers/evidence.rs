@@ -1,0 +1,435 @@
+//! Evidence (log Z) by several estimators on one posterior: a power-posterior ladder sampled by
+//! NUTS feeds thermodynamic integration and stepping-stone; annealed importance sampling moves a
+//! population from the prior to the posterior; bridge sampling and the harmonic mean use the
+//! posterior draws; the Laplace approximation uses the mode. Every estimate carries its standard
+//! error and its cost.
+
+use crate::adapt::MetricKind;
+use crate::drivers::lbfgs::{minimise, LbfgsSettings};
+use crate::drivers::sample::{sample, InitPoint, SampleControl, SampleSettings};
+use crate::energy::{Energy, EnergyError, Gradient};
+use crate::estimate::diagnostics::ess_bulk;
+use crate::estimate::evidence::{
+    ais_estimate, bridge_sampling, harmonic_mean, stepping_stone, ti_corrected, Rung,
+};
+use crate::estimate::series::Estimate;
+use crate::kernels::mcmc::{Sampler, SamplerKind, State};
+use crate::linalg::{cholesky, lower_mul};
+use crate::rng::chain_stream;
+use crate::systems::posterior::{Posterior, PowerPosterior};
+use rand_distr::{Distribution, StandardNormal};
+use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
+use std::time::Instant;
+
+/// Settings of [`evidence`].
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct EvidenceSettings {
+    /// Rungs of the power-posterior ladder (t_k = (k/K)^power, k = 0…K).
+    pub rungs: usize,
+    /// Exponent of the ladder (Friel & Pettitt recommend about 4–5: rungs crowd near t = 0).
+    pub power: f64,
+    /// Chains per rung.
+    pub chains: usize,
+    /// Warm-up iterations per chain and rung.
+    pub warmup: usize,
+    /// Draws per chain and rung.
+    pub draws: usize,
+    /// AIS particles.
+    pub ais_particles: usize,
+    /// AIS temperatures.
+    pub ais_steps: usize,
+    /// Worker threads (0: all cores).
+    pub threads: usize,
+    /// An explicit ladder (increasing, from 0 to 1) instead of `rungs`/`power`.
+    pub ladder: Option<Vec<f64>>,
+}
+
+impl Default for EvidenceSettings {
+    fn default() -> Self {
+        Self {
+            rungs: 32,
+            power: 5.0,
+            chains: 2,
+            warmup: 300,
+            draws: 1000,
+            ais_particles: 256,
+            ais_steps: 400,
+            threads: 0,
+            ladder: None,
+        }
+    }
+}
+
+impl EvidenceSettings {
+    /// Checks every field.
+    pub fn validate(&self) -> Result<(), crate::settings::SettingsError> {
+        use crate::settings::{nonzero, positive, SettingsError};
+        nonzero("rungs", self.rungs)?;
+        positive("power", self.power)?;
+        nonzero("chains", self.chains)?;
+        nonzero("draws", self.draws)?;
+        nonzero("ais_particles", self.ais_particles)?;
+        nonzero("ais_steps", self.ais_steps)?;
+        if let Some(l) = &self.ladder {
+            if l.len() < 2 {
+                return Err(SettingsError::new(
+                    "ladder",
+                    "needs at least two temperatures",
+                ));
+            }
+            if let Some(b) = l.iter().find(|b| !(0.0..=1.0).contains(*b)) {
+                return Err(SettingsError::new(
+                    "ladder",
+                    format!("every β must lie in [0, 1], got {b}"),
+                ));
+            }
+            if l.windows(2).any(|w| w[1] <= w[0]) {
+                return Err(SettingsError::new("ladder", "must be strictly increasing"));
+            }
+            if l[0] != 0.0 || l[l.len() - 1] != 1.0 {
+                return Err(SettingsError::new("ladder", "must start at 0 and end at 1"));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The power-posterior path measured on the ladder: `(t, ⟨log L⟩_t, its standard error)`.
+pub type PathPoint = (f64, f64, f64);
+
+/// Everything [`evidence`] measured.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EvidenceRun {
+    /// One entry per estimator.
+    pub estimates: Vec<EvidenceEstimate>,
+    /// The thermodynamic-integration integrand along the ladder.
+    pub path: Vec<PathPoint>,
+}
+
+/// One estimator's result.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EvidenceEstimate {
+    /// Estimator name.
+    pub method: String,
+    /// The log-evidence estimate with its standard error.
+    pub log_z: Estimate,
+    /// Energy/gradient evaluations spent (shared ladder costs are counted once, under TI).
+    pub evaluations: u64,
+    /// Seconds spent.
+    pub seconds: f64,
+    /// A caveat worth printing next to the number.
+    pub note: Option<String>,
+}
+
+fn ladder(s: &EvidenceSettings) -> Vec<f64> {
+    match &s.ladder {
+        Some(l) => l.clone(),
+        None => (0..=s.rungs)
+            .map(|k| (k as f64 / s.rungs as f64).powf(s.power))
+            .collect(),
+    }
+}
+
+/// A sampled ladder: the rungs, the draws at t = 1, and the evaluations spent.
+pub type Ladder = (Vec<Rung>, Vec<Vec<f64>>, u64);
+
+/// Samples the power posterior at every rung; returns the rungs and the evaluations spent.
+pub fn power_posterior_rungs<P: Posterior>(
+    post: &P,
+    s: &EvidenceSettings,
+    seed: u64,
+) -> Result<Ladder, EnergyError> {
+    let d = post.dim();
+    let mut rungs = Vec::new();
+    let mut last_draws = Vec::new();
+    let mut evals = 0;
+    for (k, t) in ladder(s).into_iter().enumerate() {
+        let settings = SampleSettings {
+            chains: s.chains,
+            warmup: s.warmup,
+            draws: s.draws,
+            sampler: SamplerKind::Nuts { max_depth: 8 },
+            metric: MetricKind::Diag,
+            init: InitPoint::Jitter { radius: 1.0 },
+            threads: s.threads,
+            ..Default::default()
+        }
+        .validate(d)
+        .map_err(|e| EnergyError::Data(e.to_string()))?;
+        let r = sample(
+            &PowerPosterior::new(post.clone(), t),
+            &settings,
+            seed.wrapping_add(k as u64),
+            SampleControl::default(),
+        )?;
+        let mut p = post.clone();
+        let mut g = vec![0.0; d];
+        let mut per_chain = Vec::new();
+        for c in &r.chains {
+            evals += c.evals_warmup + c.evals_sampling;
+            let mut u = Vec::with_capacity(c.stats.len());
+            for draw in c.draws.chunks_exact(d) {
+                u.push(p.lik_energy(draw, &mut g)?);
+            }
+            per_chain.push(u);
+        }
+        let refs: Vec<&[f64]> = per_chain.iter().map(|c| c.as_slice()).collect();
+        let ess = ess_bulk(&refs);
+        if t == 1.0 {
+            last_draws = r
+                .chains
+                .iter()
+                .flat_map(|c| c.draws.chunks_exact(d).map(|x| x.to_vec()))
+                .collect();
+        }
+        rungs.push(Rung {
+            t,
+            lik_energy: per_chain.concat(),
+            ess: if ess.is_finite() { ess } else { 1.0 },
+        });
+    }
+    Ok((rungs, last_draws, evals))
+}
+
+/// Annealed importance sampling from the prior (t = 0) to the posterior (t = 1): particles are
+/// moved in lockstep by one HMC transition (5 leapfrog steps) per temperature, with the step size
+/// adapted between temperatures from the population's mean acceptance, and weighted by
+/// `exp(−Δt E_lik)`. Returns the estimate, the weights' ESS and the evaluations spent.
+pub fn ais<P: Posterior>(
+    post: &P,
+    s: &EvidenceSettings,
+    seed: u64,
+) -> Result<(Estimate, f64, u64), EnergyError> {
+    let d = post.dim();
+    let ts: Vec<f64> = (0..=s.ais_steps)
+        .map(|k| (k as f64 / s.ais_steps as f64).powf(s.power))
+        .collect();
+    struct Particle {
+        state: State,
+        log_w: f64,
+        rng: crate::rng::Rng,
+    }
+    let mut parts: Vec<Particle> = (0..s.ais_particles)
+        .map(|i| {
+            let mut rng = chain_stream(seed, i as u64);
+            let mut x = vec![0.0; d];
+            post.sample_prior(&mut rng, &mut x);
+            let st = State::new(&mut PowerPosterior::new(post.clone(), 0.0), x)?;
+            Ok(Particle {
+                state: st,
+                log_w: 0.0,
+                rng,
+            })
+        })
+        .collect::<Result<_, EnergyError>>()?;
+    let mut eps = 0.5;
+    let mut evals = s.ais_particles as u64;
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(s.threads)
+        .build()
+        .ok();
+    for k in 1..ts.len() {
+        let (t0, t1) = (ts[k - 1], ts[k]);
+        let sampler = Sampler {
+            kind: SamplerKind::Hmc { steps: 5 },
+            step_size: eps,
+            ..Sampler::new(SamplerKind::Hmc { steps: 5 }, d, eps)
+        };
+        let step = |p: &mut Particle| -> Result<f64, EnergyError> {
+            let mut post_k = post.clone();
+            let mut g = vec![0.0; d];
+            let u = post_k.lik_energy(&p.state.x, &mut g)?;
+            p.log_w -= (t1 - t0) * u;
+            let mut e = PowerPosterior::new(post_k, t1);
+            // The state's energy and gradient must be those of the new temperature.
+            p.state = State::new(&mut e, std::mem::take(&mut p.state.x))?;
+            Ok(sampler
+                .step(&mut e, &mut p.state, 1.0, &mut p.rng)?
+                .accept_stat)
+        };
+        let mut run = || {
+            parts
+                .par_iter_mut()
+                .map(step)
+                .collect::<Result<Vec<f64>, EnergyError>>()
+        };
+        let acc = match &pool {
+            Some(p) => p.install(run)?,
+            None => run()?,
+        };
+        evals += (s.ais_particles * 7) as u64;
+        let mean_acc = acc.iter().sum::<f64>() / acc.len() as f64;
+        eps = (eps * (3.0 * (mean_acc - 0.65)).exp()).clamp(1e-4, 10.0);
+    }
+    let log_w: Vec<f64> = parts.iter().map(|p| p.log_w).collect();
+    let (est, ess) = ais_estimate(&log_w);
+    Ok((est, ess, evals))
+}
+
+/// The Laplace approximation at the mode θ*: `ln Z ≈ −E(θ*) + (d/2) ln 2π − ½ ln |H|`, with the
+/// Hessian by central differences of the gradient. Deterministic: its "standard error" is 0 and
+/// its error is the posterior's departure from a Gaussian.
+pub fn laplace<P: Posterior>(post: &P) -> Result<(Estimate, u64), EnergyError> {
+    let d = post.dim();
+    let mut e = crate::energy::Counted::new(PowerPosterior::new(post.clone(), 1.0));
+    let opt = minimise(
+        &mut e,
+        &vec![0.0; d],
+        &LbfgsSettings {
+            max_iterations: 2000,
+            ..Default::default()
+        },
+    )?;
+    let h = 1e-5;
+    let mut hess = vec![0.0; d * d];
+    let (mut gp, mut gm) = (vec![0.0; d], vec![0.0; d]);
+    let mut x = opt.x.clone();
+    for j in 0..d {
+        let x0 = x[j];
+        x[j] = x0 + h;
+        e.energy_grad(&x, &mut gp)?;
+        x[j] = x0 - h;
+        e.energy_grad(&x, &mut gm)?;
+        x[j] = x0;
+        for i in 0..d {
+            hess[i * d + j] = (gp[i] - gm[i]) / (2.0 * h);
+        }
+    }
+    let sym: Vec<f64> = (0..d * d)
+        .map(|k| 0.5 * (hess[k] + hess[(k % d) * d + k / d]))
+        .collect();
+    let l = cholesky(&sym, d).ok_or_else(|| {
+        EnergyError::Data("the Hessian at the mode is not positive definite".into())
+    })?;
+    let log_det = 2.0 * (0..d).map(|i| l[i * d + i].ln()).sum::<f64>();
+    let value = -opt.energy + 0.5 * d as f64 * (2.0 * std::f64::consts::PI).ln() - 0.5 * log_det;
+    Ok((Estimate { value, se: 0.0 }, e.counts().cost()))
+}
+
+/// Runs every estimator on `post`.
+pub fn evidence<P: Posterior>(
+    post: &P,
+    s: &EvidenceSettings,
+    seed: u64,
+) -> Result<EvidenceRun, EnergyError> {
+    let d = post.dim();
+    let mut out = Vec::new();
+    let t0 = Instant::now();
+    let (rungs, draws, ladder_evals) = power_posterior_rungs(post, s, seed)?;
+    let ladder_secs = t0.elapsed().as_secs_f64();
+    out.push(EvidenceEstimate {
+        method: "thermodynamic integration".into(),
+        log_z: ti_corrected(&rungs),
+        evaluations: ladder_evals,
+        seconds: ladder_secs,
+        note: Some("trapezoid with the Calderhead–Girolami correction".into()),
+    });
+    out.push(EvidenceEstimate {
+        method: "stepping-stone".into(),
+        log_z: stepping_stone(&rungs),
+        evaluations: 0,
+        seconds: 0.0,
+        note: Some("same ladder as TI".into()),
+    });
+    let t0 = Instant::now();
+    let (a, ess, a_evals) = ais(post, s, seed ^ 0xa15)?;
+    out.push(EvidenceEstimate {
+        method: "annealed importance sampling".into(),
+        log_z: a,
+        evaluations: a_evals,
+        seconds: t0.elapsed().as_secs_f64(),
+        note: Some(format!("weight ESS {ess:.0} of {}", s.ais_particles)),
+    });
+    // Bridge sampling against a Gaussian fitted to the posterior draws.
+    let t0 = Instant::now();
+    let n = draws.len();
+    let mean: Vec<f64> = (0..d)
+        .map(|j| draws.iter().map(|x| x[j]).sum::<f64>() / n as f64)
+        .collect();
+    let cov: Vec<f64> = (0..d * d)
+        .map(|k| {
+            let (i, j) = (k / d, k % d);
+            draws
+                .iter()
+                .map(|x| (x[i] - mean[i]) * (x[j] - mean[j]))
+                .sum::<f64>()
+                / (n as f64 - 1.0)
+                + if i == j { 1e-12 } else { 0.0 }
+        })
+        .collect();
+    if let Some(l) = cholesky(&cov, d) {
+        let log_det = 2.0 * (0..d).map(|i| l[i * d + i].ln()).sum::<f64>();
+        let log_q = |x: &[f64]| {
+            let mut w: Vec<f64> = x.iter().zip(&mean).map(|(a, m)| a - m).collect();
+            crate::linalg::lower_solve(&l, d, &mut w);
+            -0.5 * w.iter().map(|v| v * v).sum::<f64>()
+                - 0.5 * log_det
+                - 0.5 * d as f64 * (2.0 * std::f64::consts::PI).ln()
+        };
+        let mut full = PowerPosterior::new(post.clone(), 1.0);
+        let mut lp_post = Vec::with_capacity(n);
+        let mut lq_post = Vec::with_capacity(n);
+        for x in &draws {
+            lp_post.push(-full.energy(x)?);
+            lq_post.push(log_q(x));
+        }
+        let mut rng = chain_stream(seed ^ 0xb1d, 0);
+        let (mut lp_prop, mut lq_prop) = (Vec::with_capacity(n), Vec::with_capacity(n));
+        let mut z = vec![0.0; d];
+        let mut x = vec![0.0; d];
+        for _ in 0..n {
+            for v in z.iter_mut() {
+                *v = StandardNormal.sample(&mut rng);
+            }
+            lower_mul(&l, d, &z, &mut x);
+            x.iter_mut().zip(&mean).for_each(|(a, m)| *a += m);
+            lp_prop.push(-full.energy(&x)?);
+            lq_prop.push(log_q(&x));
+        }
+        let ess_post = rungs.last().map_or(n as f64, |r| r.ess);
+        out.push(EvidenceEstimate {
+            method: "bridge sampling".into(),
+            log_z: bridge_sampling(&lp_post, &lq_post, &lp_prop, &lq_prop, ess_post),
+            evaluations: 2 * n as u64,
+            seconds: t0.elapsed().as_secs_f64(),
+            note: Some("Gaussian proposal fitted to the t = 1 draws".into()),
+        });
+    }
+    let t0 = Instant::now();
+    let (lap, lap_evals) = laplace(post)?;
+    out.push(EvidenceEstimate {
+        method: "Laplace".into(),
+        log_z: lap,
+        evaluations: lap_evals,
+        seconds: t0.elapsed().as_secs_f64(),
+        note: Some("deterministic; exact only for Gaussian posteriors".into()),
+    });
+    if let Some(last) = rungs.last() {
+        out.push(EvidenceEstimate {
+            method: "harmonic mean".into(),
+            log_z: harmonic_mean(&last.lik_energy, last.ess),
+            evaluations: 0,
+            seconds: 0.0,
+            note: Some("unreliable (infinite variance in general): shown for teaching".into()),
+        });
+    }
+    let path = rungs
+        .iter()
+        .map(|r| {
+            let n = r.lik_energy.len() as f64;
+            let m = r.lik_energy.iter().sum::<f64>() / n;
+            let v =
+                r.lik_energy.iter().map(|u| (u - m) * (u - m)).sum::<f64>() / (n - 1.0).max(1.0);
+            (r.t, -m, (v / r.ess.max(1.0)).sqrt())
+        })
+        .collect();
+    Ok(EvidenceRun {
+        estimates: out,
+        path,
+    })
+}
+
+#[cfg(test)]
+mod tests;

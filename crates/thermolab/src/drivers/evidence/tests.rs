@@ -1,0 +1,83 @@
+//! Evidence estimators against the exact evidence of conjugate linear regression.
+
+use super::*;
+use crate::systems::posterior::LinearRegression;
+
+fn problem(n: usize, d: usize, seed: u64) -> LinearRegression {
+    use rand::Rng;
+    let mut rng = crate::rng::init_stream(seed);
+    let x: Vec<f64> = (0..n * d).map(|_| rng.random_range(-1.0..1.0)).collect();
+    let b: Vec<f64> = (0..d).map(|j| 0.5 - 0.3 * j as f64).collect();
+    let y = (0..n)
+        .map(|i| {
+            x[i * d..(i + 1) * d]
+                .iter()
+                .zip(&b)
+                .map(|(p, q)| p * q)
+                .sum::<f64>()
+                + 0.7
+                    * rand_distr::Distribution::<f64>::sample(&rand_distr::StandardNormal, &mut rng)
+        })
+        .collect();
+    let data = crate::data::Dataset {
+        x,
+        y,
+        n,
+        n_inputs: d,
+        n_targets: 1,
+        input_names: vec![],
+        target_names: vec![],
+    };
+    LinearRegression::new(&data, 0.7, 1.0).unwrap()
+}
+
+#[test]
+fn every_estimator_recovers_the_exact_linear_regression_evidence() {
+    let post = problem(60, 5, 3);
+    let exact = post.log_evidence();
+    let s = EvidenceSettings {
+        rungs: 24,
+        draws: 600,
+        ais_particles: 200,
+        ais_steps: 300,
+        ..Default::default()
+    };
+    let run = evidence(&post, &s, 7).unwrap();
+    assert_eq!(run.path.len(), 25);
+    for e in &run.estimates {
+        let err = e.log_z.value - exact;
+        match e.method.as_str() {
+            // Gaussian posterior: Laplace is exact up to the finite-difference Hessian.
+            "Laplace" => assert!(err.abs() < 1e-4, "Laplace: {err}"),
+            "harmonic mean" => {}
+            _ => assert!(
+                err.abs() < 3.0 * e.log_z.se + 0.05 && e.log_z.se < 0.3,
+                "{}: {:?} vs exact {exact} (error {err})",
+                e.method,
+                e.log_z
+            ),
+        }
+    }
+}
+
+#[test]
+fn ladders_are_validated() {
+    let bad = |l: Vec<f64>| {
+        EvidenceSettings {
+            ladder: Some(l),
+            ..Default::default()
+        }
+        .validate()
+        .unwrap_err()
+        .message
+    };
+    assert!(bad(vec![0.0, 0.5, 0.3, 1.0]).contains("strictly increasing"));
+    assert!(bad(vec![0.0, 1.5]).contains("[0, 1]"));
+    assert!(bad(vec![0.1, 1.0]).contains("start at 0"));
+    assert!(EvidenceSettings {
+        ladder: Some(vec![0.0, 0.2, 1.0]),
+        ..Default::default()
+    }
+    .validate()
+    .is_ok());
+}
