@@ -215,7 +215,9 @@ pub fn ais<P: Posterior>(
         .map(|i| {
             let mut rng = chain_stream(seed, i as u64);
             let mut x = vec![0.0; d];
-            post.sample_prior(&mut rng, &mut x);
+            if !post.sample_prior(&mut rng, &mut x) {
+                return Err(EnergyError::Data("AIS needs a prior it can sample".into()));
+            }
             let st = State::new(&mut PowerPosterior::new(post.clone(), 0.0), x)?;
             Ok(Particle {
                 state: st,

@@ -8,4 +8,5 @@ pub mod optim;
 pub mod sample;
 pub mod schedule;
 pub mod spin;
+pub mod tempering;
 pub mod train;

@@ -126,10 +126,11 @@ impl Posterior for LinearRegression {
         }
         Ok(ss / (2.0 * s2) + 0.5 * n as f64 * (2.0 * PI * s2).ln())
     }
-    fn sample_prior<R: rand::Rng + ?Sized>(&self, rng: &mut R, out: &mut [f64]) {
+    fn sample_prior<R: rand::Rng + ?Sized>(&self, rng: &mut R, out: &mut [f64]) -> bool {
         for o in out.iter_mut() {
             let z: f64 = StandardNormal.sample(rng);
             *o = self.prior_sd * z;
         }
+        true
     }
 }

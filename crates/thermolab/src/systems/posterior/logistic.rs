@@ -202,11 +202,12 @@ impl super::split::Posterior for LogisticRegression {
         }
         Ok(e - th.iter().map(|t| t * t).sum::<f64>() / (2.0 * s2))
     }
-    fn sample_prior<R: rand::Rng + ?Sized>(&self, rng: &mut R, out: &mut [f64]) {
+    fn sample_prior<R: rand::Rng + ?Sized>(&self, rng: &mut R, out: &mut [f64]) -> bool {
         use rand_distr::{Distribution, StandardNormal};
         for o in out.iter_mut() {
             let z: f64 = StandardNormal.sample(rng);
             *o = self.prior_sd * z;
         }
+        true
     }
 }

@@ -14,7 +14,7 @@ pub use funnel::Funnel;
 pub use linreg::LinearRegression;
 pub use logistic::LogisticRegression;
 pub use mixture::GaussianMixture;
-pub use split::{Posterior, PowerPosterior};
+pub use split::{BoltzmannPath, Posterior, PowerPosterior};
 
 use crate::energy::{Energy, EnergyError, Gradient};
 use crate::systems::Ar1Gaussian;

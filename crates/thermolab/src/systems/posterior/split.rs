@@ -15,8 +15,30 @@ pub trait Posterior: Clone + Send + Sync {
     fn prior_energy(&mut self, th: &[f64], g: &mut [f64]) -> Result<f64, EnergyError>;
     /// `−log L(θ)`, gradient into `g`.
     fn lik_energy(&mut self, th: &[f64], g: &mut [f64]) -> Result<f64, EnergyError>;
-    /// Draws θ from the prior (for AIS particles and t = 0 checks).
-    fn sample_prior<R: rand::Rng + ?Sized>(&self, rng: &mut R, out: &mut [f64]);
+    /// Draws θ from the prior (for AIS particles); returns false when the prior cannot be
+    /// sampled (e.g. a Boltzmann path whose "prior" is flat).
+    fn sample_prior<R: rand::Rng + ?Sized>(&self, rng: &mut R, out: &mut [f64]) -> bool;
+}
+
+/// The Boltzmann path of a plain energy: "prior" 0 and "likelihood" E, so the power posterior
+/// at t is `exp(−t E)`: parallel tempering in the usual physical sense (t = β > 0 only).
+#[derive(Debug, Clone)]
+pub struct BoltzmannPath<E>(pub E);
+
+impl<E: Gradient + Clone + Send + Sync> Posterior for BoltzmannPath<E> {
+    fn dim(&self) -> usize {
+        self.0.dim()
+    }
+    fn prior_energy(&mut self, _th: &[f64], g: &mut [f64]) -> Result<f64, EnergyError> {
+        g.iter_mut().for_each(|v| *v = 0.0);
+        Ok(0.0)
+    }
+    fn lik_energy(&mut self, th: &[f64], g: &mut [f64]) -> Result<f64, EnergyError> {
+        self.0.energy_grad(th, g)
+    }
+    fn sample_prior<R: rand::Rng + ?Sized>(&self, _rng: &mut R, _out: &mut [f64]) -> bool {
+        false
+    }
 }
 
 /// The energy `E_prior + t·E_lik` of a power posterior.
