@@ -32,6 +32,8 @@ pub enum Command {
     Sample(SampleArgs),
     /// Estimate log Z (the evidence) by several estimators side by side, with exact answers where known.
     Evidence(EvidenceArgs),
+    /// Self-test: run the samplers and estimators on targets with exactly known answers.
+    Certify(CertifyArgs),
 }
 
 /// Options every command takes.
@@ -335,12 +337,26 @@ pub struct EvidenceArgs {
     #[arg(long, default_value_t = 256)]
     pub ais_particles: usize,
     /// AIS temperatures.
-    #[arg(long, default_value_t = 400)]
+    #[arg(long, default_value_t = 1000)]
     pub ais_steps: usize,
     /// Worker threads (0: all cores).
     #[arg(long, default_value_t = 0)]
     pub threads: usize,
     /// Shared options (default output folder: ./thermolab-evidence).
+    #[command(flatten)]
+    pub common: Common,
+}
+
+/// `thermolab certify`.
+#[derive(Debug, Args)]
+pub struct CertifyArgs {
+    /// |z| above which a check fails.
+    #[arg(long, default_value_t = 4.0)]
+    pub z_max: f64,
+    /// Worker threads (0: all cores).
+    #[arg(long, default_value_t = 0)]
+    pub threads: usize,
+    /// Shared options (default output folder: ./thermolab-certify).
     #[command(flatten)]
     pub common: Common,
 }

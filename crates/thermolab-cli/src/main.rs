@@ -34,6 +34,7 @@ fn main() {
         args::Command::Ising(a) => a.common.format,
         args::Command::Sample(a) => a.common.format,
         args::Command::Evidence(a) => a.common.format,
+        args::Command::Certify(a) => a.common.format,
     };
     let result = match cli.command {
         args::Command::Demo(a) => commands::demo::run(a),
@@ -42,6 +43,7 @@ fn main() {
         args::Command::Ising(a) => commands::ising::run(a),
         args::Command::Sample(a) => commands::sample::run(a),
         args::Command::Evidence(a) => commands::evidence::run(a),
+        args::Command::Certify(a) => commands::certify::run(a),
     };
     if let Err(e) = result {
         let msg = format!("{e:#}").replace('\n', " ");

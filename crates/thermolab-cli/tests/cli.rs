@@ -340,7 +340,9 @@ fn a_diverging_run_still_writes_its_folder_and_says_so() {
 fn help_lists_every_command_and_option() {
     let o = bin().arg("--help").output().unwrap();
     let h = String::from_utf8_lossy(&o.stdout);
-    for c in ["demo", "anneal", "train", "ising", "sample", "evidence"] {
+    for c in [
+        "demo", "anneal", "train", "ising", "sample", "evidence", "certify",
+    ] {
         assert!(h.contains(c), "{h}");
         let o = bin().args([c, "--help"]).output().unwrap();
         let h = String::from_utf8_lossy(&o.stdout);
@@ -716,4 +718,24 @@ fn evidence_bad_inputs_give_one_line_errors_and_exit_2() {
         assert!(e.contains(want), "{args:?}: {e}");
         assert_eq!(e.trim_end().lines().count(), 1, "{args:?}: {e}");
     }
+}
+
+/// The self-test passes on this machine, and a bad threshold is refused.
+#[test]
+fn certify_passes() {
+    let d = scratch("certify");
+    let o = run_in(&d, &["certify", "--no-plots"]);
+    assert!(
+        o.status.success(),
+        "{}\n{}",
+        String::from_utf8_lossy(&o.stdout),
+        stderr(&o)
+    );
+    let run: serde_json::Value =
+        serde_json::from_str(&read(&d.join("thermolab-certify/run.json"))).unwrap();
+    assert_eq!(run["results"]["failed"], 0);
+    assert!(run["results"]["checks"].as_array().unwrap().len() >= 30);
+    let o = run_in(&d, &["certify", "--z-max", "0", "--out", "bad"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("--z-max must be a finite number > 0"));
 }

@@ -1,6 +1,7 @@
 //! The commands and the helpers they share: run-folder finishing, number-list parsing.
 
 pub mod anneal;
+pub mod certify;
 pub mod demo;
 pub mod evidence;
 pub mod ising;
