@@ -549,6 +549,121 @@ pub fn thermodynamic_integration(betas: &[f64], energies: &[Estimate]) -> Vec<Ti
     out
 }
 
+/// What [`temper_ising`] measured.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct IsingTempering {
+    /// The ladder of β, from 0.
+    pub betas: Vec<f64>,
+    /// `ln Z(β_k) / N` by stepping-stone from `ln Z(0) = N ln 2`, for every rung.
+    pub log_z_per_site: Vec<Estimate>,
+    /// Swap acceptance rate of each neighbouring pair.
+    pub swap_acceptance: Vec<f64>,
+}
+
+/// Parallel tempering of an Ising model over a ladder of β starting at 0 (single-spin Metropolis
+/// sweeps, even/odd swaps), then stepping-stone for `ln Z` along the ladder:
+/// `ln Z(β_k) = N ln 2 + Σ_{j≤k} ln mean_{β_{j−1}} e^{−(β_j − β_{j−1}) E}`, each stone's variance
+/// from its weights' variance over the effective sample size (from τ_int of the energy).
+pub fn temper_ising(
+    g: &IsingGraph,
+    betas: &[f64],
+    rounds: usize,
+    seed: u64,
+) -> Result<IsingTempering, SettingsError> {
+    if betas.first() != Some(&0.0) || betas.windows(2).any(|w| w[1] <= w[0]) || betas.len() < 2 {
+        return Err(SettingsError::new(
+            "ladder",
+            "must start at β = 0 and increase strictly",
+        ));
+    }
+    nonzero("rounds", rounds)?;
+    let n = g.n();
+    let k = betas.len();
+    let mut rngs: Vec<FastRng> = (0..k).map(|i| fast_rng(seed, i as u64)).collect();
+    let mut swap_rng = fast_rng(seed, k as u64);
+    let mut spins: Vec<Vec<i8>> = (0..k)
+        .map(|i| random_spins(n, true, &mut rngs[i]))
+        .collect();
+    let tables: Vec<Option<LatticeTables>> = betas
+        .iter()
+        .map(|&b| {
+            g.uniform()
+                .map(|u| LatticeTables::new(SpinRule::Metropolis, b, u.j, u.h, u.lattice.z()))
+        })
+        .collect();
+    let mut energies: Vec<Vec<f64>> = vec![Vec::with_capacity(rounds); k];
+    let mut acc = vec![0.0f64; k - 1];
+    let mut tries = vec![0.0f64; k - 1];
+    let therm = rounds / 5;
+    for round in 0..therm + rounds {
+        for i in 0..k {
+            sweep(
+                g,
+                &mut spins[i],
+                SpinRule::Metropolis,
+                betas[i],
+                tables[i].as_ref(),
+                &mut rngs[i],
+            );
+        }
+        let e: Vec<f64> = spins.iter().map(|s| g.energy(s)).collect();
+        let mut e = e;
+        let mut p = round % 2;
+        while p + 1 < k {
+            let log_a = (betas[p] - betas[p + 1]) * (e[p] - e[p + 1]);
+            let ok = log_a >= 0.0 || rng_uniform(&mut swap_rng) < log_a.exp();
+            if round >= therm {
+                tries[p] += 1.0;
+                acc[p] += f64::from(u8::from(ok));
+            }
+            if ok {
+                spins.swap(p, p + 1);
+                e.swap(p, p + 1);
+            }
+            p += 2;
+        }
+        if round >= therm {
+            for (store, v) in energies.iter_mut().zip(&e) {
+                store.push(*v);
+            }
+        }
+    }
+    let mut lz = n as f64 * 2f64.ln();
+    let mut var = 0.0;
+    let mut out = vec![Estimate {
+        value: lz / n as f64,
+        se: 0.0,
+    }];
+    for j in 1..k {
+        let db = betas[j] - betas[j - 1];
+        let a: Vec<f64> = energies[j - 1].iter().map(|u| -db * u).collect();
+        let l = crate::estimate::evidence::log_mean_exp(&a);
+        lz += l;
+        let w: Vec<f64> = a.iter().map(|v| (v - l).exp()).collect();
+        let m = w.iter().sum::<f64>() / w.len() as f64;
+        let vw = w.iter().map(|x| (x - m) * (x - m)).sum::<f64>() / (w.len() as f64 - 1.0);
+        let ess = w.len() as f64 / (2.0 * integrated_autocorrelation_time(&w));
+        var += vw / ess;
+        out.push(Estimate {
+            value: lz / n as f64,
+            se: var.sqrt() / n as f64,
+        });
+    }
+    Ok(IsingTempering {
+        betas: betas.to_vec(),
+        log_z_per_site: out,
+        swap_acceptance: acc
+            .iter()
+            .zip(&tries)
+            .map(|(a, t)| a / t.max(1.0))
+            .collect(),
+    })
+}
+
+fn rng_uniform(rng: &mut FastRng) -> f64 {
+    rng.random::<f64>()
+}
+
 /// A uniform lattice ferromagnet or antiferromagnet as a sweep model.
 pub fn lattice_model(dim: usize, l: usize, j: f64, h: f64) -> Result<SpinModel, String> {
     Ok(SpinModel::Ising(Arc::new(IsingGraph::lattice(

@@ -148,3 +148,24 @@ fn settings_are_checked_against_the_model() {
     .validate(&odd);
     assert_eq!(e.unwrap_err().field, "algorithm");
 }
+
+/// 2-D Ising, L = 16: ln Z per site at T = 2.0 by tempering and stepping-stone from β = 0 lies
+/// within 3 standard errors of Kaufman.
+#[test]
+fn tempering_and_stepping_stone_match_kaufman() {
+    let g = IsingGraph::lattice(Lattice::new(2, 16).unwrap(), 1.0, 0.0);
+    let betas: Vec<f64> = (0..=32).map(|k| 0.5 * k as f64 / 32.0).collect();
+    let r = temper_ising(&g, &betas, 20_000, 5).unwrap();
+    let last = r.log_z_per_site.last().unwrap();
+    let k = kaufman(16, 16, 1.0, 2.0);
+    assert!(
+        last.z_score(k.log_z_per_site).abs() < 3.0,
+        "{last:?} vs {}",
+        k.log_z_per_site
+    );
+    assert!(
+        last.se < 1e-3 && r.swap_acceptance.iter().all(|a| *a > 0.2),
+        "{r:?}"
+    );
+    assert!(temper_ising(&g, &[0.1, 0.5], 10, 1).is_err());
+}
