@@ -34,6 +34,8 @@ pub enum Command {
     Evidence(EvidenceArgs),
     /// Self-test: run the samplers and estimators on targets with exactly known answers.
     Certify(CertifyArgs),
+    /// Parallel tempering of a target over a ladder of inverse temperatures (multimodal targets).
+    Temper(TemperArgs),
 }
 
 /// Options every command takes.
@@ -357,6 +359,47 @@ pub struct CertifyArgs {
     #[arg(long, default_value_t = 0)]
     pub threads: usize,
     /// Shared options (default output folder: ./thermolab-certify).
+    #[command(flatten)]
+    pub common: Common,
+}
+
+/// `thermolab temper`.
+#[derive(Debug, Args)]
+pub struct TemperArgs {
+    /// Target: mixture, gauss, funnel, funnel-nc, logreg, bnn (as for `sample`).
+    #[arg(long, default_value = "mixture")]
+    pub target: String,
+    /// Dimension of gauss / funnel / mixture targets.
+    #[arg(long, default_value_t = 2)]
+    pub dim: usize,
+    /// Mode separation of the mixture target, in sds.
+    #[arg(long, default_value_t = 10.0)]
+    pub separation: f64,
+    /// Replicas (the ladder is geometric from --beta-min to 1 and re-spaced during warm-up).
+    #[arg(long, default_value_t = 10)]
+    pub replicas: usize,
+    /// Smallest inverse temperature of the initial ladder.
+    #[arg(long, default_value_t = 0.01, allow_negative_numbers = true)]
+    pub beta_min: f64,
+    /// Kernel of every replica: hmc, nuts, mala, rwm.
+    #[arg(long, default_value = "hmc")]
+    pub sampler: String,
+    /// Independent tempered chains.
+    #[arg(long, default_value_t = 2)]
+    pub chains: usize,
+    /// Warm-up rounds (ladder and step sizes adapt).
+    #[arg(long, default_value_t = 4000)]
+    pub warmup: usize,
+    /// Kept rounds.
+    #[arg(long, default_value_t = 20_000)]
+    pub rounds: usize,
+    /// Keep the initial ladder (no re-spacing).
+    #[arg(long)]
+    pub fixed_ladder: bool,
+    /// Worker threads (0: all cores).
+    #[arg(long, default_value_t = 0)]
+    pub threads: usize,
+    /// Shared options (default output folder: ./thermolab-temper).
     #[command(flatten)]
     pub common: Common,
 }

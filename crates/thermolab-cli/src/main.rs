@@ -35,6 +35,7 @@ fn main() {
         args::Command::Sample(a) => a.common.format,
         args::Command::Evidence(a) => a.common.format,
         args::Command::Certify(a) => a.common.format,
+        args::Command::Temper(a) => a.common.format,
     };
     let result = match cli.command {
         args::Command::Demo(a) => commands::demo::run(a),
@@ -44,6 +45,7 @@ fn main() {
         args::Command::Sample(a) => commands::sample::run(a),
         args::Command::Evidence(a) => commands::evidence::run(a),
         args::Command::Certify(a) => commands::certify::run(a),
+        args::Command::Temper(a) => commands::temper::run(a),
     };
     if let Err(e) = result {
         let msg = format!("{e:#}").replace('\n', " ");

@@ -739,3 +739,39 @@ fn certify_passes() {
     assert_eq!(o.status.code(), Some(2));
     assert!(stderr(&o).contains("--z-max must be a finite number > 0"));
 }
+
+#[test]
+fn temper_recovers_mixture_weights_and_refuses_bad_ladders() {
+    let d = scratch("temper");
+    let o = run_in(&d, &["temper", "--rounds", "20000", "--seed", "2"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let run: serde_json::Value =
+        serde_json::from_str(&read(&d.join("thermolab-temper/run.json"))).unwrap();
+    let w = run["results"]["mixture_weights"][1]["estimate"]["value"]
+        .as_f64()
+        .unwrap();
+    assert!((w - 0.7).abs() < 0.02, "{w}");
+    assert!(
+        d.join("thermolab-temper/barrier.svg").is_file()
+            && d.join("thermolab-temper/draws/chain_1.csv").is_file()
+    );
+    for (args, want) in [
+        (
+            &["temper", "--beta-min", "0", "--out", "x"][..],
+            "--beta-min: must lie in (0, 1)",
+        ),
+        (
+            &["temper", "--replicas", "1", "--out", "x"][..],
+            "--replicas: tempering needs at least 2",
+        ),
+        (
+            &["temper", "--sampler", "gibbs", "--out", "x"][..],
+            "unknown sampler `gibbs`",
+        ),
+    ] {
+        let o = run_in(&d, args);
+        assert_eq!(o.status.code(), Some(2), "{args:?}");
+        assert!(stderr(&o).contains(want), "{args:?}: {}", stderr(&o));
+    }
+    assert!(!d.join("x").exists());
+}

@@ -6,6 +6,7 @@ pub mod demo;
 pub mod evidence;
 pub mod ising;
 pub mod sample;
+pub mod temper;
 pub mod train;
 
 use crate::output::Out;

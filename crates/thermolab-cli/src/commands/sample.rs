@@ -37,7 +37,7 @@ fn csv_spec(a: &SampleArgs) -> CsvSpec {
 }
 
 /// The target, its parameter names and a description for run.json.
-fn build_target(a: &SampleArgs) -> Result<(BuiltinTarget, Vec<String>, Value)> {
+pub fn build_target(a: &SampleArgs) -> Result<(BuiltinTarget, Vec<String>, Value)> {
     let names = |d: usize, p: &str| (0..d).map(|i| format!("{p}{i}")).collect::<Vec<_>>();
     Ok(match a.target.as_str() {
         "gauss" => {

@@ -65,7 +65,10 @@ pub fn ti_corrected(rungs: &[Rung]) -> Estimate {
         coarse.push(rungs[rungs.len() - 1].clone());
     }
     let disc = (fine.value - ti_corrected_stat(&coarse).value).abs() / 3.0;
-    Estimate { value: fine.value, se: (fine.se * fine.se + disc * disc).sqrt() }
+    Estimate {
+        value: fine.value,
+        se: (fine.se * fine.se + disc * disc).sqrt(),
+    }
 }
 
 fn ti_corrected_stat(rungs: &[Rung]) -> Estimate {
