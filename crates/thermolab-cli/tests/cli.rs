@@ -19,6 +19,19 @@ fn run_in(dir: &Path, args: &[&str]) -> Output {
     bin().current_dir(dir).args(args).output().unwrap()
 }
 
+/// Runs every case in `dir`: each must fail with exit code 2 and a one-line error containing
+/// the expected text, without a panic.
+fn assert_refused(dir: &Path, cases: &[(&[&str], &str)]) {
+    for (args, want) in cases {
+        let o = run_in(dir, args);
+        let e = stderr(&o);
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {e}");
+        assert!(e.contains(want), "{args:?}: {e}");
+        assert_eq!(e.trim_end().lines().count(), 1, "{args:?}: {e}");
+        assert!(!e.contains("panicked"), "{args:?}: {e}");
+    }
+}
+
 fn stderr(o: &Output) -> String {
     String::from_utf8_lossy(&o.stderr).into_owned()
 }
@@ -287,14 +300,7 @@ fn bad_inputs_give_one_line_errors_and_exit_2() {
         ),
         (&["anneal", "--restarts", "0"], "invalid setting `restarts`"),
     ];
-    for (args, want) in cases {
-        let o = run_in(&d, args);
-        let e = stderr(&o);
-        assert_eq!(o.status.code(), Some(2), "{args:?}: {e}");
-        assert!(e.contains(want), "{args:?}: {e}");
-        assert_eq!(e.trim_end().lines().count(), 1, "{args:?}: {e}");
-        assert!(!e.contains("panicked"), "{args:?}: {e}");
-    }
+    assert_refused(&d, cases);
     // Nothing was written: no run folders, no partial folders.
     assert_eq!(
         entries(&d),
@@ -438,13 +444,7 @@ fn ising_bad_inputs_give_one_line_errors_and_exit_2() {
             "multi-spin coding needs a 2-D lattice with even L",
         ),
     ];
-    for (args, want) in cases {
-        let o = run_in(&d, args);
-        let e = stderr(&o);
-        assert_eq!(o.status.code(), Some(2), "{args:?}: {e}");
-        assert!(e.contains(want), "{args:?}: {e}");
-        assert_eq!(e.trim_end().lines().count(), 1, "{args:?}: {e}");
-    }
+    assert_refused(&d, cases);
     assert_eq!(entries(&d), vec!["bad.edges"]);
 }
 
@@ -613,13 +613,7 @@ fn sample_bad_inputs_give_one_line_errors_and_exit_2() {
             "--resume: no checkpoint at nothing.checkpoint.json",
         ),
     ];
-    for (args, want) in cases {
-        let o = run_in(&d, args);
-        let e = stderr(&o);
-        assert_eq!(o.status.code(), Some(2), "{args:?}: {e}");
-        assert!(e.contains(want), "{args:?}: {e}");
-        assert_eq!(e.trim_end().lines().count(), 1, "{args:?}: {e}");
-    }
+    assert_refused(&d, cases);
     assert_eq!(entries(&d), vec!["nan.csv", "two.csv"]);
 }
 
@@ -711,13 +705,7 @@ fn evidence_bad_inputs_give_one_line_errors_and_exit_2() {
             "sigma and the prior sd must be finite and > 0",
         ),
     ];
-    for (args, want) in cases {
-        let o = run_in(&d, args);
-        let e = stderr(&o);
-        assert_eq!(o.status.code(), Some(2), "{args:?}: {e}");
-        assert!(e.contains(want), "{args:?}: {e}");
-        assert_eq!(e.trim_end().lines().count(), 1, "{args:?}: {e}");
-    }
+    assert_refused(&d, cases);
 }
 
 /// The self-test passes on this machine, and a bad threshold is refused.
@@ -755,23 +743,20 @@ fn temper_recovers_mixture_weights_and_refuses_bad_ladders() {
         d.join("thermolab-temper/barrier.svg").is_file()
             && d.join("thermolab-temper/draws/chain_1.csv").is_file()
     );
-    for (args, want) in [
+    let cases: &[(&[&str], &str)] = &[
         (
-            &["temper", "--beta-min", "0", "--out", "x"][..],
+            &["temper", "--beta-min", "0", "--out", "x"],
             "--beta-min: must lie in (0, 1)",
         ),
         (
-            &["temper", "--replicas", "1", "--out", "x"][..],
+            &["temper", "--replicas", "1", "--out", "x"],
             "--replicas: tempering needs at least 2",
         ),
         (
-            &["temper", "--sampler", "gibbs", "--out", "x"][..],
+            &["temper", "--sampler", "gibbs", "--out", "x"],
             "unknown sampler `gibbs`",
         ),
-    ] {
-        let o = run_in(&d, args);
-        assert_eq!(o.status.code(), Some(2), "{args:?}");
-        assert!(stderr(&o).contains(want), "{args:?}: {}", stderr(&o));
-    }
+    ];
+    assert_refused(&d, cases);
     assert!(!d.join("x").exists());
 }

@@ -6,7 +6,6 @@
 use super::{unix_time, Run};
 use crate::args::CertifyArgs;
 use anyhow::{bail, Result};
-use rand::Rng;
 use serde::Serialize;
 use serde_json::json;
 use std::sync::Arc;
@@ -133,28 +132,7 @@ fn tempering(c: &mut Checks, threads: usize) -> Result<()> {
 
 fn evidence_checks(c: &mut Checks, threads: usize) -> Result<()> {
     for d in [5usize, 20] {
-        let mut rng = thermolab::rng::init_stream(d as u64);
-        let n = 100;
-        let x: Vec<f64> = (0..n * d).map(|_| rng.random_range(-1.0..1.0)).collect();
-        let y = (0..n)
-            .map(|i| {
-                x[i * d..(i + 1) * d]
-                    .iter()
-                    .enumerate()
-                    .map(|(j, v)| v * (0.5 - 0.05 * j as f64))
-                    .sum::<f64>()
-                    + 0.5 * (rng.random::<f64>() - 0.5)
-            })
-            .collect();
-        let data = thermolab::data::Dataset {
-            x,
-            y,
-            n,
-            n_inputs: d,
-            n_targets: 1,
-            input_names: vec![],
-            target_names: vec![],
-        };
+        let data = thermolab::data::synthetic_regression(100, d, 0.5, d as u64);
         let post = LinearRegression::new(&data, 0.5, 1.0).map_err(|e| anyhow::anyhow!(e))?;
         let exact = post.log_evidence();
         let s = EvidenceSettings {

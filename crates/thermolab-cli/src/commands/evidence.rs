@@ -5,10 +5,9 @@ use super::{fmt, parse_floats, unix_time, Run};
 use crate::args::EvidenceArgs;
 use crate::plots::LineChart;
 use anyhow::{anyhow, bail, Result};
-use rand::Rng;
 use serde_json::json;
 use std::path::Path;
-use thermolab::data::{load_csv, Columns, CsvSpec, Dataset};
+use thermolab::data::{load_csv, Columns, CsvSpec};
 use thermolab::drivers::evidence::{evidence, EvidenceSettings};
 use thermolab::systems::posterior::{LinearRegression, LogisticRegression};
 use thermolab::trace::csv_table;
@@ -21,32 +20,6 @@ const ESTIMATORS: [(&str, &str); 6] = [
     ("laplace", "Laplace"),
     ("hm", "harmonic mean"),
 ];
-
-fn synthetic(n: usize, d: usize, sigma: f64, seed: u64) -> Dataset {
-    let mut rng = thermolab::rng::init_stream(seed);
-    let x: Vec<f64> = (0..n * d).map(|_| rng.random_range(-1.0..1.0)).collect();
-    let b: Vec<f64> = (0..d).map(|j| 1.0 - 0.4 * j as f64).collect();
-    let y = (0..n)
-        .map(|i| {
-            let z: f64 = rand_distr::Distribution::sample(&rand_distr::StandardNormal, &mut rng);
-            x[i * d..(i + 1) * d]
-                .iter()
-                .zip(&b)
-                .map(|(p, q)| p * q)
-                .sum::<f64>()
-                + sigma * z
-        })
-        .collect();
-    Dataset {
-        x,
-        y,
-        n,
-        n_inputs: d,
-        n_targets: 1,
-        input_names: (0..d).map(|j| format!("x{j}")).collect(),
-        target_names: vec!["y".into()],
-    }
-}
 
 /// `thermolab evidence`.
 pub fn run(a: EvidenceArgs) -> Result<()> {
@@ -80,7 +53,7 @@ pub fn run(a: EvidenceArgs) -> Result<()> {
         if a.n < 2 || a.dim == 0 {
             bail!("--n must be ≥ 2 and --dim ≥ 1 for synthetic data");
         }
-        synthetic(a.n, a.dim, a.sigma, a.common.seed)
+        thermolab::data::synthetic_regression(a.n, a.dim, a.sigma, a.common.seed)
     } else {
         let spec = CsvSpec {
             targets: a

@@ -4,31 +4,12 @@ use super::*;
 use crate::systems::posterior::LinearRegression;
 
 fn problem(n: usize, d: usize, seed: u64) -> LinearRegression {
-    use rand::Rng;
-    let mut rng = crate::rng::init_stream(seed);
-    let x: Vec<f64> = (0..n * d).map(|_| rng.random_range(-1.0..1.0)).collect();
-    let b: Vec<f64> = (0..d).map(|j| 0.5 - 0.3 * j as f64).collect();
-    let y = (0..n)
-        .map(|i| {
-            x[i * d..(i + 1) * d]
-                .iter()
-                .zip(&b)
-                .map(|(p, q)| p * q)
-                .sum::<f64>()
-                + 0.7
-                    * rand_distr::Distribution::<f64>::sample(&rand_distr::StandardNormal, &mut rng)
-        })
-        .collect();
-    let data = crate::data::Dataset {
-        x,
-        y,
-        n,
-        n_inputs: d,
-        n_targets: 1,
-        input_names: vec![],
-        target_names: vec![],
-    };
-    LinearRegression::new(&data, 0.7, 1.0).unwrap()
+    LinearRegression::new(
+        &crate::data::synthetic_regression(n, d, 0.7, seed),
+        0.7,
+        1.0,
+    )
+    .unwrap()
 }
 
 #[test]

@@ -99,37 +99,11 @@ fn logistic_energy_matches_a_plain_computation() {
     assert!((got - e).abs() < 1e-9 * e.abs(), "{got} vs {e}");
 }
 
-fn synthetic_regression(n: usize, d: usize, seed: u64) -> crate::data::Dataset {
-    use rand::Rng;
-    let mut rng = crate::rng::init_stream(seed);
-    let x: Vec<f64> = (0..n * d).map(|_| rng.random_range(-1.0..1.0)).collect();
-    let b: Vec<f64> = (0..d).map(|j| (j as f64 - 1.0) * 0.7).collect();
-    let y = (0..n)
-        .map(|i| {
-            x[i * d..(i + 1) * d]
-                .iter()
-                .zip(&b)
-                .map(|(p, q)| p * q)
-                .sum::<f64>()
-                + 0.5 * (rng.random::<f64>() - 0.5)
-        })
-        .collect();
-    crate::data::Dataset {
-        x,
-        y,
-        n,
-        n_inputs: d,
-        n_targets: 1,
-        input_names: vec![],
-        target_names: vec![],
-    }
-}
-
 /// The power posterior at t = 1 integrates to the exact evidence (2-D quadrature), and its
 /// gradient matches finite differences at several t.
 #[test]
 fn linear_regression_evidence_is_exact() {
-    let data = synthetic_regression(15, 2, 4);
+    let data = crate::data::synthetic_regression(15, 2, 0.3, 4);
     let lr = LinearRegression::new(&data, 0.4, 1.5).unwrap();
     let mut pp = PowerPosterior::new(lr.clone(), 1.0);
     let m = lr.posterior_mean();
