@@ -37,8 +37,10 @@ pub struct TemperingSettings {
     pub rounds: usize,
     /// Re-space the ladder during warm-up.
     pub adapt_ladder: bool,
-    /// Worker threads (0: all cores).
+    /// Worker threads (0: all cores). Results do not depend on it.
     pub threads: usize,
+    /// Keep the draws of every replica, not only those at t = 1.
+    pub keep_all: bool,
 }
 
 impl Default for TemperingSettings {
@@ -53,6 +55,7 @@ impl Default for TemperingSettings {
             rounds: 10_000,
             adapt_ladder: true,
             threads: 0,
+            keep_all: false,
         }
     }
 }
@@ -98,6 +101,9 @@ pub struct TemperingResult {
     pub ladder: Vec<f64>,
     /// Draws at t = 1 (row-major, one per kept round).
     pub draws: Vec<f64>,
+    /// With `keep_all`: every replica's draw at every kept round (`rounds × replicas × dim`),
+    /// in ladder order.
+    pub all_draws: Vec<f64>,
     /// `E_path` of every replica's state at every kept round (`rounds × replicas`).
     pub path_energy: Vec<f64>,
     /// Rejection rate of each neighbouring pair during the kept rounds.
@@ -173,6 +179,7 @@ pub fn temper<P: Posterior>(
     let mut rej_count = vec![0.0f64; n - 1];
     let mut tries = vec![0.0f64; n - 1];
     let mut draws = Vec::with_capacity(s.rounds * d);
+    let mut all_draws = Vec::with_capacity(if s.keep_all { s.rounds * n * d } else { 0 });
     let mut path_energy = Vec::with_capacity(s.rounds * n);
     let mut next_adapt = 100;
     for round in 0..s.warmup + s.rounds {
@@ -259,6 +266,11 @@ pub fn temper<P: Posterior>(
         }
         if !warm {
             draws.extend_from_slice(&reps[n - 1].state.x);
+            if s.keep_all {
+                for r in &reps {
+                    all_draws.extend_from_slice(&r.state.x);
+                }
+            }
             path_energy.extend(reps.iter().map(|r| r.path));
         }
     }
@@ -271,6 +283,7 @@ pub fn temper<P: Posterior>(
     Ok(TemperingResult {
         ladder,
         draws,
+        all_draws,
         path_energy,
         advised_replicas: (2.0 * barrier).ceil() as usize + 1,
         rejection,
@@ -330,6 +343,26 @@ mod tests {
             .filter(|x| m.nearest(x) == 1)
             .count();
         assert_eq!(right1, 0);
+    }
+
+    #[test]
+    fn results_do_not_depend_on_threads_and_all_replicas_can_be_kept() {
+        let post = BoltzmannPath(GaussianMixture::two_modes(2, 6.0));
+        let run = |threads| {
+            let s = TemperingSettings {
+                rounds: 500,
+                warmup: 300,
+                threads,
+                keep_all: true,
+                ladder: vec![0.1, 0.3, 1.0],
+                ..Default::default()
+            };
+            temper(&post, &[0.0, 0.0], &s, 8).unwrap()
+        };
+        let (a, b) = (run(1), run(2));
+        assert_eq!(a, b);
+        assert_eq!(a.all_draws.len(), 500 * 3 * 2);
+        assert_eq!(&a.all_draws[4..6], &a.draws[0..2]);
     }
 
     #[test]
