@@ -293,6 +293,32 @@ pub fn temper<P: Posterior>(
     })
 }
 
+impl TemperingResult {
+    /// The rungs of the run's final ladder, for thermodynamic integration and stepping-stone
+    /// from the same tempering run (each rung's ESS from the integrated autocorrelation time of
+    /// its `E_path` series).
+    pub fn rungs(&self) -> Vec<crate::estimate::evidence::Rung> {
+        let n = self.ladder.len();
+        (0..n)
+            .map(|k| {
+                let u: Vec<f64> = self
+                    .path_energy
+                    .iter()
+                    .skip(k)
+                    .step_by(n)
+                    .copied()
+                    .collect();
+                let tau = crate::estimate::series::integrated_autocorrelation_time(&u);
+                crate::estimate::evidence::Rung {
+                    t: self.ladder[k],
+                    ess: u.len() as f64 / (2.0 * tau),
+                    lik_energy: u,
+                }
+            })
+            .collect()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -363,6 +389,34 @@ mod tests {
         assert_eq!(a, b);
         assert_eq!(a.all_draws.len(), 500 * 3 * 2);
         assert_eq!(&a.all_draws[4..6], &a.draws[0..2]);
+    }
+
+    /// Stepping-stone and TI from one tempering run along the power-posterior path (ladder from
+    /// t = 0) recover the exact conjugate-regression evidence.
+    #[test]
+    fn stepping_stone_from_a_tempering_run() {
+        use crate::estimate::evidence::{stepping_stone, ti_corrected};
+        use crate::systems::posterior::LinearRegression;
+        let post =
+            LinearRegression::new(&crate::data::synthetic_regression(60, 4, 0.5, 2), 0.5, 1.0)
+                .unwrap();
+        let exact = post.log_evidence();
+        let ladder: Vec<f64> = (0..=24).map(|k| (k as f64 / 24.0).powi(5)).collect();
+        let s = TemperingSettings {
+            ladder,
+            rounds: 8000,
+            warmup: 1000,
+            adapt_ladder: false,
+            ..Default::default()
+        };
+        let r = temper(&post, &[0.0; 4], &s, 4).unwrap();
+        for est in [stepping_stone(&r.rungs()), ti_corrected(&r.rungs())] {
+            assert!(
+                (est.value - exact).abs() < 3.0 * est.se + 0.02,
+                "{est:?} vs {exact}"
+            );
+            assert!(est.se < 0.3);
+        }
     }
 
     #[test]
