@@ -9,7 +9,12 @@ use std::path::PathBuf;
 ///
 /// Loss is energy, noise is temperature, a trained network is one microstate of an ensemble.
 #[derive(Debug, Parser)]
-#[command(name = "thermolab", version, about, long_about = None)]
+#[command(
+    name = "thermolab",
+    version,
+    about = "thermolab: learning as statistical mechanics — anneal, train, sample, temper, and measure energy, temperature, entropy and partition functions",
+    long_about = None
+)]
 pub struct Cli {
     /// The command to run.
     #[command(subcommand)]
