@@ -345,12 +345,12 @@ impl MlpEnergy {
 
     #[inline(always)]
     fn forward(&mut self, theta: &[f64], rows: usize) {
-        self.forward_from(theta, rows, false)
+        self.forward_from::<false>(theta, rows, false)
     }
 
     /// Forward pass; layer 0 reads the cached full data set when `full` is set.
     #[inline(always)]
-    fn forward_from(&mut self, theta: &[f64], rows: usize, full: bool) {
+    fn forward_from<const FMA: bool>(&mut self, theta: &[f64], rows: usize, full: bool) {
         let last = self.spans.len() - 1;
         for (l, sp) in self.spans.iter().enumerate() {
             let act = if l == last {
@@ -372,7 +372,7 @@ impl MlpEnergy {
                 Activation::Relu => layer_forward(w, b, input, out, rows, sp.n_in, |v| v.max(0.0)),
                 Activation::Identity => layer_forward(w, b, input, out, rows, sp.n_in, |v| v),
                 Activation::Tanh => {
-                    layer_forward(w, b, input, out, rows, sp.n_in, crate::math::tanh)
+                    layer_forward(w, b, input, out, rows, sp.n_in, crate::math::tanh_g::<FMA>)
                 }
                 Activation::Sigmoid => layer_forward(w, b, input, out, rows, sp.n_in, |v| {
                     1.0 / (1.0 + (-v).exp())
@@ -485,10 +485,10 @@ impl MlpEnergy {
 
 impl MlpEnergy {
     #[inline(always)]
-    fn eval_impl(&mut self, theta: &[f64], grad: Option<&mut [f64]>) -> f64 {
+    fn eval_impl<const FMA: bool>(&mut self, theta: &[f64], grad: Option<&mut [f64]>) -> f64 {
         let rows = self.load_batch();
         let full = self.batch.is_none();
-        self.forward_from(theta, rows, full);
+        self.forward_from::<FMA>(theta, rows, full);
         match grad {
             None => self.loss_and_delta(rows, false),
             Some(g) => {
@@ -504,16 +504,28 @@ impl MlpEnergy {
     #[cfg(target_arch = "x86_64")]
     #[target_feature(enable = "avx2")]
     fn eval_avx2(&mut self, theta: &[f64], grad: Option<&mut [f64]>) -> f64 {
-        self.eval_impl(theta, grad)
+        self.eval_impl::<false>(theta, grad)
+    }
+
+    /// AVX2 with fused multiply-adds inside tanh and sigmoid (the affine layers stay unfused, so
+    /// ReLU networks give the same numbers on every x86-64 path).
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx2,fma")]
+    fn eval_avx2_fma(&mut self, theta: &[f64], grad: Option<&mut [f64]>) -> f64 {
+        self.eval_impl::<true>(theta, grad)
     }
 
     fn eval(&mut self, theta: &[f64], grad: Option<&mut [f64]>) -> f64 {
         #[cfg(target_arch = "x86_64")]
         if std::arch::is_x86_feature_detected!("avx2") {
+            if std::arch::is_x86_feature_detected!("fma") {
+                // SAFETY: the CPU supports AVX2 and FMA, checked just above.
+                return unsafe { self.eval_avx2_fma(theta, grad) };
+            }
             // SAFETY: the CPU supports AVX2, checked just above.
             return unsafe { self.eval_avx2(theta, grad) };
         }
-        self.eval_impl(theta, grad)
+        self.eval_impl::<false>(theta, grad)
     }
 }
 

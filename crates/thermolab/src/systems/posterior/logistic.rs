@@ -105,20 +105,24 @@ impl LogisticRegression {
     /// Energy and gradient as loops over contiguous columns (AXPYs and dot products of length
     /// n) that the compiler vectorises.
     #[inline(always)]
-    fn eval_impl(&mut self, th: &[f64], g: &mut [f64]) -> f64 {
+    fn eval_impl<const FMA: bool>(&mut self, th: &[f64], g: &mut [f64]) -> f64 {
         let (n, p) = (self.n, self.p);
         let (w, b) = (&th[..p], th[p]);
         let s2 = self.prior_sd * self.prior_sd;
         self.eta.iter_mut().for_each(|e| *e = b);
         for (wj, col) in w.iter().zip(self.x.chunks_exact(n)) {
             for (e, xv) in self.eta.iter_mut().zip(col) {
-                *e += wj * xv;
+                *e = if FMA {
+                    wj.mul_add(*xv, *e)
+                } else {
+                    *e + wj * xv
+                };
             }
         }
         // Softplus and sigmoid from one exponential e = exp(−|η|), as separate element-wise
         // passes (each vectorises).
         for (e, h) in self.ex.iter_mut().zip(&self.eta) {
-            *e = crate::math::exp(-h.abs());
+            *e = crate::math::exp_g::<FMA>(-h.abs());
         }
         let mut acc = [0.0f64; 8];
         for ((h, e), y) in self
@@ -152,7 +156,11 @@ impl LogisticRegression {
                 .sum();
             for (u, v) in cc.zip(rc) {
                 for k in 0..16 {
-                    a[k] += u[k] * v[k];
+                    a[k] = if FMA {
+                        u[k].mul_add(v[k], a[k])
+                    } else {
+                        a[k] + u[k] * v[k]
+                    };
                 }
             }
             *gj = tj / s2 + a.iter().sum::<f64>() + tail;
@@ -164,7 +172,13 @@ impl LogisticRegression {
     #[cfg(target_arch = "x86_64")]
     #[target_feature(enable = "avx2")]
     fn eval_avx2(&mut self, th: &[f64], g: &mut [f64]) -> f64 {
-        self.eval_impl(th, g)
+        self.eval_impl::<false>(th, g)
+    }
+
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx2,fma")]
+    fn eval_avx2_fma(&mut self, th: &[f64], g: &mut [f64]) -> f64 {
+        self.eval_impl::<true>(th, g)
     }
 }
 
@@ -173,10 +187,14 @@ impl Gradient for LogisticRegression {
         check_dim(self.p + 1, th)?;
         #[cfg(target_arch = "x86_64")]
         if std::arch::is_x86_feature_detected!("avx2") {
+            if std::arch::is_x86_feature_detected!("fma") {
+                // SAFETY: the CPU supports AVX2 and FMA, checked just above.
+                return Ok(unsafe { self.eval_avx2_fma(th, g) });
+            }
             // SAFETY: the CPU supports AVX2, checked just above.
             return Ok(unsafe { self.eval_avx2(th, g) });
         }
-        Ok(self.eval_impl(th, g))
+        Ok(self.eval_impl::<false>(th, g))
     }
 }
 
