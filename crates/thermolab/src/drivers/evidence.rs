@@ -44,6 +44,11 @@ pub struct EvidenceSettings {
     pub threads: usize,
     /// An explicit ladder (increasing, from 0 to 1) instead of `rungs`/`power`.
     pub ladder: Option<Vec<f64>>,
+    /// Space the ladder and the AIS schedule evenly in thermodynamic length, measured by a short
+    /// pilot run (used when no explicit ladder is given). `rungs` is then a minimum.
+    pub adaptive: bool,
+    /// An explicit AIS schedule (set by the adaptive spacing).
+    pub ais_ladder: Option<Vec<f64>>,
 }
 
 impl Default for EvidenceSettings {
@@ -58,6 +63,8 @@ impl Default for EvidenceSettings {
             ais_steps: 1000,
             threads: 0,
             ladder: None,
+            adaptive: true,
+            ais_ladder: None,
         }
     }
 }
@@ -203,9 +210,12 @@ pub fn ais<P: Posterior>(
     seed: u64,
 ) -> Result<(Estimate, f64, u64), EnergyError> {
     let d = post.dim();
-    let ts: Vec<f64> = (0..=s.ais_steps)
-        .map(|k| (k as f64 / s.ais_steps as f64).powf(s.power))
-        .collect();
+    let ts: Vec<f64> = match &s.ais_ladder {
+        Some(l) => l.clone(),
+        None => (0..=s.ais_steps)
+            .map(|k| (k as f64 / s.ais_steps as f64).powf(s.power))
+            .collect(),
+    };
     struct Particle {
         state: State,
         log_w: f64,
@@ -310,6 +320,28 @@ pub fn laplace<P: Posterior>(post: &P) -> Result<(Estimate, u64), EnergyError> {
     Ok((Estimate { value, se: 0.0 }, e.counts().cost()))
 }
 
+/// `m + 1` points from 0 to 1 equally spaced in thermodynamic length `L(t) = ∫ sd_t(E_lik) dt`,
+/// interpolated from a pilot ladder `ts` with standard deviations `sds`.
+fn equal_length(ts: &[f64], sds: &[f64], m: usize) -> (Vec<f64>, f64) {
+    let mut len = vec![0.0; ts.len()];
+    for k in 1..ts.len() {
+        len[k] = len[k - 1] + (ts[k] - ts[k - 1]) * 0.5 * (sds[k] + sds[k - 1]);
+    }
+    let total = len[ts.len() - 1];
+    let mut out = vec![0.0];
+    for j in 1..m {
+        let target = total * j as f64 / m as f64;
+        let k = (1..ts.len())
+            .find(|&k| len[k] >= target)
+            .unwrap_or(ts.len() - 1);
+        let f = (target - len[k - 1]) / (len[k] - len[k - 1]).max(1e-300);
+        out.push(ts[k - 1] + f * (ts[k] - ts[k - 1]));
+    }
+    out.push(1.0);
+    out.dedup();
+    (out, total)
+}
+
 /// Runs every estimator on `post`.
 pub fn evidence<P: Posterior>(
     post: &P,
@@ -319,7 +351,40 @@ pub fn evidence<P: Posterior>(
     let d = post.dim();
     let mut out = Vec::new();
     let t0 = Instant::now();
+    let mut s = s.clone();
+    let mut pilot_evals = 0;
+    if s.adaptive && s.ladder.is_none() {
+        // A short pilot on the power ladder measures sd_t(E_lik); both schedules are then
+        // spaced evenly in thermodynamic length (Gelman & Meng 1998).
+        let pilot = EvidenceSettings {
+            rungs: 24,
+            chains: 1,
+            warmup: 150,
+            draws: 200,
+            adaptive: false,
+            ..s.clone()
+        };
+        let (pr, _, ev) = power_posterior_rungs(post, &pilot, seed ^ 0x9117)?;
+        pilot_evals = ev;
+        let ts: Vec<f64> = pr.iter().map(|r| r.t).collect();
+        let sds: Vec<f64> = pr
+            .iter()
+            .map(|r| {
+                let n = r.lik_energy.len() as f64;
+                let m = r.lik_energy.iter().sum::<f64>() / n;
+                (r.lik_energy.iter().map(|u| (u - m) * (u - m)).sum::<f64>() / (n - 1.0)).sqrt()
+            })
+            .collect();
+        let (_, total) = equal_length(&ts, &sds, 2);
+        let rungs = ((2.0 * total).ceil() as usize).clamp(s.rungs, 512);
+        s.ladder = Some(equal_length(&ts, &sds, rungs).0);
+        // AIS's log-weight variance is about L²/K for K equal-length steps: keep it near 2.
+        let steps = ((total * total / 2.0).ceil() as usize).clamp(s.ais_steps, 3000);
+        s.ais_ladder = Some(equal_length(&ts, &sds, steps).0);
+    }
+    let s = &s;
     let (rungs, draws, ladder_evals) = power_posterior_rungs(post, s, seed)?;
+    let ladder_evals = ladder_evals + pilot_evals;
     let ladder_secs = t0.elapsed().as_secs_f64();
     out.push(EvidenceEstimate {
         method: "thermodynamic integration".into(),
