@@ -307,9 +307,19 @@ pub struct SampleArgs {
 /// `thermolab evidence`.
 #[derive(Debug, Args)]
 pub struct EvidenceArgs {
-    /// Target: linreg (conjugate linear regression, exact evidence) or logreg.
+    /// Target: linreg (known σ, exact evidence), linreg-nig (Normal–Inverse-Gamma prior, exact
+    /// evidence) or logreg.
     #[arg(long, default_value = "linreg")]
     pub target: String,
+    /// Inverse-gamma shape a₀ of σ² (linreg-nig).
+    #[arg(long, default_value_t = 2.0, allow_negative_numbers = true)]
+    pub a0: f64,
+    /// Inverse-gamma scale b₀ of σ² (linreg-nig).
+    #[arg(long, default_value_t = 1.0, allow_negative_numbers = true)]
+    pub b0: f64,
+    /// Prior scale g: b | σ² ~ N(0, σ² g I) (linreg-nig).
+    #[arg(long, default_value_t = 1.0, allow_negative_numbers = true)]
+    pub g: f64,
     /// Data: a CSV file, or `synthetic` (linreg: --n rows, --dim features, seeded).
     #[arg(long, default_value = "synthetic")]
     pub data: String,

@@ -681,6 +681,40 @@ fn evidence_estimators_agree_with_the_exact_linear_regression_evidence() {
     }
     assert!(d.join("thermolab-evidence/ti_integrand.svg").is_file());
     assert!(d.join("thermolab-evidence/path.csv").is_file());
+    // Unknown noise: the Normal–Inverse-Gamma prior, exact Student-t evidence.
+    let o = run_in(
+        &d,
+        &[
+            "evidence",
+            "--target",
+            "linreg-nig",
+            "--n",
+            "60",
+            "--dim",
+            "3",
+            "--out",
+            "nig",
+            "--no-plots",
+            "--estimators",
+            "ti,ss,bridge",
+        ],
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let run: serde_json::Value = serde_json::from_str(&read(&d.join("nig/run.json"))).unwrap();
+    let exact = run["results"]["exact_log_evidence"].as_f64().unwrap();
+    let est = run["results"]["estimates"].as_array().unwrap();
+    assert_eq!(est.len(), 3);
+    for e in est {
+        let (v, se) = (
+            e["log_z"]["value"].as_f64().unwrap(),
+            e["log_z"]["se"].as_f64().unwrap(),
+        );
+        assert!(
+            (v - exact).abs() < 3.0 * se + 0.05,
+            "{}: {v} ± {se} vs {exact}",
+            e["method"]
+        );
+    }
 }
 
 #[test]

@@ -155,6 +155,33 @@ fn evidence_checks(c: &mut Checks, threads: usize) -> Result<()> {
             );
         }
     }
+    // Normal–Inverse-Gamma prior: σ² unknown, exact Student-t evidence.
+    let data = thermolab::data::synthetic_regression(80, 3, 0.6, 11);
+    let post = thermolab::systems::posterior::NigRegression::new(&data, 3.0, 1.0, 2.0)
+        .map_err(|e| anyhow::anyhow!(e))?;
+    let exact = post.log_evidence();
+    let run = evidence(
+        &post,
+        &EvidenceSettings {
+            threads,
+            rungs: 24,
+            draws: 600,
+            ..Default::default()
+        },
+        6,
+    )?;
+    for e in &run.estimates {
+        if matches!(e.method.as_str(), "harmonic mean" | "Laplace") {
+            continue;
+        }
+        c.add(
+            "log evidence, Normal–Inverse-Gamma regression d = 3",
+            &e.method,
+            e.log_z.value,
+            e.log_z.se.max(0.01),
+            exact,
+        );
+    }
     Ok(())
 }
 

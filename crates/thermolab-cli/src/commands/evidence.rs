@@ -9,7 +9,7 @@ use serde_json::json;
 use std::path::Path;
 use thermolab::data::{load_csv, Columns, CsvSpec};
 use thermolab::drivers::evidence::{evidence, EvidenceSettings};
-use thermolab::systems::posterior::{LinearRegression, LogisticRegression};
+use thermolab::systems::posterior::{LinearRegression, LogisticRegression, NigRegression};
 use thermolab::trace::csv_table;
 
 const ESTIMATORS: [(&str, &str); 6] = [
@@ -78,12 +78,17 @@ pub fn run(a: EvidenceArgs) -> Result<()> {
             let exact = post.log_evidence();
             (evidence(&post, &settings, a.common.seed)?, Some(exact))
         }
+        "linreg-nig" => {
+            let post = NigRegression::new(&data, a.a0, a.b0, a.g).map_err(|e| anyhow!("{e}"))?;
+            let exact = post.log_evidence();
+            (evidence(&post, &settings, a.common.seed)?, Some(exact))
+        }
         "logreg" => {
             let post =
                 LogisticRegression::new(&data, a.prior_sd, true).map_err(|e| anyhow!("{e}"))?;
             (evidence(&post, &settings, a.common.seed)?, None)
         }
-        t => bail!("--target: unknown target `{t}` (linreg, logreg)"),
+        t => bail!("--target: unknown target `{t}` (linreg, linreg-nig, logreg)"),
     };
     let estimates: Vec<_> = result
         .estimates

@@ -7,6 +7,7 @@ mod funnel;
 mod linreg;
 mod logistic;
 mod mixture;
+mod nig;
 mod split;
 
 pub use bnn::BayesianMlp;
@@ -14,6 +15,7 @@ pub use funnel::Funnel;
 pub use linreg::LinearRegression;
 pub use logistic::LogisticRegression;
 pub use mixture::GaussianMixture;
+pub use nig::NigRegression;
 pub use split::{BoltzmannPath, Posterior, PowerPosterior};
 
 use crate::energy::{Energy, EnergyError, Gradient};

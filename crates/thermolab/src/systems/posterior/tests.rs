@@ -126,3 +126,36 @@ fn linear_regression_evidence_is_exact() {
         check_gradient_tol(&mut PowerPosterior::new(lr.clone(), t), &[0.2, -0.4], 1e-5);
     }
 }
+
+/// The Normal–Inverse-Gamma evidence equals a 2-D quadrature over (b, ln σ²) for d = 1, and the
+/// energies' gradients match finite differences.
+#[test]
+fn nig_regression_evidence_is_exact() {
+    let data = crate::data::synthetic_regression(12, 1, 0.4, 6);
+    let post = NigRegression::new(&data, 2.5, 1.2, 3.0).unwrap();
+    let mut pp = PowerPosterior::new(post.clone(), 1.0);
+    // Quadrature around the mode region on a wide grid.
+    let (hb, hs) = (0.004, 0.01);
+    let e0 = pp.energy(&[1.0, (0.2f64).ln()]).unwrap();
+    let mut z = 0.0;
+    for i in -1000..1000 {
+        for j in -700..500 {
+            let th = [1.0 + i as f64 * hb, (0.2f64).ln() + j as f64 * hs];
+            z += (-(pp.energy(&th).unwrap() - e0)).exp() * hb * hs;
+        }
+    }
+    let lz = z.ln() - e0;
+    assert!(
+        (lz - post.log_evidence()).abs() < 1e-4,
+        "{lz} vs {}",
+        post.log_evidence()
+    );
+    for t in [0.0, 0.5, 1.0] {
+        check_gradient_tol(
+            &mut PowerPosterior::new(post.clone(), t),
+            &[0.7, -1.1],
+            1e-5,
+        );
+    }
+    assert!(NigRegression::new(&data, -1.0, 1.0, 1.0).is_err());
+}
