@@ -308,9 +308,19 @@ pub struct SampleArgs {
 #[derive(Debug, Args)]
 pub struct EvidenceArgs {
     /// Target: linreg (known σ, exact evidence), linreg-nig (Normal–Inverse-Gamma prior, exact
-    /// evidence) or logreg.
+    /// evidence), logreg, or a plain energy with exact ln Z reached from a Gaussian reference:
+    /// gauss (AR(1), --dim, --rho), funnel-nc (--dim), mixture (--dim, --separation).
     #[arg(long, default_value = "linreg")]
     pub target: String,
+    /// AR(1) correlation of the gauss target.
+    #[arg(long, default_value_t = 0.5, allow_negative_numbers = true)]
+    pub rho: f64,
+    /// Mode separation of the mixture target.
+    #[arg(long, default_value_t = 4.0)]
+    pub separation: f64,
+    /// Standard deviation of the Gaussian reference for gauss / funnel-nc / mixture.
+    #[arg(long, default_value_t = 2.0, allow_negative_numbers = true)]
+    pub ref_sd: f64,
     /// Inverse-gamma shape a₀ of σ² (linreg-nig).
     #[arg(long, default_value_t = 2.0, allow_negative_numbers = true)]
     pub a0: f64,

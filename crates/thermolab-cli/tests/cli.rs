@@ -681,6 +681,36 @@ fn evidence_estimators_agree_with_the_exact_linear_regression_evidence() {
     }
     assert!(d.join("thermolab-evidence/ti_integrand.svg").is_file());
     assert!(d.join("thermolab-evidence/path.csv").is_file());
+    // A plain energy: ln Z of a correlated Gaussian from a Gaussian reference.
+    let o = run_in(
+        &d,
+        &[
+            "evidence",
+            "--target",
+            "gauss",
+            "--dim",
+            "8",
+            "--out",
+            "gauss",
+            "--no-plots",
+            "--estimators",
+            "ti,ss,ais",
+        ],
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let run: serde_json::Value = serde_json::from_str(&read(&d.join("gauss/run.json"))).unwrap();
+    let exact = run["results"]["exact_log_evidence"].as_f64().unwrap();
+    for e in run["results"]["estimates"].as_array().unwrap() {
+        let (v, se) = (
+            e["log_z"]["value"].as_f64().unwrap(),
+            e["log_z"]["se"].as_f64().unwrap(),
+        );
+        assert!(
+            (v - exact).abs() < 3.0 * se + 0.05,
+            "{}: {v} ± {se} vs {exact}",
+            e["method"]
+        );
+    }
     // Unknown noise: the Normal–Inverse-Gamma prior, exact Student-t evidence.
     let o = run_in(
         &d,

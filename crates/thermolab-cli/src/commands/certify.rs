@@ -155,6 +155,33 @@ fn evidence_checks(c: &mut Checks, threads: usize) -> Result<()> {
             );
         }
     }
+    // ln Z of a 32-D correlated Gaussian, reached from a Gaussian reference.
+    let g = Ar1Gaussian::new(32, 0.5, 1.0);
+    let exact = g.log_z(1.0);
+    let path = thermolab::systems::posterior::ReferencePath {
+        target: g,
+        ref_sd: 2.0,
+    };
+    let run = evidence(
+        &path,
+        &EvidenceSettings {
+            threads,
+            ..Default::default()
+        },
+        8,
+    )?;
+    for e in &run.estimates {
+        if matches!(e.method.as_str(), "harmonic mean" | "Laplace") {
+            continue;
+        }
+        c.add(
+            "ln Z, 32-D Gaussian from a Gaussian reference",
+            &e.method,
+            e.log_z.value,
+            e.log_z.se.max(0.01),
+            exact,
+        );
+    }
     // Normal–Inverse-Gamma prior: σ² unknown, exact Student-t evidence.
     let data = thermolab::data::synthetic_regression(80, 3, 0.6, 11);
     let post = thermolab::systems::posterior::NigRegression::new(&data, 3.0, 1.0, 2.0)

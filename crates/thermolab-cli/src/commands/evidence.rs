@@ -9,7 +9,10 @@ use serde_json::json;
 use std::path::Path;
 use thermolab::data::{load_csv, Columns, CsvSpec};
 use thermolab::drivers::evidence::{evidence, EvidenceSettings};
-use thermolab::systems::posterior::{LinearRegression, LogisticRegression, NigRegression};
+use thermolab::systems::posterior::{
+    Funnel, GaussianMixture, LinearRegression, LogisticRegression, NigRegression, ReferencePath,
+};
+use thermolab::systems::Ar1Gaussian;
 use thermolab::trace::csv_table;
 
 const ESTIMATORS: [(&str, &str); 6] = [
@@ -49,7 +52,13 @@ pub fn run(a: EvidenceArgs) -> Result<()> {
         ..Default::default()
     };
     settings.validate()?;
-    let data = if a.data == "synthetic" {
+    let plain = matches!(a.target.as_str(), "gauss" | "funnel-nc" | "mixture");
+    if plain && !(a.ref_sd.is_finite() && a.ref_sd > 0.0) {
+        bail!("--ref-sd: must be a finite number > 0, got {}", a.ref_sd);
+    }
+    let data = if plain {
+        thermolab::data::synthetic_regression(2, 1, 1.0, 0)
+    } else if a.data == "synthetic" {
         if a.n < 2 || a.dim == 0 {
             bail!("--n must be ≥ 2 and --dim ≥ 1 for synthetic data");
         }
@@ -78,6 +87,29 @@ pub fn run(a: EvidenceArgs) -> Result<()> {
             let exact = post.log_evidence();
             (evidence(&post, &settings, a.common.seed)?, Some(exact))
         }
+        "gauss" => {
+            if a.dim == 0 || a.rho.abs() >= 1.0 {
+                bail!("--dim must be ≥ 1 and |--rho| < 1 for the gauss target");
+            }
+            let g = Ar1Gaussian::new(a.dim, a.rho, 1.0);
+            let exact = g.log_z(1.0);
+            (evidence(&ReferencePath { target: g, ref_sd: a.ref_sd }, &settings, a.common.seed)?, Some(exact))
+        }
+        "funnel-nc" => {
+            if a.dim < 2 {
+                bail!("--dim: the funnel needs at least 2 dimensions");
+            }
+            let f = Funnel::new(a.dim, false);
+            let exact = f.log_z();
+            (evidence(&ReferencePath { target: f, ref_sd: a.ref_sd }, &settings, a.common.seed)?, Some(exact))
+        }
+        "mixture" => {
+            if a.dim == 0 {
+                bail!("--dim must be ≥ 1 for the mixture target");
+            }
+            let m = GaussianMixture::two_modes(a.dim, a.separation);
+            (evidence(&ReferencePath { target: m, ref_sd: a.ref_sd }, &settings, a.common.seed)?, Some(0.0))
+        }
         "linreg-nig" => {
             let post = NigRegression::new(&data, a.a0, a.b0, a.g).map_err(|e| anyhow!("{e}"))?;
             let exact = post.log_evidence();
@@ -88,7 +120,7 @@ pub fn run(a: EvidenceArgs) -> Result<()> {
                 LogisticRegression::new(&data, a.prior_sd, true).map_err(|e| anyhow!("{e}"))?;
             (evidence(&post, &settings, a.common.seed)?, None)
         }
-        t => bail!("--target: unknown target `{t}` (linreg, linreg-nig, logreg)"),
+        t => bail!("--target: unknown target `{t}` (linreg, linreg-nig, logreg, gauss, funnel-nc, mixture)"),
     };
     let estimates: Vec<_> = result
         .estimates

@@ -16,7 +16,7 @@ pub use linreg::LinearRegression;
 pub use logistic::LogisticRegression;
 pub use mixture::GaussianMixture;
 pub use nig::NigRegression;
-pub use split::{BoltzmannPath, Posterior, PowerPosterior};
+pub use split::{BoltzmannPath, Posterior, PowerPosterior, ReferencePath};
 
 use crate::energy::{Energy, EnergyError, Gradient};
 use crate::systems::Ar1Gaussian;
