@@ -57,7 +57,7 @@ def main():
     out["dynesty"] = json.loads(p.stdout.strip().splitlines()[-1]) if p.returncode == 0 else {"error": p.stderr[-800:]}
     for name, r in out["thermolab"].items():
         line = f"{name:<24} exact {r['exact']:10.3f} | "
-        line += " ".join(f"{k[:6]} {v['err']:+.3f}({v['z']:+.1f}σ)" for k, v in r["estimators"].items() if v["z"] is not None and k != "harmonic mean")
+        line += " ".join(f"{k[:6]} {v['err']:+.3f}({v['z']:+.1f}σ, {v['seconds']:.1f}s)" for k, v in r["estimators"].items() if v["z"] is not None and k != "harmonic mean")
         line += f" | thermolab process {r['process_s']:.2f} s"
         d = out["dynesty"].get("problems", {}).get(name)
         if d:

@@ -49,6 +49,7 @@ pub fn run(a: EvidenceArgs) -> Result<()> {
         ais_steps: a.ais_steps,
         threads: a.threads,
         ladder,
+        ais: wanted.contains(&"annealed importance sampling"),
         ..Default::default()
     };
     settings.validate()?;

@@ -62,3 +62,30 @@ fn ladders_are_validated() {
     .validate()
     .is_ok());
 }
+
+/// A handful of seeds: TI and stepping-stone stay within 3 standard errors of the exact value.
+#[test]
+fn ti_and_stepping_stone_are_calibrated_over_seeds() {
+    let post = problem(50, 3, 21);
+    let exact = post.log_evidence();
+    let s = EvidenceSettings {
+        rungs: 16,
+        draws: 400,
+        warmup: 200,
+        ais_particles: 32,
+        ais_steps: 100,
+        ..Default::default()
+    };
+    let mut worst = 0.0f64;
+    for seed in 0..5 {
+        let run = evidence(&post, &s, seed).unwrap();
+        for e in run
+            .estimates
+            .iter()
+            .filter(|e| e.method == "thermodynamic integration" || e.method == "stepping-stone")
+        {
+            worst = worst.max(((e.log_z.value - exact) / e.log_z.se).abs());
+        }
+    }
+    assert!(worst < 3.0, "worst |z| over 5 seeds = {worst}");
+}
