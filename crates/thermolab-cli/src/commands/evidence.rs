@@ -222,9 +222,28 @@ pub fn run(a: EvidenceArgs) -> Result<()> {
         "ti_integrand",
         "The area under this curve is ln Z (thermodynamic integration)",
     )?;
+    let lambda = result.barrier.last().map_or(0.0, |b| b.1);
+    run.out.text(&format!(
+        "communication barrier Λ = {lambda:.2}: parallel tempering would want about {} replicas",
+        (2.0 * lambda).ceil() as usize + 1
+    ));
+    let chart = LineChart {
+        title: "Communication barrier Λ(t) along the ladder".into(),
+        x_label: "t (power on the likelihood)".into(),
+        y_label: "Λ(t)".into(),
+        lines: vec![("Λ(t)".into(), result.barrier.clone())],
+        points: vec![],
+        errors: vec![],
+        log_y: false,
+    };
+    run.plot(
+        &chart,
+        "barrier",
+        "Cumulative swap rejection between neighbouring rungs; 2Λ + 1 replicas suit tempering",
+    )?;
     run.out.event(
         "result",
-        json!({"estimates": estimates, "exact": exact, "agree": agree}),
+        json!({"estimates": estimates, "exact": exact, "agree": agree, "barrier": lambda}),
     );
     let run_json = json!({
         "command": "evidence",
@@ -232,7 +251,7 @@ pub fn run(a: EvidenceArgs) -> Result<()> {
         "seed": a.common.seed,
         "started_unix": started,
         "settings": {"target": a.target, "data": a.data, "rows": data.n, "features": data.n_inputs, "sigma": a.sigma, "prior_sd": a.prior_sd, "evidence": settings},
-        "results": {"estimates": estimates, "exact_log_evidence": exact, "agree": agree, "path": result.path},
+        "results": {"estimates": estimates, "exact_log_evidence": exact, "agree": agree, "path": result.path, "barrier": result.barrier},
         "termination": "finished",
     });
     run.finish(&run_json)?;

@@ -116,6 +116,30 @@ pub struct EvidenceRun {
     pub estimates: Vec<EvidenceEstimate>,
     /// The thermodynamic-integration integrand along the ladder.
     pub path: Vec<PathPoint>,
+    /// The communication barrier Λ(t) along the ladder, `(t, Λ)`: cumulative expected swap
+    /// rejection between neighbouring rungs, estimated from their draws (Syed et al. 2022).
+    pub barrier: Vec<(f64, f64)>,
+}
+
+/// Λ(t) from the rungs' likelihood energies: for neighbours i, i+1 the expected rejection of a
+/// swap, `E[1 − min(1, e^{(t_{i+1} − t_i)(E_{i+1} − E_i)})]`, averaged over paired draws.
+pub fn barrier(rungs: &[Rung]) -> Vec<(f64, f64)> {
+    let mut out = vec![(rungs[0].t, 0.0)];
+    let mut total = 0.0;
+    for k in 1..rungs.len() {
+        let dt = rungs[k].t - rungs[k - 1].t;
+        let (a, b) = (&rungs[k - 1].lik_energy, &rungs[k].lik_energy);
+        let m = a.len().min(b.len()).max(1);
+        let rej: f64 = a
+            .iter()
+            .zip(b)
+            .map(|(u0, u1)| 1.0 - (dt * (u1 - u0)).exp().min(1.0))
+            .sum::<f64>()
+            / m as f64;
+        total += rej;
+        out.push((rungs[k].t, total));
+    }
+    out
 }
 
 /// One estimator's result.
@@ -510,6 +534,7 @@ pub fn evidence<P: Posterior>(
         .collect();
     Ok(EvidenceRun {
         estimates: out,
+        barrier: barrier(&rungs),
         path,
     })
 }
