@@ -681,7 +681,13 @@ fn evidence_estimators_agree_with_the_exact_linear_regression_evidence() {
     }
     assert!(d.join("thermolab-evidence/ti_integrand.svg").is_file());
     assert!(d.join("thermolab-evidence/barrier.svg").is_file());
-    let lambda = run["results"]["barrier"].as_array().unwrap().last().unwrap()[1].as_f64().unwrap();
+    let lambda = run["results"]["barrier"]
+        .as_array()
+        .unwrap()
+        .last()
+        .unwrap()[1]
+        .as_f64()
+        .unwrap();
     assert!(lambda > 0.5 && lambda < 50.0, "{lambda}");
     assert!(d.join("thermolab-evidence/path.csv").is_file());
     // A plain energy: ln Z of a correlated Gaussian from a Gaussian reference.
