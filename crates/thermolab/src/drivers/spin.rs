@@ -561,7 +561,7 @@ pub struct IsingTempering {
 }
 
 /// Parallel tempering of an Ising model over a ladder of β starting at 0 (single-spin Metropolis
-/// sweeps, even/odd swaps), then stepping-stone for `ln Z` along the ladder:
+/// or heat-bath sweeps, even/odd swaps), then stepping-stone for `ln Z` along the ladder:
 /// `ln Z(β_k) = N ln 2 + Σ_{j≤k} ln mean_{β_{j−1}} e^{−(β_j − β_{j−1}) E}`, each stone's variance
 /// from its weights' variance over the effective sample size (from τ_int of the energy).
 pub fn temper_ising(
