@@ -41,6 +41,9 @@ pub enum Command {
     Certify(CertifyArgs),
     /// Parallel tempering of a target over a ladder of inverse temperatures (multimodal targets).
     Temper(TemperArgs),
+    /// Restricted Boltzmann machines: train (CD-k, PCD, tempered PCD) and evaluate (exact log Z,
+    /// AIS) on digits, MNIST or your own IDX/NPY/CSV images.
+    Rbm(RbmArgs),
 }
 
 /// Options every command takes.
@@ -425,6 +428,152 @@ pub struct TemperArgs {
     #[arg(long, default_value_t = 0)]
     pub threads: usize,
     /// Shared options (default output folder: ./thermolab-temper).
+    #[command(flatten)]
+    pub common: Common,
+}
+
+/// `thermolab rbm`.
+#[derive(Debug, Args)]
+pub struct RbmArgs {
+    /// `train` or `eval`.
+    #[command(subcommand)]
+    pub command: RbmCommand,
+}
+
+/// The `rbm` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum RbmCommand {
+    /// Train a machine and report its exact (or AIS) log-likelihood, filters and fantasies.
+    Train(RbmTrainArgs),
+    /// Evaluate a saved machine: log Z exactly or by AIS (forward and reverse), log-likelihoods.
+    Eval(RbmEvalArgs),
+}
+
+impl RbmCommand {
+    /// The shared options of either subcommand.
+    pub fn common(&self) -> &Common {
+        match self {
+            RbmCommand::Train(a) => &a.common,
+            RbmCommand::Eval(a) => &a.common,
+        }
+    }
+}
+
+/// `thermolab rbm train`.
+#[derive(Debug, Args)]
+pub struct RbmTrainArgs {
+    /// Data: `digits` (built in; first 1500 images train, last 297 test), `mnist` (from
+    /// $THERMOLAB_MNIST or ../shared/data/mnist), or a file (.npy, .csv, IDX; gzipped or not).
+    #[arg(long, default_value = "digits")]
+    pub data: String,
+    /// Test images for a file given by --data (else the last --holdout fraction is held out).
+    #[arg(long)]
+    pub test: Option<PathBuf>,
+    /// Fraction of a --data file held out for testing when no --test file is given.
+    #[arg(long, default_value_t = 0.15, allow_negative_numbers = true)]
+    pub holdout: f64,
+    /// Use only the first N training images (0: all).
+    #[arg(long, default_value_t = 0)]
+    pub train_rows: usize,
+    /// Visible units: bernoulli (binary data) or gaussian (real data, standardised per column).
+    #[arg(long, default_value = "bernoulli")]
+    pub visible: String,
+    /// Binarisation for Bernoulli units: a threshold in [0, 1) on the [0, 1]-scaled values, or `sample`.
+    #[arg(long, default_value = "0.5")]
+    pub binarize: String,
+    /// Hidden units.
+    #[arg(long, default_value_t = 16)]
+    pub hidden: usize,
+    /// Contrastive divergence with K Gibbs steps from the data (CD-K).
+    #[arg(long, value_name = "K", conflicts_with_all = ["pcd", "tempered"])]
+    pub cd: Option<usize>,
+    /// Persistent contrastive divergence (the default).
+    #[arg(long)]
+    pub pcd: bool,
+    /// Persistent CD with replica exchange between R temperatures.
+    #[arg(long, value_name = "R", conflicts_with = "pcd")]
+    pub tempered: Option<usize>,
+    /// Gibbs steps per update for --pcd and --tempered.
+    #[arg(long, default_value_t = 1)]
+    pub k: usize,
+    /// Smallest inverse temperature of the tempered ladder.
+    #[arg(long, default_value_t = 0.5, allow_negative_numbers = true)]
+    pub beta_min: f64,
+    /// Persistent chains (0: the batch size).
+    #[arg(long, default_value_t = 0)]
+    pub chains: usize,
+    /// Passes over the training data.
+    #[arg(long, default_value_t = 100)]
+    pub epochs: usize,
+    /// Images per minibatch.
+    #[arg(long, default_value_t = 10)]
+    pub batch_size: usize,
+    /// Initial learning rate.
+    #[arg(long, default_value_t = 0.05, allow_negative_numbers = true)]
+    pub lr: f64,
+    /// Final learning rate as a fraction of the initial one (linear decay; 1: constant).
+    #[arg(long, default_value_t = 0.0, allow_negative_numbers = true)]
+    pub final_lr_fraction: f64,
+    /// Momentum.
+    #[arg(long, default_value_t = 0.5, allow_negative_numbers = true)]
+    pub momentum: f64,
+    /// L2 weight decay.
+    #[arg(long, default_value_t = 0.0, allow_negative_numbers = true)]
+    pub weight_decay: f64,
+    /// Evaluate learning curves every N epochs (0: about 50 points over the run).
+    #[arg(long, default_value_t = 0)]
+    pub eval_every: usize,
+    /// Images (of train and of test) used for the learning curves.
+    #[arg(long, default_value_t = 500)]
+    pub monitor_rows: usize,
+    /// AIS chains for the final log Z when exact enumeration is out of reach.
+    #[arg(long, default_value_t = 100)]
+    pub ais_chains: usize,
+    /// AIS temperatures for that final log Z.
+    #[arg(long, default_value_t = 1000)]
+    pub ais_temperatures: usize,
+    /// Save a checkpoint beside the output folder every N epochs (0: never).
+    #[arg(long, default_value_t = 0)]
+    pub checkpoint_every: usize,
+    /// Continue from the checkpoint beside the output folder.
+    #[arg(long)]
+    pub resume: bool,
+    /// Shared options (default output folder: ./thermolab-rbm).
+    #[command(flatten)]
+    pub common: Common,
+}
+
+/// `thermolab rbm eval`.
+#[derive(Debug, Args)]
+pub struct RbmEvalArgs {
+    /// A model file written by `thermolab rbm train` (model.json in its run folder).
+    #[arg(long)]
+    pub model: PathBuf,
+    /// Data to score: `digits`, `mnist` or a file (as for `train`).
+    #[arg(long, default_value = "digits")]
+    pub data: String,
+    /// Which part of a built-in set: `test` or `train`.
+    #[arg(long, default_value = "test")]
+    pub split: String,
+    /// Estimate log Z by AIS even when exact enumeration is possible.
+    #[arg(long)]
+    pub ais: bool,
+    /// AIS chains.
+    #[arg(long, default_value_t = 100)]
+    pub ais_chains: usize,
+    /// AIS temperatures (Salakhutdinov & Murray used 14 500).
+    #[arg(long, default_value_t = 14_500)]
+    pub ais_temperatures: usize,
+    /// Also run reverse AIS from Gibbs chains started at the data (an estimate from above).
+    #[arg(long)]
+    pub reverse: bool,
+    /// Gibbs sweeps from the data before reverse AIS starts.
+    #[arg(long, default_value_t = 1000)]
+    pub reverse_burn_in: usize,
+    /// Worker threads (0: all cores).
+    #[arg(long, default_value_t = 0)]
+    pub threads: usize,
+    /// Shared options (default output folder: ./thermolab-rbm-eval).
     #[command(flatten)]
     pub common: Common,
 }

@@ -36,6 +36,7 @@ fn main() {
         args::Command::Evidence(a) => a.common.format,
         args::Command::Certify(a) => a.common.format,
         args::Command::Temper(a) => a.common.format,
+        args::Command::Rbm(a) => a.command.common().format,
     };
     let result = match cli.command {
         args::Command::Demo(a) => commands::demo::run(a),
@@ -46,6 +47,7 @@ fn main() {
         args::Command::Evidence(a) => commands::evidence::run(a),
         args::Command::Certify(a) => commands::certify::run(a),
         args::Command::Temper(a) => commands::temper::run(a),
+        args::Command::Rbm(a) => commands::rbm::run(a),
     };
     if let Err(e) = result {
         let msg = format!("{e:#}").replace('\n', " ");

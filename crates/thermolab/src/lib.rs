@@ -7,13 +7,14 @@
 //! Layers, bottom to top:
 //! - [`energy`]: the [`Energy`](energy::Energy) and [`Gradient`](energy::Gradient) contracts,
 //!   [`Tempered`](energy::Tempered), the log-density adapters and the evaluation counter.
-//! - [`systems`]: built-in energies with known answers (test functions, Gaussians).
+//! - [`systems`]: built-in energies with known answers (test functions, Gaussians, spin models,
+//!   posteriors, restricted Boltzmann machines).
 //! - [`nn`]: small dense networks whose loss is a `Gradient` energy over a flat parameter vector.
 //! - [`kernels`]: single moves and named acceptance rules.
 //! - [`drivers`]: the loops — annealing, local optimisation and training.
 //! - [`estimate`]: estimators from samples (entropy, plateau detection, summaries).
 //! - [`observe`]: observers called by the drivers (monitors, progress, traces).
-//! - [`data`]: data sets and loaders (CSV, the built-in sin data).
+//! - [`data`]: data sets and loaders (CSV, IDX, NPY; the built-in sin data and digits; MNIST).
 //! - [`trace`]: run folders written atomically, CSV traces.
 //!
 //! Randomness follows one policy ([`rng`]): a run has one `seed`, and each chain, restart or

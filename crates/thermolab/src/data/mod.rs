@@ -1,9 +1,15 @@
 //! Data sets for networks and Bayesian targets: an in-memory table of inputs and targets, the
-//! built-in sin data, and a CSV loader that names the file, line and column of any problem.
+//! built-in sin data, a CSV loader that names the file, line and column of any problem, and
+//! image sets (IDX, NPY, CSV; the built-in digits; MNIST from a documented location).
 
 mod csv_load;
+mod images;
 
 pub use csv_load::{load_csv, parse_csv_text, Columns, CsvSpec, Header};
+pub use images::{
+    binarize, digits, load_idx_images, load_idx_labels, load_images, load_npy, mnist, mnist_dir,
+    Binarize, ImageSet, MnistSplit, MNIST_ENV,
+};
 
 use serde::{Deserialize, Serialize};
 use std::path::PathBuf;
@@ -84,6 +90,14 @@ pub enum DataError {
     /// A requested column does not exist.
     #[error("{path}: {message}")]
     Columns {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong.
+        message: String,
+    },
+    /// The file is not in the expected binary format (wrong magic number, truncated, bad header).
+    #[error("{path}: {message}")]
+    Format {
         /// The file.
         path: PathBuf,
         /// What is wrong.

@@ -5,6 +5,7 @@ pub mod anneal;
 pub mod evidence;
 pub mod lbfgs;
 pub mod optim;
+pub mod rbm;
 pub mod sample;
 pub mod schedule;
 pub mod spin;

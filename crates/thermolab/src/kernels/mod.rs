@@ -6,6 +6,7 @@
 mod accept;
 pub mod mcmc;
 mod proposal;
+pub mod rbm;
 pub mod spin;
 
 pub use accept::AcceptanceRule;

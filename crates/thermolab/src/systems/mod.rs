@@ -6,6 +6,7 @@
 mod functions;
 mod gaussian;
 pub mod posterior;
+pub mod rbm;
 pub mod spin;
 
 pub use functions::{Ackley, Quadratic, Rastrigin, Rosenbrock};

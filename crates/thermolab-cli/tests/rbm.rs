@@ -1,0 +1,221 @@
+//! CLI tests of `thermolab rbm`: training on the built-in digits with an exact log-likelihood,
+//! evaluation (exact and AIS) of the saved model, and every kind of bad input.
+
+mod common;
+
+use common::*;
+use serde_json::Value;
+use std::path::Path;
+
+fn json(p: &Path) -> Value {
+    serde_json::from_str(&std::fs::read_to_string(p).unwrap()).unwrap()
+}
+
+#[test]
+fn train_then_eval_on_digits() {
+    let d = scratch("rbm-train");
+    let o = run_in(
+        &d,
+        &[
+            "rbm", "train", "--hidden", "12", "--epochs", "30", "--out", "run",
+        ],
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let out = d.join("run");
+    for f in [
+        "model.json",
+        "curves.csv",
+        "run.json",
+        "report.html",
+        "filters.png",
+        "fantasy.png",
+        "learning_curves.svg",
+        "monitors.png",
+    ] {
+        assert!(out.join(f).exists(), "missing {f}");
+    }
+    let r = json(&out.join("run.json"));
+    let ll = r["results"]["log_likelihood_test"].as_f64().unwrap();
+    // The independent-pixel model scores −24.5 nats on this split; a trained machine is better.
+    assert!(ll > -22.0 && ll < -15.0, "test log-likelihood {ll}");
+    assert_eq!(r["results"]["log_z_method"], "exact");
+    let curves = std::fs::read_to_string(out.join("curves.csv")).unwrap();
+    assert!(curves.lines().count() > 10);
+    // Exact evaluation reproduces the training report; AIS agrees within its error.
+    let o = run_in(
+        &d,
+        &[
+            "rbm",
+            "eval",
+            "--model",
+            "run/model.json",
+            "--out",
+            "ev",
+            "--no-plots",
+        ],
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let e = json(&d.join("ev/run.json"));
+    let exact = e["results"]["log_likelihood"].as_f64().unwrap();
+    assert!((exact - ll).abs() < 1e-6, "{exact} vs {ll}");
+    let o = run_in(
+        &d,
+        &[
+            "rbm",
+            "eval",
+            "--model",
+            "run/model.json",
+            "--ais",
+            "--ais-temperatures",
+            "2000",
+            "--reverse",
+            "--reverse-burn-in",
+            "200",
+            "--out",
+            "ev-ais",
+            "--no-plots",
+        ],
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let a = json(&d.join("ev-ais/run.json"));
+    let lz_exact = e["results"]["log_z"].as_f64().unwrap();
+    for key in ["ais", "reverse_ais"] {
+        let lz = a["results"][key]["log_z"].as_f64().unwrap();
+        let se = a["results"][key]["se"].as_f64().unwrap();
+        assert!(
+            (lz - lz_exact).abs() < 4.0 * se + 0.02,
+            "{key}: {lz} ± {se} vs {lz_exact}"
+        );
+    }
+}
+
+#[test]
+fn gaussian_units_on_a_csv_file() {
+    let d = scratch("rbm-gauss");
+    let mut text = String::from("a,b,c,d\n");
+    for i in 0..200 {
+        let t = i as f64 * 0.1;
+        text.push_str(&format!(
+            "{},{},{},{}\n",
+            t.sin(),
+            t.cos(),
+            (2.0 * t).sin(),
+            t.sin() + 0.1 * t.cos()
+        ));
+    }
+    std::fs::write(d.join("x.csv"), text).unwrap();
+    let o = run_in(
+        &d,
+        &[
+            "rbm",
+            "train",
+            "--data",
+            "x.csv",
+            "--visible",
+            "gaussian",
+            "--hidden",
+            "6",
+            "--epochs",
+            "20",
+            "--lr",
+            "0.01",
+            "--out",
+            "g",
+            "--no-plots",
+        ],
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let r = json(&d.join("g/run.json"));
+    assert_eq!(r["settings"]["test_images"], 30);
+    assert!(r["results"]["log_likelihood_test"]
+        .as_f64()
+        .unwrap()
+        .is_finite());
+}
+
+#[test]
+fn rbm_bad_inputs_give_one_line_errors_and_exit_2() {
+    let d = scratch("rbm-bad");
+    // A previous run that a failing command must not touch.
+    let o = run_in(
+        &d,
+        &[
+            "rbm",
+            "train",
+            "--hidden",
+            "4",
+            "--epochs",
+            "2",
+            "--out",
+            "keep",
+            "--no-plots",
+        ],
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let before = std::fs::read(d.join("keep/model.json")).unwrap();
+    let mut bad_magic = vec![0x12u8, 0x34, 0x08, 0x03];
+    bad_magic.extend([0u8; 32]);
+    std::fs::write(d.join("bad-idx3-ubyte"), &bad_magic).unwrap();
+    let mut cut = vec![0u8, 0, 8, 3, 0, 0, 0, 10, 0, 0, 0, 28, 0, 0, 0, 28];
+    cut.extend([0u8; 100]);
+    std::fs::write(d.join("cut-idx3-ubyte"), &cut).unwrap();
+    let mut small = vec![0u8, 0, 8, 3, 0, 0, 0, 2, 0, 0, 0, 3, 0, 0, 0, 3];
+    small.extend([255u8; 18]);
+    std::fs::write(d.join("small-idx3-ubyte"), &small).unwrap();
+    std::fs::write(d.join("notmodel.json"), "{\"format\": \"other\"}").unwrap();
+    assert_refused(
+        &d,
+        &[
+            (
+                &["rbm", "train", "--data", "bad-idx3-ubyte", "--out", "keep"],
+                "wrong magic number",
+            ),
+            (
+                &["rbm", "train", "--data", "cut-idx3-ubyte", "--out", "keep"],
+                "truncated",
+            ),
+            (
+                &["rbm", "train", "--hidden", "0", "--out", "keep"],
+                "--hidden",
+            ),
+            (
+                &["rbm", "train", "--lr", "-1", "--out", "keep"],
+                "learning_rate",
+            ),
+            (
+                &["rbm", "train", "--binarize", "2", "--out", "keep"],
+                "--binarize",
+            ),
+            (
+                &["rbm", "train", "--visible", "ising", "--out", "keep"],
+                "--visible",
+            ),
+            (
+                &["rbm", "train", "--data", "missing.npy", "--out", "keep"],
+                "missing.npy",
+            ),
+            (
+                &[
+                    "rbm",
+                    "eval",
+                    "--model",
+                    "keep/model.json",
+                    "--data",
+                    "small-idx3-ubyte",
+                    "--out",
+                    "keep",
+                ],
+                "9 values but the model",
+            ),
+            (
+                &["rbm", "eval", "--model", "notmodel.json", "--out", "keep"],
+                "not a thermolab RBM model",
+            ),
+            (
+                &["rbm", "eval", "--model", "nothere.json", "--out", "keep"],
+                "nothere.json",
+            ),
+        ],
+    );
+    assert_eq!(std::fs::read(d.join("keep/model.json")).unwrap(), before);
+}

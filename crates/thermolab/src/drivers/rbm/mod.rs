@@ -1,0 +1,14 @@
+//! Boltzmann-machine drivers: training by contrastive divergence, persistent CD and tempered
+//! persistent CD, and log Z by annealed importance sampling (forward and reverse).
+
+mod ais;
+mod train;
+
+pub use ais::{
+    adaptive_betas, ais_log_z, reverse_ais_log_z, AisEstimate, AisSchedule, AisSettings,
+    ValidAisSettings,
+};
+pub use train::{
+    init_rbm, EpochReport, Method, RbmTrainer, TrainError, TrainSettings, TrainSummary,
+    ValidTrainSettings,
+};

@@ -1,0 +1,549 @@
+//! RBM training: minibatch stochastic gradient ascent on the log-likelihood with the negative
+//! phase from contrastive divergence (CD-k), persistent chains (PCD-k) or persistent chains
+//! with replica exchange across temperatures (tempered PCD); momentum, weight decay and a
+//! linearly decaying learning rate.
+//!
+//! The gradient of the average log-likelihood is `⟨v hᵀ⟩_data − ⟨v hᵀ⟩_model` (with `v/σ` for
+//! Gaussian units); the data term uses `p(h|v)` exactly and the model term uses `p(h|v)` at the
+//! chains' visible states.
+//!
+//! # References
+//! - G. E. Hinton (2002), "Training products of experts by minimizing contrastive divergence".
+//! - T. Tieleman (2008), "Training restricted Boltzmann machines using approximations to the
+//!   likelihood gradient" (PCD).
+//! - G. Desjardins, A. Courville, Y. Bengio, P. Vincent & O. Delalleau (2010), "Tempered Markov
+//!   chain Monte Carlo for training of restricted Boltzmann machines".
+
+use crate::kernels::rbm::GibbsBatch;
+use crate::observe::{Control, Termination};
+use crate::rng;
+use crate::settings::{nonzero, positive, SettingsError};
+use crate::systems::rbm::dense::{gemm, sigmoid_in_place, View};
+use crate::systems::rbm::{Rbm, RbmError, VisibleKind};
+use rand::seq::SliceRandom;
+use rand::Rng as _;
+use serde::{Deserialize, Serialize};
+use std::time::Instant;
+
+/// Where the negative phase comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Method {
+    /// Contrastive divergence: chains restart at the minibatch and run `k` steps.
+    Cd,
+    /// Persistent CD: chains carry over between updates.
+    Pcd,
+    /// Persistent CD with replica exchange between `replicas` temperatures.
+    Tempered,
+}
+
+/// Settings of RBM training (plain data; see [`TrainSettings::validate`]).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct TrainSettings {
+    /// The negative phase.
+    pub method: Method,
+    /// Gibbs steps per update.
+    pub k: usize,
+    /// Passes over the data.
+    pub epochs: usize,
+    /// Rows per minibatch.
+    pub batch_size: usize,
+    /// Persistent chains (PCD and tempered; 0 = the batch size).
+    pub chains: usize,
+    /// Temperatures for tempered PCD (β spaced evenly from 1 down to `beta_min`).
+    pub replicas: usize,
+    /// Smallest inverse temperature for tempered PCD.
+    pub beta_min: f64,
+    /// Initial learning rate.
+    pub learning_rate: f64,
+    /// Learning rate at the end, as a fraction of the initial one (linear decay; 1 = constant).
+    pub final_learning_rate_fraction: f64,
+    /// Momentum (0 = plain SGD).
+    pub momentum: f64,
+    /// L2 weight decay on `W`.
+    pub weight_decay: f64,
+    /// Standard deviation of the initial weights.
+    pub init_std: f64,
+    /// Initialise visible biases to the data's base rates (else zero).
+    pub base_rate_init: bool,
+    /// Shuffle the rows every epoch (else keep the data order).
+    pub shuffle: bool,
+    /// Run seed.
+    pub seed: u64,
+}
+
+impl Default for TrainSettings {
+    fn default() -> Self {
+        Self {
+            method: Method::Pcd,
+            k: 1,
+            epochs: 10,
+            batch_size: 20,
+            chains: 0,
+            replicas: 8,
+            beta_min: 0.5,
+            learning_rate: 0.05,
+            final_learning_rate_fraction: 1.0,
+            momentum: 0.5,
+            weight_decay: 1e-4,
+            init_std: 0.01,
+            base_rate_init: true,
+            shuffle: true,
+            seed: 0,
+        }
+    }
+}
+
+/// Settings that passed [`TrainSettings::validate`].
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ValidTrainSettings(TrainSettings);
+
+impl ValidTrainSettings {
+    /// The settings.
+    pub fn get(&self) -> &TrainSettings {
+        &self.0
+    }
+}
+
+impl TrainSettings {
+    /// Checks every field.
+    pub fn validate(self) -> Result<ValidTrainSettings, SettingsError> {
+        nonzero("k", self.k)?;
+        nonzero("epochs", self.epochs)?;
+        nonzero("batch_size", self.batch_size)?;
+        positive("learning_rate", self.learning_rate)?;
+        if !(0.0..=1.0).contains(&self.final_learning_rate_fraction) {
+            return Err(SettingsError::new(
+                "final_learning_rate_fraction",
+                format!(
+                    "must lie in [0, 1], got {}",
+                    self.final_learning_rate_fraction
+                ),
+            ));
+        }
+        if !(0.0..1.0).contains(&self.momentum) {
+            return Err(SettingsError::new(
+                "momentum",
+                format!("must lie in [0, 1), got {}", self.momentum),
+            ));
+        }
+        if !(self.weight_decay >= 0.0 && self.weight_decay.is_finite()) {
+            return Err(SettingsError::new(
+                "weight_decay",
+                "must be a finite number >= 0",
+            ));
+        }
+        if !(self.init_std >= 0.0 && self.init_std.is_finite()) {
+            return Err(SettingsError::new(
+                "init_std",
+                "must be a finite number >= 0",
+            ));
+        }
+        if self.method == Method::Tempered {
+            if self.replicas < 2 {
+                return Err(SettingsError::new(
+                    "replicas",
+                    "tempered PCD needs at least 2",
+                ));
+            }
+            if !(self.beta_min > 0.0 && self.beta_min < 1.0) {
+                return Err(SettingsError::new(
+                    "beta_min",
+                    format!("must lie in (0, 1), got {}", self.beta_min),
+                ));
+            }
+        }
+        Ok(ValidTrainSettings(self))
+    }
+}
+
+/// A training failure.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[non_exhaustive]
+pub enum TrainError {
+    /// The data do not fit the machine.
+    #[error(transparent)]
+    Data(#[from] RbmError),
+    /// No rows to train on.
+    #[error("the training data has no rows")]
+    Empty,
+}
+
+/// What one epoch did (passed to the caller's observer).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EpochReport {
+    /// 1-based epoch.
+    pub epoch: usize,
+    /// Parameter updates so far.
+    pub updates: u64,
+    /// Learning rate at the end of the epoch.
+    pub learning_rate: f64,
+    /// Seconds of training so far (observer time excluded).
+    pub seconds: f64,
+    /// Replica-exchange acceptance rate per adjacent pair this epoch (tempered PCD only).
+    pub swap_rates: Vec<f64>,
+}
+
+/// How training ended.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TrainSummary {
+    /// Why it stopped.
+    pub termination: Termination,
+    /// Epochs completed.
+    pub epochs: usize,
+    /// Parameter updates.
+    pub updates: u64,
+    /// Seconds of training (observer time excluded).
+    pub seconds: f64,
+}
+
+/// A machine for `data` (`n × V` rows): weights N(0, `init_std`²) from the run's initialisation
+/// stream and, if asked, visible biases at the data's base rates.
+pub fn init_rbm(
+    visible: VisibleKind,
+    n_visible: usize,
+    n_hidden: usize,
+    data: &[f32],
+    settings: &ValidTrainSettings,
+) -> Result<Rbm, RbmError> {
+    let s = settings.get();
+    let mut r = rng::init_stream(s.seed);
+    let mut m = Rbm::random(visible, n_visible, n_hidden, s.init_std, &mut r)?;
+    if s.base_rate_init {
+        m.b = m.base_rate_biases(data);
+    }
+    Ok(m)
+}
+
+/// The whole state of a training run (serialisable: checkpoint it between epochs and resume to
+/// the same result).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct RbmTrainer {
+    /// The machine being trained.
+    pub rbm: Rbm,
+    settings: ValidTrainSettings,
+    vel_w: Vec<f32>,
+    vel_b: Vec<f32>,
+    vel_c: Vec<f32>,
+    /// Persistent chains, one batch per temperature (empty for CD).
+    chains: Vec<GibbsBatch>,
+    betas: Vec<f32>,
+    order_rng: rng::Rng,
+    cd_rng: rng::Rng,
+    epoch: usize,
+    updates: u64,
+    seconds: f64,
+    swap_parity: bool,
+}
+
+/// Scratch buffers of one update.
+#[derive(Default)]
+struct Scratch {
+    vpos: Vec<f32>,
+    ppos: Vec<f32>,
+    scaled: Vec<f32>,
+    grad_w: Vec<f32>,
+    energies: Vec<Vec<f64>>,
+}
+
+impl RbmTrainer {
+    /// A trainer for `rbm` on `data` (`n × V`; used to start the persistent chains).
+    pub fn new(rbm: Rbm, data: &[f32], settings: ValidTrainSettings) -> Result<Self, TrainError> {
+        rbm.validate()?;
+        let n = rbm.check_data(data)?;
+        if n == 0 {
+            return Err(TrainError::Empty);
+        }
+        let s = settings.get().clone();
+        let nv = rbm.n_visible;
+        let mut chain_rng = rng::chain_stream(s.seed, 0);
+        let n_chains = if s.chains == 0 {
+            s.batch_size
+        } else {
+            s.chains
+        };
+        let betas: Vec<f32> = match s.method {
+            Method::Cd => Vec::new(),
+            Method::Pcd => vec![1.0],
+            Method::Tempered => (0..s.replicas)
+                .map(|r| (1.0 - (1.0 - s.beta_min) * r as f64 / (s.replicas - 1) as f64) as f32)
+                .collect(),
+        };
+        let mut chains = Vec::new();
+        for &beta in &betas {
+            let mut v0 = Vec::with_capacity(n_chains * nv);
+            for _ in 0..n_chains {
+                let row = chain_rng.random_range(0..n);
+                v0.extend_from_slice(&data[row * nv..(row + 1) * nv]);
+            }
+            let mut g = GibbsBatch::new(&rbm, v0, &mut chain_rng);
+            g.sample_hidden(&rbm, beta);
+            chains.push(g);
+        }
+        Ok(Self {
+            vel_w: vec![0.0; rbm.w.len()],
+            vel_b: vec![0.0; rbm.b.len()],
+            vel_c: vec![0.0; rbm.c.len()],
+            rbm,
+            settings,
+            chains,
+            betas,
+            order_rng: rng::chain_stream(s.seed, 1),
+            cd_rng: rng::chain_stream(s.seed, 2),
+            epoch: 0,
+            updates: 0,
+            seconds: 0.0,
+            swap_parity: false,
+        })
+    }
+
+    /// Epochs completed so far.
+    pub fn epoch(&self) -> usize {
+        self.epoch
+    }
+
+    /// The settings.
+    pub fn settings(&self) -> &TrainSettings {
+        self.settings.get()
+    }
+
+    /// Visible states of the persistent chains at β = 1 (`chains × V`; empty for CD).
+    pub fn fantasy(&self) -> &[f32] {
+        self.chains.first().map(|c| &c.v[..]).unwrap_or(&[])
+    }
+
+    /// Runs the remaining epochs, calling `observer` after each; it may stop the run.
+    pub fn run(
+        &mut self,
+        data: &[f32],
+        observer: &mut dyn FnMut(&EpochReport, &Rbm) -> Control,
+    ) -> Result<TrainSummary, TrainError> {
+        let total = self.settings.get().epochs;
+        self.run_until(data, total, observer)
+    }
+
+    /// Runs epochs until `until` (capped at the configured number) have completed, calling
+    /// `observer` after each (so a caller can checkpoint between calls).
+    pub fn run_until(
+        &mut self,
+        data: &[f32],
+        until: usize,
+        observer: &mut dyn FnMut(&EpochReport, &Rbm) -> Control,
+    ) -> Result<TrainSummary, TrainError> {
+        let n = self.rbm.check_data(data)?;
+        if n == 0 {
+            return Err(TrainError::Empty);
+        }
+        let mut scratch = Scratch::default();
+        let total = self.settings.get().epochs.min(until);
+        let mut termination = Termination::Finished;
+        while self.epoch < total {
+            let report = self.run_epoch(data, n, &mut scratch);
+            let finite = self
+                .rbm
+                .w
+                .iter()
+                .chain(&self.rbm.b)
+                .chain(&self.rbm.c)
+                .all(|x| x.is_finite());
+            if !finite {
+                termination = Termination::Diverged;
+                break;
+            }
+            if observer(&report, &self.rbm) == Control::Stop {
+                termination = Termination::Interrupted;
+                break;
+            }
+        }
+        Ok(TrainSummary {
+            termination,
+            epochs: self.epoch,
+            updates: self.updates,
+            seconds: self.seconds,
+        })
+    }
+
+    fn learning_rate(&self, total_updates: u64) -> f64 {
+        let s = self.settings.get();
+        let t = (self.updates as f64 / total_updates.max(1) as f64).min(1.0);
+        s.learning_rate * (1.0 - (1.0 - s.final_learning_rate_fraction) * t)
+    }
+
+    fn run_epoch(&mut self, data: &[f32], n: usize, scratch: &mut Scratch) -> EpochReport {
+        let start = Instant::now();
+        let s = self.settings.get().clone();
+        let nv = self.rbm.n_visible;
+        let mut order: Vec<usize> = (0..n).collect();
+        if s.shuffle {
+            order.shuffle(&mut self.order_rng);
+        }
+        let batches = n.div_ceil(s.batch_size);
+        let total_updates = (batches * s.epochs) as u64;
+        let mut swaps = vec![(0u64, 0u64); self.betas.len().saturating_sub(1)];
+        for batch in order.chunks(s.batch_size) {
+            scratch.vpos.clear();
+            for &r in batch {
+                scratch.vpos.extend_from_slice(&data[r * nv..(r + 1) * nv]);
+            }
+            let lr = self.learning_rate(total_updates);
+            self.update(&s, lr as f32, scratch, &mut swaps);
+        }
+        self.epoch += 1;
+        self.seconds += start.elapsed().as_secs_f64();
+        EpochReport {
+            epoch: self.epoch,
+            updates: self.updates,
+            learning_rate: self.learning_rate(total_updates),
+            seconds: self.seconds,
+            swap_rates: swaps
+                .iter()
+                .map(|&(a, t)| if t == 0 { 0.0 } else { a as f64 / t as f64 })
+                .collect(),
+        }
+    }
+
+    fn update(&mut self, s: &TrainSettings, lr: f32, sc: &mut Scratch, swaps: &mut [(u64, u64)]) {
+        let rbm = &self.rbm;
+        let (nv, nh) = (rbm.n_visible, rbm.n_hidden);
+        let b = sc.vpos.len() / nv;
+        // Positive phase: p(h | v) at the data.
+        rbm.hidden_probabilities(&sc.vpos, &mut sc.ppos);
+        // Negative phase.
+        let mut cd_chain;
+        let neg: &GibbsBatch = match s.method {
+            Method::Cd => {
+                cd_chain = GibbsBatch::new(rbm, sc.vpos.clone(), &mut self.cd_rng);
+                cd_chain.set_hidden_probabilities(&sc.ppos);
+                for _ in 0..s.k {
+                    cd_chain.sweep(rbm, 1.0);
+                }
+                &cd_chain
+            }
+            Method::Pcd => {
+                for _ in 0..s.k {
+                    self.chains[0].sweep(rbm, 1.0);
+                }
+                &self.chains[0]
+            }
+            Method::Tempered => {
+                for _ in 0..s.k {
+                    for (g, &beta) in self.chains.iter_mut().zip(&self.betas) {
+                        g.sweep(rbm, beta);
+                    }
+                    exchange(
+                        rbm,
+                        &mut self.chains,
+                        &self.betas,
+                        self.swap_parity,
+                        &mut sc.energies,
+                        &mut self.cd_rng,
+                        swaps,
+                    );
+                    self.swap_parity = !self.swap_parity;
+                }
+                // Statistics at β = 1 from the states now in the first replica.
+                let g = &mut self.chains[0];
+                g.prob.clear();
+                g.prob.extend_from_slice(&g.act);
+                sigmoid_in_place(&mut g.prob);
+                &self.chains[0]
+            }
+        };
+        let k = neg.n;
+        // Gradient of W: (v/σ)ᵀ p(h|v) averaged over data minus over chains.
+        sc.grad_w.resize(nv * nh, 0.0);
+        let vpos_s = rbm.scaled_visible(&sc.vpos, &mut sc.scaled).to_vec();
+        gemm(
+            &mut sc.grad_w,
+            View::t(&vpos_s, b, nv),
+            View::n(&sc.ppos, b, nh),
+            1.0 / b as f32,
+            false,
+        );
+        let vneg_s = rbm.scaled_visible(&neg.v, &mut sc.scaled);
+        gemm(
+            &mut sc.grad_w,
+            View::t(vneg_s, k, nv),
+            View::n(&neg.prob, k, nh),
+            -1.0 / k as f32,
+            true,
+        );
+        let mut gb = vec![0.0f32; nv];
+        for row in sc.vpos.chunks_exact(nv) {
+            for (g, &x) in gb.iter_mut().zip(row) {
+                *g += x / b as f32;
+            }
+        }
+        for row in neg.v.chunks_exact(nv) {
+            for (g, &x) in gb.iter_mut().zip(row) {
+                *g -= x / k as f32;
+            }
+        }
+        if rbm.visible == VisibleKind::Gaussian {
+            for (g, &sg) in gb.iter_mut().zip(&rbm.sigma) {
+                *g /= sg * sg;
+            }
+        }
+        let mut gc = vec![0.0f32; nh];
+        for row in sc.ppos.chunks_exact(nh) {
+            for (g, &x) in gc.iter_mut().zip(row) {
+                *g += x / b as f32;
+            }
+        }
+        for row in neg.prob.chunks_exact(nh) {
+            for (g, &x) in gc.iter_mut().zip(row) {
+                *g -= x / k as f32;
+            }
+        }
+        let m = s.momentum as f32;
+        let wd = s.weight_decay as f32;
+        let rbm = &mut self.rbm;
+        for ((w, v), &g) in rbm.w.iter_mut().zip(self.vel_w.iter_mut()).zip(&sc.grad_w) {
+            *v = m * *v + lr * (g - wd * *w);
+            *w += *v;
+        }
+        for ((p, v), &g) in rbm.b.iter_mut().zip(self.vel_b.iter_mut()).zip(&gb) {
+            *v = m * *v + lr * g;
+            *p += *v;
+        }
+        for ((p, v), &g) in rbm.c.iter_mut().zip(self.vel_c.iter_mut()).zip(&gc) {
+            *v = m * *v + lr * g;
+            *p += *v;
+        }
+        self.updates += 1;
+    }
+}
+
+/// One round of replica exchange between adjacent temperatures (even pairs, then odd pairs on
+/// the next call: the non-reversible scheme), per chain index, on joint energies.
+fn exchange(
+    rbm: &Rbm,
+    chains: &mut [GibbsBatch],
+    betas: &[f32],
+    odd: bool,
+    energies: &mut Vec<Vec<f64>>,
+    rng: &mut rng::Rng,
+    swaps: &mut [(u64, u64)],
+) {
+    energies.resize(chains.len(), Vec::new());
+    for (g, e) in chains.iter().zip(energies.iter_mut()) {
+        g.joint_energies(rbm, e);
+    }
+    let start = usize::from(odd);
+    let mut r = start;
+    while r + 1 < chains.len() {
+        let (lo, hi) = chains.split_at_mut(r + 1);
+        let (a, b) = (&mut lo[r], &mut hi[0]);
+        let dbeta = (betas[r] - betas[r + 1]) as f64;
+        for (k, (ea, eb)) in energies[r].iter().zip(&energies[r + 1]).enumerate() {
+            let log_acc = dbeta * (ea - eb);
+            swaps[r].1 += 1;
+            if log_acc >= 0.0 || rng.random::<f64>() < log_acc.exp() {
+                a.exchange(b, rbm, k);
+                swaps[r].0 += 1;
+            }
+        }
+        r += 2;
+    }
+}

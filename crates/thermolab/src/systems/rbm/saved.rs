@@ -1,0 +1,110 @@
+//! The RBM model file: the machine plus the preprocessing its inputs need, as JSON, written
+//! atomically; loading validates every field.
+
+use super::{Rbm, RbmError};
+use crate::data::Binarize;
+use serde::{Deserialize, Serialize};
+use std::path::{Path, PathBuf};
+
+/// The format tag written into every model file.
+pub const MODEL_FORMAT: &str = "thermolab-rbm";
+
+/// How raw input rows become visible states.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+pub struct Preprocess {
+    /// Binarisation (Bernoulli machines).
+    pub binarize: Option<Binarize>,
+    /// Per-column `(mean, sd)` standardisation (Gaussian machines).
+    pub standardize: Option<(Vec<f32>, Vec<f32>)>,
+}
+
+impl Preprocess {
+    /// Applies the preprocessing to rows of `width` values, in place.
+    pub fn apply(&self, rows: &mut [f32], width: usize) {
+        if let Some((mean, sd)) = &self.standardize {
+            for row in rows.chunks_exact_mut(width) {
+                for ((x, m), s) in row.iter_mut().zip(mean).zip(sd) {
+                    *x = (*x - m) / s;
+                }
+            }
+        }
+        if let Some(b) = self.binarize {
+            crate::data::binarize(rows, b);
+        }
+    }
+}
+
+/// A saved machine.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SavedRbm {
+    /// Always [`MODEL_FORMAT`].
+    pub format: String,
+    /// The machine.
+    pub rbm: Rbm,
+    /// Preprocessing of raw inputs.
+    pub preprocess: Preprocess,
+    /// Where the training data came from (free text).
+    pub data: String,
+    /// Training settings and history (free JSON, for the record).
+    pub training: serde_json::Value,
+}
+
+/// A problem reading a model file.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ModelFileError {
+    /// Unreadable file.
+    #[error("{path}: {cause}")]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// The cause.
+        cause: std::io::Error,
+    },
+    /// Not a model file.
+    #[error("{path}: not a thermolab RBM model file ({message})")]
+    Format {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong.
+        message: String,
+    },
+    /// A field is invalid.
+    #[error("{path}: {cause}")]
+    Invalid {
+        /// The file.
+        path: PathBuf,
+        /// The cause.
+        cause: RbmError,
+    },
+}
+
+impl SavedRbm {
+    /// Loads and validates a model file.
+    pub fn load(path: &Path) -> Result<Self, ModelFileError> {
+        let text = std::fs::read_to_string(path).map_err(|cause| ModelFileError::Io {
+            path: path.to_path_buf(),
+            cause,
+        })?;
+        let m: SavedRbm = serde_json::from_str(&text).map_err(|e| ModelFileError::Format {
+            path: path.to_path_buf(),
+            message: e.to_string(),
+        })?;
+        if m.format != MODEL_FORMAT {
+            return Err(ModelFileError::Format {
+                path: path.to_path_buf(),
+                message: format!("format is `{}`, expected `{MODEL_FORMAT}`", m.format),
+            });
+        }
+        m.rbm.validate().map_err(|cause| ModelFileError::Invalid {
+            path: path.to_path_buf(),
+            cause,
+        })?;
+        Ok(m)
+    }
+
+    /// The model as JSON text.
+    pub fn to_json(&self) -> String {
+        serde_json::to_string(self).expect("a model serialises") + "\n"
+    }
+}
