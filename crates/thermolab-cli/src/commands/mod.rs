@@ -71,6 +71,22 @@ impl Run {
     }
 }
 
+/// The checkpoint file beside run folder `out`: `<out>.checkpoint.json`.
+pub fn checkpoint_path(out: &Path) -> PathBuf {
+    let name = out
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "run".into());
+    out.with_file_name(format!("{name}.checkpoint.json"))
+}
+
+/// Writes `text` to `path` through a temporary file and a rename.
+pub fn write_atomic(path: &Path, text: &str) -> std::io::Result<()> {
+    let tmp = path.with_extension(format!("tmp-{}", std::process::id()));
+    std::fs::write(&tmp, text)?;
+    std::fs::rename(&tmp, path)
+}
+
 /// Seconds since the Unix epoch (recorded in run.json).
 pub fn unix_time() -> f64 {
     SystemTime::now()

@@ -1,7 +1,7 @@
 //! `thermolab sample`: MCMC on a built-in target with adaptation, parallel chains, checkpoints
 //! and resume, diagnostics, per-chain draw files, plots and the report.
 
-use super::{fmt, unix_time, Run};
+use super::{checkpoint_path, fmt, unix_time, write_atomic, Run};
 use crate::args::SampleArgs;
 use crate::plots::LineChart;
 use anyhow::{anyhow, bail, Context, Result};
@@ -112,21 +112,6 @@ pub fn build_target(a: &SampleArgs) -> Result<(BuiltinTarget, Vec<String>, Value
             bail!("--target: unknown target `{t}` (gauss, funnel, funnel-nc, mixture, logreg, bnn)")
         }
     })
-}
-
-fn checkpoint_path(out: &Path) -> PathBuf {
-    let name = out
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_else(|| "run".into());
-    out.with_file_name(format!("{name}.checkpoint.json"))
-}
-
-/// Writes `value` to `path` through a temporary file and a rename.
-fn write_atomic(path: &Path, text: &str) -> std::io::Result<()> {
-    let tmp = path.with_extension(format!("tmp-{}", std::process::id()));
-    std::fs::write(&tmp, text)?;
-    std::fs::rename(&tmp, path)
 }
 
 /// `thermolab sample`.

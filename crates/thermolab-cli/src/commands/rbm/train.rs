@@ -1,40 +1,26 @@
-//! `thermolab rbm train` and `thermolab rbm eval`: restricted Boltzmann machines on images, with
-//! exact or AIS log-likelihoods, learning curves, filters, fantasy samples and a model file.
+//! `thermolab rbm train`: training with learning curves, checkpoints, the final exact or AIS
+//! log-likelihood, and the model file.
 
-use super::images::{load_part, load_split, ImageGrid};
-use super::{fmt, unix_time, Run};
-use crate::args::{RbmArgs, RbmCommand, RbmEvalArgs, RbmTrainArgs};
-use crate::plots::{render_png, LineChart};
+use super::super::images::load_split;
+use super::super::{checkpoint_path, fmt, unix_time, write_atomic, Run};
+use super::{add_grids, fantasies, final_log_z, EXACT_UNITS};
+use crate::args::RbmTrainArgs;
+use crate::plots::LineChart;
 use crate::Diverged;
 use anyhow::{bail, Context, Result};
 use serde_json::{json, Value};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
-use std::time::Instant;
 use thermolab::data::{Binarize, ImageSet};
-use thermolab::drivers::rbm::{
-    ais_log_z, init_rbm, reverse_ais_log_z, AisEstimate, AisSettings, Method, RbmTrainer,
-    TrainSettings,
-};
-use thermolab::kernels::rbm::GibbsBatch;
+use thermolab::drivers::rbm::{init_rbm, Method, RbmTrainer, TrainSettings};
 use thermolab::observe::{Control, Termination};
 use thermolab::systems::rbm::{
     average_log_likelihood, log_partition_exact, Preprocess, Rbm, SavedRbm, VisibleKind,
     MODEL_FORMAT,
 };
 
-/// Largest layer enumerated exactly at the end of a run or by `eval`.
-const EXACT_UNITS: usize = 25;
-
-/// `thermolab rbm`.
-pub fn run(a: RbmArgs) -> Result<()> {
-    match a.command {
-        RbmCommand::Train(t) => train(t),
-        RbmCommand::Eval(e) => eval(e),
-    }
-}
-
+/// Parses `--binarize`: a threshold in [0, 1) or `sample`.
 fn parse_binarize(text: &str, seed: u64) -> Result<Binarize> {
     if text == "sample" {
         return Ok(Binarize::Sample(seed));
@@ -45,21 +31,6 @@ fn parse_binarize(text: &str, seed: u64) -> Result<Binarize> {
     }
 }
 
-fn checkpoint_path(out: &Path) -> PathBuf {
-    let name = out
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_else(|| "run".into());
-    out.with_file_name(format!("{name}.checkpoint.json"))
-}
-
-fn write_atomic(path: &Path, text: &str) -> std::io::Result<()> {
-    let tmp = path.with_extension(format!("tmp-{}", std::process::id()));
-    std::fs::write(&tmp, text)?;
-    std::fs::rename(&tmp, path)
-}
-
-/// Per-column standardisation of `train` (constant columns keep sd 1).
 fn standardizer(train: &ImageSet) -> (Vec<f32>, Vec<f32>) {
     let w = train.width();
     let n = train.n.max(1) as f64;
@@ -118,106 +89,8 @@ fn exact_is_cheap(rbm: &Rbm) -> bool {
     units <= 20 && (1u64 << units) * other as u64 <= 30_000_000
 }
 
-/// Final log Z: exact when the smaller layer allows, else forward AIS.
-fn final_log_z(
-    rbm: &Rbm,
-    base_data: &[f32],
-    force_ais: bool,
-    chains: usize,
-    temperatures: usize,
-    seed: u64,
-    threads: usize,
-) -> Result<(f64, Option<AisEstimate>, f64)> {
-    let t0 = Instant::now();
-    if !force_ais {
-        if let Ok(lz) = log_partition_exact(rbm, EXACT_UNITS) {
-            return Ok((lz, None, t0.elapsed().as_secs_f64()));
-        }
-    }
-    let s = AisSettings {
-        chains,
-        temperatures,
-        seed,
-        threads,
-        ..Default::default()
-    }
-    .validate()?;
-    let base = rbm.base_rate_biases(base_data);
-    let e = ais_log_z(rbm, &base, &s)?;
-    Ok((e.log_z, Some(e), t0.elapsed().as_secs_f64()))
-}
-
-/// Fantasy samples: `n` Gibbs chains from data rows, `sweeps` sweeps, then the visible means.
-fn fantasies(rbm: &Rbm, start: &[f32], n: usize, sweeps: usize, seed: u64) -> Vec<Vec<f32>> {
-    let nv = rbm.n_visible;
-    let rows = (start.len() / nv).min(n);
-    if rows == 0 {
-        return Vec::new();
-    }
-    let mut r = thermolab::rng::stream(seed, 7_000_000);
-    let mut g = GibbsBatch::new(rbm, start[..rows * nv].to_vec(), &mut r);
-    g.sample_hidden(rbm, 1.0);
-    for _ in 0..sweeps {
-        g.sweep(rbm, 1.0);
-    }
-    let mut means = Vec::new();
-    rbm.visible_means(&g.h, &mut means);
-    means.chunks_exact(nv).map(|c| c.to_vec()).collect()
-}
-
-fn filters(rbm: &Rbm, max: usize) -> Vec<Vec<f32>> {
-    let (nv, nh) = (rbm.n_visible, rbm.n_hidden);
-    (0..nh.min(max))
-        .map(|j| (0..nv).map(|i| rbm.w[i * nh + j]).collect())
-        .collect()
-}
-
-fn image_shape(rbm: &Rbm) -> (usize, usize) {
-    rbm.image_shape.unwrap_or((1, rbm.n_visible))
-}
-
-fn add_grids(run: &mut Run, rbm: &Rbm, fantasy: &[Vec<f32>]) -> Result<()> {
-    if run.report.is_none() {
-        return Ok(());
-    }
-    let (rows, cols) = image_shape(rbm);
-    let mut html = String::from("<div>");
-    for (name, title, tiles) in [
-        (
-            "filters",
-            "Filters: the weights into each hidden unit",
-            filters(rbm, 100),
-        ),
-        (
-            "fantasy",
-            "Fantasy samples: Gibbs chains after 1000 sweeps (visible means)",
-            fantasy.to_vec(),
-        ),
-    ] {
-        if tiles.is_empty() {
-            continue;
-        }
-        let grid = ImageGrid {
-            title: title.into(),
-            tiles,
-            rows,
-            cols,
-            per_row: 10,
-        };
-        render_png(&grid, &run.folder, name, grid.size())?;
-        html.push_str(&format!(
-            "<img src=\"{name}.png\" alt=\"{name}\" width=\"420\"> "
-        ));
-    }
-    html.push_str("</div>");
-    if let Some(rep) = run.report.as_mut() {
-        rep.heading("Filters and fantasy samples");
-        rep.raw(&html);
-    }
-    Ok(())
-}
-
-fn train(a: RbmTrainArgs) -> Result<()> {
+/// `thermolab rbm train`.
+pub fn train(a: RbmTrainArgs) -> Result<()> {
     let seed = a.common.seed;
     let visible = match a.visible.as_str() {
         "bernoulli" => VisibleKind::Bernoulli,
@@ -566,139 +439,5 @@ fn train(a: RbmTrainArgs) -> Result<()> {
     if diverged {
         return Err(Diverged("training diverged (non-finite weights); lower --lr".into()).into());
     }
-    Ok(())
-}
-
-fn eval(a: RbmEvalArgs) -> Result<()> {
-    let saved = SavedRbm::load(&a.model)?;
-    let rbm = &saved.rbm;
-    let (set, desc) = load_part(&a.data, &a.split)?;
-    if set.width() != rbm.n_visible {
-        bail!(
-            "--data {}: images have {} values but the model {} has {} visible units",
-            a.data,
-            set.width(),
-            a.model.display(),
-            rbm.n_visible
-        );
-    }
-    let mut x = set.pixels.clone();
-    saved.preprocess.apply(&mut x, set.width());
-    rbm.check_data(&x)?;
-    if a.ais_chains == 0 || a.ais_temperatures < 2 {
-        bail!("--ais-chains must be ≥ 1 and --ais-temperatures ≥ 2");
-    }
-    let mut run = Run::start(&a.common, "thermolab-rbm-eval", "thermolab rbm eval")?;
-    let started = unix_time();
-    let seed = a.common.seed;
-    let (log_z, ais, secs) = final_log_z(
-        rbm,
-        &x,
-        a.ais,
-        a.ais_chains,
-        a.ais_temperatures,
-        seed,
-        a.threads,
-    )?;
-    let mean_neg_f = {
-        let f = rbm.free_energies(&x);
-        -f.iter().sum::<f64>() / f.len().max(1) as f64
-    };
-    let ll = mean_neg_f - log_z;
-    let mut rows = vec![vec![
-        if ais.is_some() {
-            "AIS (forward)".into()
-        } else {
-            "exact".into()
-        },
-        fmt(log_z),
-        ais.as_ref()
-            .map(|e| fmt(e.se))
-            .unwrap_or_else(|| "0".into()),
-        fmt(ll),
-        format!("{secs:.3}"),
-    ]];
-    run.out.text(&format!(
-        "{} images from {desc}: log Z = {}{} ({}, {:.3} s); average log-likelihood {} nats/image",
-        set.n,
-        fmt(log_z),
-        ais.as_ref()
-            .map(|e| format!(" ± {}", fmt(e.se)))
-            .unwrap_or_default(),
-        if ais.is_some() { "AIS" } else { "exact" },
-        secs,
-        fmt(ll)
-    ));
-    let mut reverse = None;
-    if a.reverse {
-        let n = a.ais_chains.min(set.n);
-        let mut r = thermolab::rng::stream(seed, 8_000_000);
-        let mut g = GibbsBatch::new(rbm, x[..n * rbm.n_visible].to_vec(), &mut r);
-        g.sample_hidden(rbm, 1.0);
-        for _ in 0..a.reverse_burn_in {
-            g.sweep(rbm, 1.0);
-        }
-        let s = AisSettings {
-            chains: n,
-            temperatures: a.ais_temperatures,
-            seed,
-            threads: a.threads,
-            ..Default::default()
-        }
-        .validate()?;
-        let base = rbm.base_rate_biases(&x);
-        let e = reverse_ais_log_z(rbm, &base, &g.v, &s)?;
-        run.out.text(&format!(
-            "reverse AIS: log Z = {} ± {} → log-likelihood {} (an estimate from above for log Z when the start states are exact samples)",
-            fmt(e.log_z),
-            fmt(e.se),
-            fmt(mean_neg_f - e.log_z)
-        ));
-        rows.push(vec![
-            "AIS (reverse)".into(),
-            fmt(e.log_z),
-            fmt(e.se),
-            fmt(mean_neg_f - e.log_z),
-            format!("{:.3}", e.seconds),
-        ]);
-        reverse = Some(e);
-    }
-    if !a.common.no_plots {
-        let fant = fantasies(rbm, &x, 100, 1000, seed);
-        add_grids(&mut run, rbm, &fant)?;
-    }
-    if let Some(rep) = run.report.as_mut() {
-        rep.heading(&format!("{} on {desc}", a.model.display()));
-        rep.table(
-            &[
-                "method",
-                "log Z",
-                "SE",
-                "log-likelihood (nats/image)",
-                "seconds",
-            ],
-            &rows,
-        );
-    }
-    let ais_json = |e: &AisEstimate| {
-        json!({"log_z": e.log_z, "se": e.se, "low": e.low, "high": e.high, "ess": e.ess,
-            "chains": e.log_weights.len(), "temperatures": e.temperatures, "seconds": e.seconds})
-    };
-    let run_json = json!({
-        "command": "rbm eval",
-        "version": thermolab::VERSION,
-        "seed": seed,
-        "started_unix": started,
-        "settings": {"model": a.model, "data": desc, "images": set.n, "ais": a.ais,
-            "ais_chains": a.ais_chains, "ais_temperatures": a.ais_temperatures, "reverse": a.reverse},
-        "results": {
-            "log_z": log_z, "log_z_method": if ais.is_some() { "ais" } else { "exact" },
-            "log_likelihood": ll, "mean_negative_free_energy": mean_neg_f,
-            "ais": ais.as_ref().map(ais_json), "reverse_ais": reverse.as_ref().map(ais_json),
-            "log_likelihood_bracket": reverse.as_ref().map(|r| [mean_neg_f - r.log_z, ll]),
-        },
-        "termination": "finished",
-    });
-    run.finish(&run_json)?;
     Ok(())
 }
