@@ -31,6 +31,7 @@ fn parse_binarize(text: &str, seed: u64) -> Result<Binarize> {
     }
 }
 
+/// Per-column `(mean, sd)` of `train` (constant columns keep sd 1).
 fn standardizer(train: &ImageSet) -> (Vec<f32>, Vec<f32>) {
     let w = train.width();
     let n = train.n.max(1) as f64;

@@ -81,30 +81,10 @@ fn clear_upper_state() {
     }
 }
 
-const LOG2E: f32 = std::f32::consts::LOG2_E;
-const LN2_HI: f32 = 0.693_145_75;
-const LN2_LO: f32 = 1.428_606_8e-6;
-const SHIFTER: f32 = 12_582_912.0; // 1.5 · 2^23: adding it rounds to an integer
-
-/// `e^x` in f32 for `x` in [−87, 87] (clamped outside), relative error below 3e-7; branch-free.
-#[inline(always)]
-pub(crate) fn exp_f32(x: f32) -> f32 {
-    let x = x.clamp(-87.0, 87.0);
-    let t = x * LOG2E + SHIFTER;
-    let n = t - SHIFTER;
-    let r = (x - n * LN2_HI) - n * LN2_LO;
-    let p = 1.0
-        + r * (1.0
-            + r * (0.5
-                + r * (1.0 / 6.0 + r * (1.0 / 24.0 + r * (1.0 / 120.0 + r * (1.0 / 720.0))))));
-    let scale = f32::from_bits(((n as i32 + 127) << 23) as u32);
-    p * scale
-}
-
 /// The logistic sigmoid in f32 (absolute error below 1e-7).
 #[inline(always)]
 pub(crate) fn sigmoid_f32(x: f32) -> f32 {
-    1.0 / (1.0 + exp_f32(-x))
+    1.0 / (1.0 + crate::math::exp_f32(-x))
 }
 
 #[inline(always)]
