@@ -570,6 +570,13 @@ pub struct RbmEvalArgs {
     /// Gibbs sweeps from the data before reverse AIS starts.
     #[arg(long, default_value_t = 1000)]
     pub reverse_burn_in: usize,
+    /// Also estimate log Z by parallel tempering with stepping-stone over this many
+    /// temperatures (0: off).
+    #[arg(long, default_value_t = 0)]
+    pub tempering: usize,
+    /// Rounds of that tempering run (after 10 % more as burn-in).
+    #[arg(long, default_value_t = 2000)]
+    pub tempering_rounds: usize,
     /// Worker threads (0: all cores).
     #[arg(long, default_value_t = 0)]
     pub threads: usize,

@@ -4,8 +4,8 @@
 
 use super::*;
 use crate::drivers::rbm::{
-    ais_log_z, init_rbm, reverse_ais_log_z, AisSchedule, AisSettings, Method, RbmTrainer,
-    TrainSettings,
+    ais_log_z, init_rbm, reverse_ais_log_z, temper_rbm, AisSchedule, AisSettings, Method,
+    RbmTemperSettings, RbmTrainer, TrainSettings,
 };
 use crate::kernels::rbm::{BaseRate, GibbsBatch};
 use crate::observe::Control;
@@ -421,4 +421,43 @@ fn bad_machines_and_data_are_refused() {
             index: 2
         })
     ));
+}
+
+#[test]
+fn tempering_with_stepping_stone_matches_the_exact_log_z() {
+    for (kind, seed) in [(VisibleKind::Bernoulli, 12u64), (VisibleKind::Gaussian, 13)] {
+        let m = random_rbm(kind, 20, 12, 0.3, seed);
+        let exact = log_partition_exact(&m, 20).unwrap();
+        let base = match kind {
+            VisibleKind::Bernoulli => vec![0.0f32; 20],
+            VisibleKind::Gaussian => m.b.clone(),
+        };
+        let s = RbmTemperSettings {
+            betas: (0..=16).map(|k| k as f64 / 16.0).collect(),
+            chains: 8,
+            burn_in: 100,
+            rounds: 1500,
+            seed,
+            ..Default::default()
+        };
+        let r = temper_rbm(&m, &base, &s).unwrap();
+        let z = (r.log_z.value - exact) / r.log_z.se;
+        assert!(
+            z.abs() < 3.5,
+            "{kind:?}: {} ± {} vs exact {exact}",
+            r.log_z.value,
+            r.log_z.se
+        );
+        assert!(r.log_z.se < 0.2 && r.round_trips > 10, "{r:?}");
+        assert!(
+            r.swap_rates.iter().all(|&a| a > 0.05 && a <= 1.0),
+            "{:?}",
+            r.swap_rates
+        );
+    }
+    let bad = RbmTemperSettings {
+        betas: vec![0.0, 0.5, 0.4, 1.0],
+        ..Default::default()
+    };
+    assert!(bad.validate().is_err());
 }
