@@ -7,9 +7,11 @@
   log-likelihood against training time (scikit-learn PCD lr 0.05 after 20/50/100 epochs;
   thermolab PCD with momentum and a decaying learning rate after 20/50/100 epochs);
 - AIS on thermolab's 100-epoch 64x16 machine, 100 chains x 1000 temperatures: error against the
-  exact log Z over seeds and seconds, thermolab against a numpy AIS of the same algorithm.
+  exact log Z over seeds and seconds, thermolab against a numpy AIS of the same algorithm;
+- with --mnist (needs $THERMOLAB_MNIST): seconds per epoch of a 784x500 machine on MNIST's 60 000
+  training images (PCD-1, batch 100, lr 0.1), thermolab against scikit-learn.
 
-    PEER_PYTHON=.venv-peers/bin/python python3 bench/w4.py
+    PEER_PYTHON=.venv-peers/bin/python python3 bench/w4.py [--mnist]
 """
 import json
 import os
@@ -93,6 +95,17 @@ def main():
             "numpy_median_s": statistics.median(pk["ais"]["seconds"]),
         }
         out["ais"]["speed_ratio"] = out["ais"]["numpy_median_s"] / out["ais"]["thermolab_median_s"]
+        if "--mnist" in sys.argv:
+            run(tmp, "rbm", "train", "--data", "mnist", "--hidden", "500", "--epochs", "2",
+                "--batch-size", "100", "--lr", "0.1", "--momentum", "0", "--final-lr-fraction", "1",
+                "--eval-every", "2", "--monitor-rows", "50", "--ais-chains", "10", "--ais-temperatures", "100",
+                "--out", "mnist", "--no-plots")
+            r = results(tmp, "mnist")
+            ours = r["train_seconds"] / r["epochs"]
+            pm = subprocess.run([PY, os.path.join(ROOT, "bench", "peers", "mnist_sklearn.py"), "1"], cwd=tmp,
+                                env=ENV, check=True, capture_output=True, text=True).stdout
+            peer = json.loads(pm.strip().splitlines()[-1])["s_per_epoch"]
+            out["mnist"] = {"thermolab_s_per_epoch": ours, "sklearn_s_per_epoch": peer, "ratio": peer / ours}
     json.dump(out, sys.stdout, indent=1)
     print()
     os.makedirs(os.path.join(ROOT, "bench", "results"), exist_ok=True)
