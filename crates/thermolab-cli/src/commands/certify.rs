@@ -1,6 +1,7 @@
 //! `thermolab certify`: a self-test on targets with exactly known answers — samplers against
 //! Gaussian moments, tempering against known mode weights, evidence estimators against the
-//! conjugate linear-regression evidence, spin kernels against enumeration and Kaufman — reported
+//! conjugate linear-regression evidence, spin kernels against enumeration and Kaufman, Boltzmann
+//! machines' log Z by AIS and tempering against enumeration — reported
 //! as z-scores with pass or fail. Exit code 1 when any check fails.
 
 use super::{unix_time, Run};
@@ -10,14 +11,20 @@ use serde::Serialize;
 use serde_json::json;
 use std::sync::Arc;
 use std::time::Instant;
+use thermolab::data::{binarize, digits, Binarize};
 use thermolab::drivers::evidence::{evidence, EvidenceSettings};
+use thermolab::drivers::rbm::{
+    ais_log_z, init_rbm, temper_rbm, AisSettings, RbmTemperSettings, RbmTrainer, TrainSettings,
+};
 use thermolab::drivers::sample::{sample, SampleControl, SampleSettings};
 use thermolab::drivers::spin::{run_sweep, SpinAlgorithm, SpinModel, SpinSweepSettings};
 use thermolab::drivers::tempering::{temper, TemperingSettings};
 use thermolab::estimate::diagnostics::mcse_mean;
 use thermolab::estimate::exact::{enumerate_ising, kaufman, CRITICAL_TEMPERATURE};
 use thermolab::estimate::series::{block_means, jackknife};
+use thermolab::observe::Control;
 use thermolab::systems::posterior::{BoltzmannPath, GaussianMixture, LinearRegression};
+use thermolab::systems::rbm::{log_partition_exact, Rbm, VisibleKind};
 use thermolab::systems::spin::{IsingGraph, Lattice};
 use thermolab::systems::Ar1Gaussian;
 
@@ -281,6 +288,74 @@ fn spins(c: &mut Checks, threads: usize) -> Result<()> {
     Ok(())
 }
 
+/// Boltzmann machines: a 64×16 machine trained on the built-in digits and a random
+/// Gaussian–Bernoulli machine, their log Z by AIS and by tempering + stepping-stone against
+/// exact enumeration.
+fn rbms(c: &mut Checks, threads: usize) -> Result<()> {
+    let mut d = digits();
+    binarize(&mut d.pixels, Binarize::Threshold(0.5));
+    let train = d.slice(0, 1500);
+    let s = TrainSettings {
+        epochs: 50,
+        batch_size: 10,
+        final_learning_rate_fraction: 0.0,
+        seed: 3,
+        ..Default::default()
+    }
+    .validate()?;
+    let m0 = init_rbm(VisibleKind::Bernoulli, 64, 16, &train.pixels, &s)?;
+    let mut t = RbmTrainer::new(m0, &train.pixels, s)?;
+    t.run(&train.pixels, &mut |_, _| Control::Continue)?;
+    let mut gauss = Rbm::random(
+        VisibleKind::Gaussian,
+        12,
+        10,
+        0.3,
+        &mut thermolab::rng::init_stream(4),
+    )?;
+    gauss
+        .b
+        .iter_mut()
+        .enumerate()
+        .for_each(|(i, b)| *b = 0.1 * i as f32 - 0.5);
+    for (name, m, base) in [
+        (
+            "RBM 64×16 (digits)",
+            &t.rbm,
+            t.rbm.base_rate_biases(&train.pixels),
+        ),
+        ("Gaussian RBM 12×10", &gauss, gauss.b.clone()),
+    ] {
+        let exact = log_partition_exact(m, 20)?;
+        let group = format!("{name} vs enumeration");
+        let a = AisSettings {
+            chains: 200,
+            temperatures: 2000,
+            threads,
+            seed: 5,
+            ..Default::default()
+        }
+        .validate()?;
+        let e = ais_log_z(m, &base, &a)?;
+        c.add(&group, "ln Z by AIS (200 × 2000)", e.log_z, e.se, exact);
+        let ts = RbmTemperSettings {
+            chains: 16,
+            rounds: 2000,
+            seed: 6,
+            ..Default::default()
+        };
+        let r = temper_rbm(m, &base, &ts)?;
+        c.add(
+            &group,
+            "ln Z by tempering + stepping-stone",
+            r.log_z.value,
+            r.log_z.se,
+            exact,
+        );
+    }
+    Ok(())
+}
+
 /// `thermolab certify`.
 pub fn run(a: CertifyArgs) -> Result<()> {
     if !(a.z_max.is_finite() && a.z_max > 0.0) {
@@ -303,6 +378,7 @@ pub fn run(a: CertifyArgs) -> Result<()> {
         ("tempering", tempering),
         ("evidence", evidence_checks),
         ("spins", spins),
+        ("boltzmann machines", rbms),
     ] {
         let t = Instant::now();
         f(&mut c, a.threads)?;

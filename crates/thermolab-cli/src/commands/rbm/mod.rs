@@ -100,7 +100,7 @@ fn add_grids(run: &mut Run, rbm: &Rbm, fantasy: &[Vec<f32>]) -> Result<()> {
         ),
         (
             "fantasy",
-            "Fantasy samples: Gibbs chains after 1000 sweeps (visible means)",
+            "Fantasy samples: Gibbs chains started at test images, after 1000 sweeps (visible means)",
             fantasy.to_vec(),
         ),
     ] {
