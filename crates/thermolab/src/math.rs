@@ -151,7 +151,10 @@ pub fn exp_f32(x: f32) -> f32 {
         + r * (1.0
             + r * (0.5
                 + r * (1.0 / 6.0 + r * (1.0 / 24.0 + r * (1.0 / 120.0 + r * (1.0 / 720.0))))));
-    let scale = f32::from_bits(((n as i32 + 127) << 23) as u32);
+    // The integer n sits in the low mantissa bits of t: no float-to-int conversion, so loops
+    // over this function vectorise.
+    let k = t.to_bits().wrapping_sub(SHIFTER_F32.to_bits());
+    let scale = f32::from_bits(k.wrapping_add(127) << 23);
     p * scale
 }
 

@@ -21,6 +21,8 @@ pub struct LogisticRegression {
     prior_sd: f64,
     eta: Vec<f64>,
     ex: Vec<f64>,
+    /// The single-precision kernel (`None`: compute in f64).
+    fast: Option<super::logistic_f32::F32Kernel>,
 }
 
 impl LogisticRegression {
@@ -60,6 +62,7 @@ impl LogisticRegression {
                 xt[j * n + i] = x[i * p + j];
             }
         }
+        let fast = Some(super::logistic_f32::F32Kernel::new(&xt, &data.y, n, p));
         Ok(Self {
             x: xt,
             y: data.y.clone(),
@@ -68,7 +71,14 @@ impl LogisticRegression {
             prior_sd,
             eta: vec![0.0; n],
             ex: vec![0.0; n],
+            fast,
         })
+    }
+    /// Computes in double precision throughout (the default uses the f32 kernel: features
+    /// rounded to f32, sums in f64, about 3× faster).
+    pub fn double_precision(mut self) -> Self {
+        self.fast = None;
+        self
     }
     /// Loads a CSV (last column the 0/1 target unless chosen otherwise in `spec`).
     pub fn from_csv(path: &Path, spec: &CsvSpec, prior_sd: f64) -> Result<Self, String> {
@@ -185,6 +195,14 @@ impl LogisticRegression {
 impl Gradient for LogisticRegression {
     fn energy_grad(&mut self, th: &[f64], g: &mut [f64]) -> Result<f64, EnergyError> {
         check_dim(self.p + 1, th)?;
+        if let Some(k) = self.fast.as_mut() {
+            let lik = k.eval(th, g);
+            let s2 = self.prior_sd * self.prior_sd;
+            for (gi, t) in g.iter_mut().zip(th) {
+                *gi += t / s2;
+            }
+            return crate::energy::finite(lik + th.iter().map(|t| t * t).sum::<f64>() / (2.0 * s2));
+        }
         #[cfg(target_arch = "x86_64")]
         if std::arch::is_x86_feature_detected!("avx2") {
             if std::arch::is_x86_feature_detected!("fma") {

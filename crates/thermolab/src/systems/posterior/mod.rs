@@ -6,6 +6,7 @@ mod bnn;
 mod funnel;
 mod linreg;
 mod logistic;
+mod logistic_f32;
 mod mixture;
 mod nig;
 mod split;

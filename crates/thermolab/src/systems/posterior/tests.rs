@@ -24,7 +24,7 @@ fn gradients_match_finite_differences() {
     )
     .unwrap();
     check_gradient_tol(&mut m, &pt(2), 1e-5);
-    let mut lr = LogisticRegression::breast_cancer();
+    let mut lr = LogisticRegression::breast_cancer().double_precision();
     assert_eq!(Energy::dim(&lr), 31);
     assert_eq!(lr.n_rows(), 569);
     check_gradient_tol(
@@ -95,8 +95,30 @@ fn logistic_energy_matches_a_plain_computation() {
         e += (1.0 + eta.exp()).ln() - d.y[i] * eta;
     }
     e += th.iter().map(|t| t * t).sum::<f64>() / 2.0;
-    let got = LogisticRegression::breast_cancer().energy(&th).unwrap();
+    let got = LogisticRegression::breast_cancer()
+        .double_precision()
+        .energy(&th)
+        .unwrap();
     assert!((got - e).abs() < 1e-9 * e.abs(), "{got} vs {e}");
+    // The single-precision kernel (the default) agrees to rounding, energy and gradient.
+    let mut fast = LogisticRegression::breast_cancer();
+    let mut exact = LogisticRegression::breast_cancer().double_precision();
+    for scale in [0.0, 0.3, 1.0, 3.0] {
+        let t: Vec<f64> = th.iter().map(|v| v * scale).collect();
+        let (mut g1, mut g2) = (vec![0.0; p + 1], vec![0.0; p + 1]);
+        let e1 = fast.energy_grad(&t, &mut g1).unwrap();
+        let e2 = exact.energy_grad(&t, &mut g2).unwrap();
+        assert!(
+            (e1 - e2).abs() < 1e-6 * e2.abs(),
+            "scale {scale}: {e1} vs {e2}"
+        );
+        for (a, b) in g1.iter().zip(&g2) {
+            assert!(
+                (a - b).abs() < 1e-5 * (1.0 + b.abs()),
+                "scale {scale}: {a} vs {b}"
+            );
+        }
+    }
 }
 
 /// The power posterior at t = 1 integrates to the exact evidence (2-D quadrature), and its
