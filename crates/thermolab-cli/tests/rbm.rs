@@ -219,3 +219,68 @@ fn rbm_bad_inputs_give_one_line_errors_and_exit_2() {
     );
     assert_eq!(std::fs::read(d.join("keep/model.json")).unwrap(), before);
 }
+
+#[test]
+fn kill_then_resume_trains_the_same_machine() {
+    let d = scratch("rbm-resume");
+    let args = [
+        "rbm",
+        "train",
+        "--hidden",
+        "16",
+        "--epochs",
+        "3000",
+        "--checkpoint-every",
+        "50",
+        "--eval-every",
+        "500",
+        "--seed",
+        "4",
+        "--no-plots",
+    ];
+    let full = run_in(&d, &[&args[..], &["--out", "full"]].concat());
+    assert!(full.status.success(), "{}", stderr(&full));
+    let mut child = bin()
+        .current_dir(&d)
+        .args(args)
+        .args(["--out", "killed"])
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let cp = d.join("killed.checkpoint.json");
+    let t0 = std::time::Instant::now();
+    let mut seen = 0;
+    while t0.elapsed().as_secs() < 60 {
+        if cp.exists() {
+            seen += 1;
+            if seen > 3 {
+                break;
+            }
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    child.kill().unwrap(); // SIGKILL
+    assert!(
+        !child.wait().unwrap().success(),
+        "finished before it could be killed"
+    );
+    assert!(cp.exists() && !d.join("killed").exists());
+    let o = run_in(&d, &[&args[..], &["--out", "killed", "--resume"]].concat());
+    assert!(o.status.success(), "{}", stderr(&o));
+    let a = json(&d.join("full/model.json"));
+    let b = json(&d.join("killed/model.json"));
+    assert_eq!(
+        a["rbm"], b["rbm"],
+        "the resumed run trained a different machine"
+    );
+    let epochs = |p: &str| -> Vec<Value> {
+        json(&d.join(p).join("run.json"))["results"]["curves"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c["epoch"].clone())
+            .collect()
+    };
+    assert_eq!(epochs("full"), epochs("killed"));
+    assert!(!cp.exists());
+}

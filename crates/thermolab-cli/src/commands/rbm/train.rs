@@ -153,6 +153,7 @@ pub fn train(a: RbmTrainArgs) -> Result<()> {
         .unwrap_or_else(|| PathBuf::from("thermolab-rbm"));
     let cp_path = checkpoint_path(&out_dir);
     let data_desc = split.desc.clone();
+    let mut resumed_curves: Vec<Value> = Vec::new();
     let mut trainer = if a.resume {
         let text = std::fs::read_to_string(&cp_path)
             .with_context(|| format!("--resume: no checkpoint at {}", cp_path.display()))?;
@@ -164,8 +165,10 @@ pub fn train(a: RbmTrainArgs) -> Result<()> {
                 cp_path.display()
             );
         }
-        serde_json::from_value::<RbmTrainer>(v["trainer"].clone())
-            .with_context(|| format!("{}: not a thermolab checkpoint", cp_path.display()))?
+        let t = serde_json::from_value::<RbmTrainer>(v["trainer"].clone())
+            .with_context(|| format!("{}: not a thermolab checkpoint", cp_path.display()))?;
+        resumed_curves = v["curves"].as_array().cloned().unwrap_or_default();
+        t
     } else {
         let mut m0 = init_rbm(visible, width, a.hidden, &train_x, &settings)?;
         if split.train.rows > 1 {
@@ -196,7 +199,7 @@ pub fn train(a: RbmTrainArgs) -> Result<()> {
         (a.epochs / 50).max(1)
     };
     let exact_curves = exact_is_cheap(&trainer.rbm);
-    let mut curves: Vec<Value> = Vec::new();
+    let curves = std::cell::RefCell::new(resumed_curves);
     let mut progress = run.out.progress(a.epochs as u64, "epochs");
     progress.set(trainer.epoch() as u64);
     let mut cp_error: Option<String> = None;
@@ -214,7 +217,7 @@ pub fn train(a: RbmTrainArgs) -> Result<()> {
                     point["swap_rates"] = json!(r.swap_rates);
                 }
                 out.event("epoch", point.clone());
-                curves.push(point);
+                curves.borrow_mut().push(point);
             }
             if stop.load(Ordering::Relaxed) {
                 Control::Stop
@@ -237,7 +240,8 @@ pub fn train(a: RbmTrainArgs) -> Result<()> {
                 && (trainer.epoch() % cp_every == 0 || stopped)
                 && trainer.epoch() < a.epochs
             {
-                let doc = json!({"data": data_desc, "settings": settings, "trainer": trainer});
+                let doc = json!({"data": data_desc, "settings": settings, "trainer": trainer,
+                    "curves": *curves.borrow()});
                 if let Err(e) = write_atomic(&cp_path, &doc.to_string()) {
                     cp_error = Some(format!(
                         "cannot write checkpoint {}: {e}",
@@ -260,6 +264,7 @@ pub fn train(a: RbmTrainArgs) -> Result<()> {
         bail!(e);
     }
     let summary = summary.context("no epochs to run (the checkpoint is already complete)")?;
+    let curves = curves.into_inner();
     let rbm = trainer.rbm.clone();
     // Final evaluation on the full train and test sets.
     let (log_z, ais, z_seconds) = final_log_z(
