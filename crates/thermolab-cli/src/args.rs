@@ -311,10 +311,15 @@ pub struct SampleArgs {
 #[derive(Debug, Args)]
 pub struct EvidenceArgs {
     /// Target: linreg (known σ, exact evidence), linreg-nig (Normal–Inverse-Gamma prior, exact
-    /// evidence), logreg, or a plain energy with exact ln Z reached from a Gaussian reference:
-    /// gauss (AR(1), --dim, --rho), funnel-nc (--dim), mixture (--dim, --separation).
+    /// evidence), logreg, bnn (a Bayesian network, --arch), or a plain energy with exact ln Z
+    /// reached from a Gaussian reference: gauss (AR(1), --dim, --rho), funnel and funnel-nc
+    /// (centred and non-centred, --dim), mixture (--dim, --separation).
     #[arg(long, default_value = "linreg")]
     pub target: String,
+    /// Architecture of the `bnn` target (its noise sd is --sigma; data: --data, `synthetic`
+    /// meaning the built-in sin data with --n points).
+    #[arg(long, default_value = "1-10-1:tanh")]
+    pub arch: String,
     /// AR(1) correlation of the gauss target.
     #[arg(long, default_value_t = 0.5, allow_negative_numbers = true)]
     pub rho: f64,

@@ -697,6 +697,65 @@ fn evidence_estimators_agree_with_the_exact_linear_regression_evidence() {
 }
 
 #[test]
+fn evidence_of_a_bayesian_network_and_the_centred_funnel() {
+    let d = scratch("evidence-bnn");
+    let o = run_in(
+        &d,
+        &[
+            "evidence",
+            "--target",
+            "bnn",
+            "--arch",
+            "1-3-1:tanh",
+            "--n",
+            "30",
+            "--sigma",
+            "0.3",
+            "--rungs",
+            "12",
+            "--draws",
+            "300",
+            "--ais-particles",
+            "64",
+            "--ais-steps",
+            "100",
+            "--out",
+            "bnn",
+            "--no-plots",
+            "--seed",
+            "2",
+        ],
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let run: serde_json::Value = serde_json::from_str(&read(&d.join("bnn/run.json"))).unwrap();
+    let est = run["results"]["estimates"].as_array().unwrap();
+    let get = |m: &str| est.iter().find(|e| e["method"] == m).unwrap()["log_z"].clone();
+    let (ti, ss) = (get("thermodynamic integration"), get("stepping-stone"));
+    let (a, b) = (ti["value"].as_f64().unwrap(), ss["value"].as_f64().unwrap());
+    let se = (ti["se"].as_f64().unwrap().powi(2) + ss["se"].as_f64().unwrap().powi(2)).sqrt();
+    assert!(
+        a.is_finite() && (a - b).abs() < 4.0 * se + 0.05,
+        "TI {a} vs SS {b}"
+    );
+    // The centred funnel runs and prints its exact ln Z beside the estimates.
+    let o = run_in(
+        &d,
+        &[
+            "evidence",
+            "--target",
+            "funnel",
+            "--dim",
+            "3",
+            "--out",
+            "funnel",
+            "--no-plots",
+        ],
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(String::from_utf8_lossy(&o.stdout).contains("exact log evidence"));
+}
+
+#[test]
 fn evidence_bad_inputs_give_one_line_errors_and_exit_2() {
     let d = scratch("evidence-bad");
     let cases: &[(&[&str], &str)] = &[

@@ -7,10 +7,13 @@ use crate::plots::LineChart;
 use anyhow::{anyhow, bail, Result};
 use serde_json::json;
 use std::path::Path;
+use std::sync::Arc;
 use thermolab::data::{load_csv, Columns, CsvSpec};
 use thermolab::drivers::evidence::{evidence, EvidenceSettings};
+use thermolab::nn::{Loss, MlpEnergy};
 use thermolab::systems::posterior::{
-    Funnel, GaussianMixture, LinearRegression, LogisticRegression, NigRegression, ReferencePath,
+    BayesianMlp, Funnel, GaussianMixture, LinearRegression, LogisticRegression, NigRegression,
+    ReferencePath,
 };
 use thermolab::systems::Ar1Gaussian;
 use thermolab::trace::csv_table;
@@ -53,12 +56,20 @@ pub fn run(a: EvidenceArgs) -> Result<()> {
         ..Default::default()
     };
     settings.validate()?;
-    let plain = matches!(a.target.as_str(), "gauss" | "funnel-nc" | "mixture");
+    let plain = matches!(
+        a.target.as_str(),
+        "gauss" | "funnel" | "funnel-nc" | "mixture"
+    );
     if plain && !(a.ref_sd.is_finite() && a.ref_sd > 0.0) {
         bail!("--ref-sd: must be a finite number > 0, got {}", a.ref_sd);
     }
     let data = if plain {
         thermolab::data::synthetic_regression(2, 1, 1.0, 0)
+    } else if a.target == "bnn" && (a.data == "synthetic" || a.data == "sin") {
+        if a.n < 2 {
+            bail!("--n must be ≥ 2");
+        }
+        thermolab::data::sin_data(a.n, 0.1, a.common.seed)
     } else if a.data == "synthetic" {
         if a.n < 2 || a.dim == 0 {
             bail!("--n must be ≥ 2 and --dim ≥ 1 for synthetic data");
@@ -96,11 +107,11 @@ pub fn run(a: EvidenceArgs) -> Result<()> {
             let exact = g.log_z(1.0);
             (evidence(&ReferencePath { target: g, ref_sd: a.ref_sd }, &settings, a.common.seed)?, Some(exact))
         }
-        "funnel-nc" => {
+        "funnel" | "funnel-nc" => {
             if a.dim < 2 {
                 bail!("--dim: the funnel needs at least 2 dimensions");
             }
-            let f = Funnel::new(a.dim, false);
+            let f = Funnel::new(a.dim, a.target == "funnel");
             let exact = f.log_z();
             (evidence(&ReferencePath { target: f, ref_sd: a.ref_sd }, &settings, a.common.seed)?, Some(exact))
         }
@@ -121,7 +132,12 @@ pub fn run(a: EvidenceArgs) -> Result<()> {
                 LogisticRegression::new(&data, a.prior_sd, true).map_err(|e| anyhow!("{e}"))?;
             (evidence(&post, &settings, a.common.seed)?, None)
         }
-        t => bail!("--target: unknown target `{t}` (linreg, linreg-nig, logreg, gauss, funnel-nc, mixture)"),
+        "bnn" => {
+            let net = MlpEnergy::new(a.arch.parse()?, Arc::new(data.clone()), Loss::Mse)?;
+            let post = BayesianMlp::new(net, a.sigma, a.prior_sd).map_err(|e| anyhow!("{e}"))?;
+            (evidence(&post, &settings, a.common.seed)?, None)
+        }
+        t => bail!("--target: unknown target `{t}` (linreg, linreg-nig, logreg, bnn, gauss, funnel, funnel-nc, mixture)"),
     };
     let estimates: Vec<_> = result
         .estimates

@@ -496,22 +496,44 @@ pub fn evidence<P: Posterior>(
         let ess_post = rungs
             .last()
             .map_or(n as f64, |r| r.ess * n as f64 / draws.len() as f64);
+        let log_z = bridge_sampling(&lp_post, &lq_post, &lp_prop, &lq_prop, ess_post);
+        let note = if log_z.value.is_finite() {
+            "Gaussian proposal fitted to half the t = 1 draws"
+        } else {
+            "unavailable: no finite estimate (a Gaussian proposal does not fit this posterior)"
+        };
         out.push(EvidenceEstimate {
             method: "bridge sampling".into(),
-            log_z: bridge_sampling(&lp_post, &lq_post, &lp_prop, &lq_prop, ess_post),
+            log_z,
             evaluations: 2 * n as u64,
             seconds: t0.elapsed().as_secs_f64(),
-            note: Some("Gaussian proposal fitted to half the t = 1 draws".into()),
+            note: Some(note.into()),
         });
     }
     let t0 = Instant::now();
-    let (lap, lap_evals) = laplace(post)?;
+    // A mode with an indefinite Hessian (multimodal or degenerate posteriors, e.g. networks)
+    // leaves Laplace undefined; the other estimators still stand, so report it as unavailable.
+    let (lap, lap_evals, lap_note) = match laplace(post) {
+        Ok((lap, evals)) => (
+            lap,
+            evals,
+            "deterministic; exact only for Gaussian posteriors".to_string(),
+        ),
+        Err(e) => (
+            Estimate {
+                value: f64::NAN,
+                se: f64::NAN,
+            },
+            0,
+            format!("unavailable: {e}"),
+        ),
+    };
     out.push(EvidenceEstimate {
         method: "Laplace".into(),
         log_z: lap,
         evaluations: lap_evals,
         seconds: t0.elapsed().as_secs_f64(),
-        note: Some("deterministic; exact only for Gaussian posteriors".into()),
+        note: Some(lap_note),
     });
     if let Some(last) = rungs.last() {
         out.push(EvidenceEstimate {

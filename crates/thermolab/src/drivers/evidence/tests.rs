@@ -89,3 +89,53 @@ fn ti_and_stepping_stone_are_calibrated_over_seeds() {
     }
     assert!(worst < 3.0, "worst |z| over 5 seeds = {worst}");
 }
+
+/// A Bayesian network with one identity unit is linear regression on `[x, 1]`: its prior and
+/// likelihood energies, and every estimator's evidence, must match the closed form.
+#[test]
+fn a_linear_bayesian_network_has_the_regression_evidence() {
+    use crate::systems::posterior::{BayesianMlp, Posterior};
+    use std::sync::Arc;
+    let data = crate::data::sin_data(40, 0.3, 2);
+    let net = crate::nn::MlpEnergy::new(
+        "1-1:identity".parse().unwrap(),
+        Arc::new(data.clone()),
+        crate::nn::Loss::Mse,
+    )
+    .unwrap();
+    let mut bnn = BayesianMlp::new(net, 0.8, 1.5).unwrap();
+    let mut with_one = data.clone();
+    with_one.x = data.x.iter().flat_map(|&x| [x, 1.0]).collect();
+    with_one.n_inputs = 2;
+    with_one.input_names = vec!["x".into(), "one".into()];
+    let mut lin = LinearRegression::new(&with_one, 0.8, 1.5).unwrap();
+    let (mut g1, mut g2) = (vec![0.0; 2], vec![0.0; 2]);
+    for th in [[0.3, -0.2], [-1.0, 0.7], [0.0, 0.0]] {
+        let a = bnn.lik_energy(&th, &mut g1).unwrap() + bnn.prior_energy(&th, &mut g1).unwrap();
+        let b = lin.lik_energy(&th, &mut g2).unwrap() + lin.prior_energy(&th, &mut g2).unwrap();
+        assert!((a - b).abs() < 1e-9 * b.abs(), "{a} vs {b}");
+        bnn.lik_energy(&th, &mut g1).unwrap();
+        lin.lik_energy(&th, &mut g2).unwrap();
+        for (x, y) in g1.iter().zip(&g2) {
+            assert!((x - y).abs() < 1e-9 * (1.0 + y.abs()), "{g1:?} vs {g2:?}");
+        }
+    }
+    let exact = lin.log_evidence();
+    let s = EvidenceSettings {
+        rungs: 16,
+        draws: 400,
+        ais_particles: 100,
+        ais_steps: 200,
+        ..Default::default()
+    };
+    let run = evidence(&bnn, &s, 5).unwrap();
+    for e in run.estimates.iter().filter(|e| e.method != "harmonic mean") {
+        let err = e.log_z.value - exact;
+        assert!(
+            err.abs() < 3.0 * e.log_z.se + 0.05,
+            "{}: {:?} vs exact {exact}",
+            e.method,
+            e.log_z
+        );
+    }
+}

@@ -61,3 +61,38 @@ impl Gradient for BayesianMlp {
         Ok(c * mse + th.iter().map(|t| t * t).sum::<f64>() / (2.0 * s2))
     }
 }
+
+impl super::split::Posterior for BayesianMlp {
+    fn dim(&self) -> usize {
+        self.net.dim()
+    }
+    /// `‖θ‖²/(2s²) + (d/2) ln(2π s²)`.
+    fn prior_energy(&mut self, th: &[f64], g: &mut [f64]) -> Result<f64, EnergyError> {
+        crate::energy::check_dim(self.net.dim(), th)?;
+        let s2 = self.prior_sd * self.prior_sd;
+        for (gi, t) in g.iter_mut().zip(th) {
+            *gi = t / s2;
+        }
+        Ok(th.iter().map(|t| t * t).sum::<f64>() / (2.0 * s2)
+            + 0.5 * th.len() as f64 * (2.0 * std::f64::consts::PI * s2).ln())
+    }
+    /// `Σ_i ‖y_i − f_θ(x_i)‖²/(2σ²) + (N/2) ln(2π σ²)` with `N` the number of target values.
+    fn lik_energy(&mut self, th: &[f64], g: &mut [f64]) -> Result<f64, EnergyError> {
+        let mse = self.net.energy_grad(th, g)?;
+        let c = self.scale();
+        for gi in g.iter_mut() {
+            *gi *= c;
+        }
+        let d = self.net.data();
+        let n = (d.n * d.n_targets) as f64;
+        Ok(c * mse + 0.5 * n * (2.0 * std::f64::consts::PI * self.noise_sd * self.noise_sd).ln())
+    }
+    fn sample_prior<R: rand::Rng + ?Sized>(&self, rng: &mut R, out: &mut [f64]) -> bool {
+        use rand_distr::{Distribution, StandardNormal};
+        for o in out.iter_mut() {
+            let z: f64 = StandardNormal.sample(rng);
+            *o = self.prior_sd * z;
+        }
+        true
+    }
+}
