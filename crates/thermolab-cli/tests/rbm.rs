@@ -240,31 +240,8 @@ fn kill_then_resume_trains_the_same_machine() {
     ];
     let full = run_in(&d, &[&args[..], &["--out", "full"]].concat());
     assert!(full.status.success(), "{}", stderr(&full));
-    let mut child = bin()
-        .current_dir(&d)
-        .args(args)
-        .args(["--out", "killed"])
-        .stdout(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
+    kill_after_checkpoint(&d, &args);
     let cp = d.join("killed.checkpoint.json");
-    let t0 = std::time::Instant::now();
-    let mut seen = 0;
-    while t0.elapsed().as_secs() < 60 {
-        if cp.exists() {
-            seen += 1;
-            if seen > 3 {
-                break;
-            }
-        }
-        std::thread::sleep(std::time::Duration::from_millis(20));
-    }
-    child.kill().unwrap(); // SIGKILL
-    assert!(
-        !child.wait().unwrap().success(),
-        "finished before it could be killed"
-    );
-    assert!(cp.exists() && !d.join("killed").exists());
     let o = run_in(&d, &[&args[..], &["--out", "killed", "--resume"]].concat());
     assert!(o.status.success(), "{}", stderr(&o));
     let a = json(&d.join("full/model.json"));

@@ -7,10 +7,10 @@
 //! logistic regressions they dominate the gradient (a 1-10-1 tanh network spent 80 % of its time
 //! in libm `tanh`).
 
-const LOG2E: f64 = std::f64::consts::LOG2_E;
-const LN2_HI: f64 = 6.931_471_803_691_238e-1;
-const LN2_LO: f64 = 1.908_214_929_270_587_7e-10;
-const SHIFTER: f64 = 6_755_399_441_055_744.0; // 1.5 · 2^52: adding it rounds to an integer
+pub(crate) const LOG2E: f64 = std::f64::consts::LOG2_E;
+pub(crate) const LN2_HI: f64 = 6.931_471_803_691_238e-1;
+pub(crate) const LN2_LO: f64 = 1.908_214_929_270_587_7e-10;
+pub(crate) const SHIFTER: f64 = 6_755_399_441_055_744.0; // 1.5 · 2^52: adding it rounds to an integer
 
 /// Taylor coefficients 1/k! for k = 0…14.
 const INV_FACT: [f64; 15] = [
@@ -33,7 +33,7 @@ const INV_FACT: [f64; 15] = [
 
 /// `a·b + c`, fused when `FMA` (call only from code compiled with the `fma` target feature).
 #[inline(always)]
-fn madd<const FMA: bool>(a: f64, b: f64, c: f64) -> f64 {
+pub(crate) fn madd<const FMA: bool>(a: f64, b: f64, c: f64) -> f64 {
     if FMA {
         a.mul_add(b, c)
     } else {

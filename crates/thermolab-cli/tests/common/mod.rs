@@ -46,3 +46,35 @@ pub fn entries(dir: &Path) -> Vec<String> {
     v.sort();
     v
 }
+
+/// Runs the binary with `args` plus `--out killed` in `dir`, waits until the run has written
+/// `killed.checkpoint.json` (seen a few times), kills it with SIGKILL, and checks that it had
+/// not finished and left only its checkpoint.
+pub fn kill_after_checkpoint(dir: &Path, args: &[&str]) {
+    let mut child = bin()
+        .current_dir(dir)
+        .args(args)
+        .args(["--out", "killed"])
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let cp = dir.join("killed.checkpoint.json");
+    let t0 = std::time::Instant::now();
+    let mut seen = 0;
+    while t0.elapsed().as_secs() < 60 {
+        if cp.exists() {
+            seen += 1;
+            if seen > 3 {
+                break;
+            }
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    child.kill().unwrap(); // SIGKILL
+    let status = child.wait().unwrap();
+    assert!(
+        !status.success(),
+        "the run finished before it could be killed"
+    );
+    assert!(cp.exists() && !dir.join("killed").exists());
+}

@@ -115,25 +115,13 @@ pub fn softplus(x: f64) -> f64 {
     softplus_g::<false>(x)
 }
 
-#[inline(always)]
-fn madd<const FMA: bool>(a: f64, b: f64, c: f64) -> f64 {
-    if FMA {
-        a.mul_add(b, c)
-    } else {
-        a * b + c
-    }
-}
-
 /// [`softplus`] with fused multiply-adds when `FMA` (call only from `fma`-enabled code).
 ///
 /// `e^{−|x|}` by range reduction and a degree-11 Taylor polynomial on |r| ≤ ln2/2, then
 /// `ln(1 + t) = 2 atanh(t/(2 + t))` with `t/(2 + t) ≤ 1/3` and ten terms of the series.
 #[inline(always)]
 fn softplus_g<const FMA: bool>(x: f64) -> f64 {
-    const LOG2E: f64 = std::f64::consts::LOG2_E;
-    const LN2_HI: f64 = 6.931_471_803_691_238e-1;
-    const LN2_LO: f64 = 1.908_214_929_270_587_7e-10;
-    const SHIFTER: f64 = 6_755_399_441_055_744.0;
+    use crate::math::{madd, LN2_HI, LN2_LO, LOG2E, SHIFTER};
     let a = (-x.abs()).max(-700.0);
     let t = a * LOG2E + SHIFTER;
     let n = t - SHIFTER;
