@@ -480,3 +480,60 @@ fn pinned_gibbs_states_for_a_fixed_seed() {
     assert_eq!(code(&g.v), "1001010010101100");
     assert_eq!(code(&g.h), "11011101");
 }
+
+#[test]
+fn nuts_samples_the_visible_marginal_of_a_gaussian_rbm() {
+    // The machine is an `Energy` over visible states (its free energy), so the generic NUTS
+    // sampler applies; its means must match E[v] = Σ_h p(h) (b + σ·Wh) by enumeration.
+    use crate::drivers::sample::{sample, SampleControl, SampleSettings};
+    let m = random_rbm(VisibleKind::Gaussian, 4, 3, 0.6, 41);
+    let (nv, nh) = (4, 3);
+    let mut log_p = Vec::new();
+    let mut cond_mean = Vec::new();
+    for s in 0..1usize << nh {
+        let h = bits(s, nh);
+        let a: Vec<f64> = (0..nv)
+            .map(|i| (0..nh).map(|j| (m.w[i * nh + j] * h[j]) as f64).sum())
+            .collect();
+        let lp: f64 = (0..nh).map(|j| (m.c[j] * h[j]) as f64).sum::<f64>()
+            + (0..nv)
+                .map(|i| m.b[i] as f64 * a[i] / m.sigma[i] as f64 + 0.5 * a[i] * a[i])
+                .sum::<f64>();
+        log_p.push(lp);
+        cond_mean.push(
+            (0..nv)
+                .map(|i| m.b[i] as f64 + m.sigma[i] as f64 * a[i])
+                .collect::<Vec<_>>(),
+        );
+    }
+    let z = lse(&log_p);
+    let exact: Vec<f64> = (0..nv)
+        .map(|i| {
+            log_p
+                .iter()
+                .zip(&cond_mean)
+                .map(|(lp, cm)| (lp - z).exp() * cm[i])
+                .sum()
+        })
+        .collect();
+    let s = SampleSettings {
+        chains: 2,
+        warmup: 500,
+        draws: 2000,
+        threads: 1,
+        ..Default::default()
+    }
+    .validate(4)
+    .unwrap();
+    let r = sample(&m, &s, 9, SampleControl::default()).unwrap();
+    for (i, want) in exact.iter().enumerate() {
+        let chains = r.parameter(i, nv);
+        let refs: Vec<&[f64]> = chains.iter().map(|c| c.as_slice()).collect();
+        let mean = refs.iter().flat_map(|c| c.iter()).sum::<f64>() / (2.0 * 2000.0);
+        let se = crate::estimate::diagnostics::mcse_mean(&refs);
+        assert!(
+            (mean - want).abs() < 4.0 * se,
+            "v{i}: {mean} ± {se} vs {want}"
+        );
+    }
+}
