@@ -16,27 +16,21 @@ use super::hmc::{leapfrog, start, Point};
 use super::{Sampler, State, StepInfo};
 use crate::energy::{EnergyError, Gradient};
 use rand::Rng;
+use std::rc::Rc;
 
-/// A finished subtree.
+/// A finished subtree. Points are shared (`Rc`), so a leaf is one allocation of a point and
+/// merging subtrees allocates nothing.
 struct Sub {
     /// Point nearest the existing trajectory, and farthest from it.
-    near: Point,
-    far: Point,
-    /// Multinomial proposal of the subtree.
-    prop: Proposal,
+    near: Rc<Point>,
+    far: Rc<Point>,
+    /// Multinomial proposal of the subtree and its Hamiltonian.
+    prop: Rc<Point>,
+    prop_h: f64,
     /// `log Σ e^{−(H − H₀)}` over the subtree's points.
     log_w: f64,
     /// Sum of the subtree's momenta.
     rho: Vec<f64>,
-}
-
-/// A candidate next state: position, energy, gradient and its Hamiltonian.
-#[derive(Clone)]
-struct Proposal {
-    x: Vec<f64>,
-    energy: f64,
-    grad: Vec<f64>,
-    h: f64,
 }
 
 /// Statistics gathered over every leaf built, valid or not.
@@ -66,6 +60,12 @@ fn no_turn(va: &[f64], vb: &[f64], rho: &[f64]) -> bool {
     dot(va, rho) > 0.0 && dot(vb, rho) > 0.0
 }
 
+/// `out = a + b`, element-wise, into a reused buffer.
+fn sum_into(out: &mut Vec<f64>, a: &[f64], b: &[f64]) {
+    out.clear();
+    out.extend(a.iter().zip(b).map(|(x, y)| x + y));
+}
+
 struct Ctx<'a, E: ?Sized, R: ?Sized> {
     s: &'a Sampler,
     energy: &'a mut E,
@@ -73,6 +73,8 @@ struct Ctx<'a, E: ?Sized, R: ?Sized> {
     beta: f64,
     h0: f64,
     stats: Stats,
+    /// Scratch for the momentum sums of the extra no-U-turn checks.
+    ext: Vec<f64>,
 }
 
 impl<E: Gradient + ?Sized, R: Rng + ?Sized> Ctx<'_, E, R> {
@@ -101,17 +103,13 @@ impl<E: Gradient + ?Sized, R: Rng + ?Sized> Ctx<'_, E, R> {
             }
             self.stats.max_error = self.stats.max_error.max(dh.abs());
             self.stats.sum_accept += (-dh).exp().min(1.0);
-            let prop = Proposal {
-                x: pt.x.clone(),
-                energy: pt.energy,
-                grad: pt.grad.clone(),
-                h: self.h0 + dh,
-            };
             let rho = pt.p.clone();
+            let pt = Rc::new(pt);
             return Ok(Some(Sub {
                 near: pt.clone(),
-                far: pt,
-                prop,
+                far: pt.clone(),
+                prop: pt,
+                prop_h: self.h0 + dh,
                 log_w: -dh,
                 rho,
             }));
@@ -124,21 +122,28 @@ impl<E: Gradient + ?Sized, R: Rng + ?Sized> Ctx<'_, E, R> {
         };
         let log_w = log_add(a.log_w, b.log_w);
         let take_b = self.rng.random::<f64>() < (b.log_w - log_w).exp();
-        let rho: Vec<f64> = a.rho.iter().zip(&b.rho).map(|(x, y)| x + y).collect();
         // The subtree's own criterion, and the extra checks across the two halves.
-        let ext1: Vec<f64> = a.rho.iter().zip(&b.near.p).map(|(x, y)| x + y).collect();
-        let ext2: Vec<f64> = a.far.p.iter().zip(&b.rho).map(|(x, y)| x + y).collect();
-        if !no_turn(&a.near.v, &b.far.v, &rho)
-            || !no_turn(&a.near.v, &b.near.v, &ext1)
-            || !no_turn(&a.far.v, &b.far.v, &ext2)
-        {
+        sum_into(&mut self.ext, &a.rho, &b.near.p);
+        let ok1 = no_turn(&a.near.v, &b.near.v, &self.ext);
+        sum_into(&mut self.ext, &a.far.p, &b.rho);
+        let ok2 = no_turn(&a.far.v, &b.far.v, &self.ext);
+        let mut rho = a.rho;
+        for (x, y) in rho.iter_mut().zip(&b.rho) {
+            *x += y;
+        }
+        if !no_turn(&a.near.v, &b.far.v, &rho) || !ok1 || !ok2 {
             return Ok(None);
         }
-        let prop = if take_b { b.prop } else { a.prop };
+        let (prop, prop_h) = if take_b {
+            (b.prop, b.prop_h)
+        } else {
+            (a.prop, a.prop_h)
+        };
         Ok(Some(Sub {
             near: a.near,
             far: b.far,
             prop,
+            prop_h,
             log_w,
             rho,
         }))
@@ -163,12 +168,14 @@ pub fn nuts<E: Gradient + ?Sized, R: Rng + ?Sized>(
         beta,
         h0,
         stats: Stats::default(),
+        ext: Vec::with_capacity(init.p.len()),
     };
     // The trajectory: its two ends (in time order), momentum sum, total weight.
-    let (mut left, mut right) = (init.clone(), init.clone());
     let mut rho = init.p.clone();
+    let init = Rc::new(init);
+    let (mut left, mut right) = (init.clone(), init);
     let mut log_w = 0.0;
-    let mut prop: Option<Proposal> = None;
+    let mut prop: Option<(Rc<Point>, f64)> = None;
     let mut depth = 0;
     while depth < max_depth {
         let forward = ctx.rng.random::<bool>();
@@ -180,31 +187,24 @@ pub fn nuts<E: Gradient + ?Sized, R: Rng + ?Sized>(
         depth += 1;
         // Biased progressive sampling: move to the new subtree with probability min(1, w_new/w_old).
         if ctx.rng.random::<f64>() < (sub.log_w - log_w).exp() {
-            prop = Some(sub.prop.clone());
+            prop = Some((sub.prop.clone(), sub.prop_h));
         }
         log_w = log_add(log_w, sub.log_w);
-        let new_rho: Vec<f64> = rho.iter().zip(&sub.rho).map(|(x, y)| x + y).collect();
         // Extra checks between the old tree and the new subtree, oriented in time.
-        let (old_edge_v, old_edge_p) = (edge.v.clone(), edge.p.clone());
-        let ext1: Vec<f64> = rho.iter().zip(&sub.near.p).map(|(x, y)| x + y).collect();
-        let ext2: Vec<f64> = old_edge_p
-            .iter()
-            .zip(&sub.rho)
-            .map(|(x, y)| x + y)
-            .collect();
-        let old_far_v = if forward {
-            left.v.clone()
-        } else {
-            right.v.clone()
-        };
-        let turned =
-            !no_turn(&old_far_v, &sub.near.v, &ext1) || !no_turn(&old_edge_v, &sub.far.v, &ext2);
+        let old_far = if forward { &left } else { &right };
+        sum_into(&mut ctx.ext, &rho, &sub.near.p);
+        let ok1 = no_turn(&old_far.v, &sub.near.v, &ctx.ext);
+        sum_into(&mut ctx.ext, &edge.p, &sub.rho);
+        let ok2 = no_turn(&edge.v, &sub.far.v, &ctx.ext);
+        let turned = !ok1 || !ok2;
         if forward {
             right = sub.far;
         } else {
             left = sub.far;
         }
-        rho = new_rho;
+        for (x, y) in rho.iter_mut().zip(&sub.rho) {
+            *x += y;
+        }
         if turned || !no_turn(&left.v, &right.v, &rho) {
             break;
         }
@@ -212,11 +212,11 @@ pub fn nuts<E: Gradient + ?Sized, R: Rng + ?Sized>(
     let st = ctx.stats;
     let accepted = prop.is_some();
     let mut hamiltonian = h0;
-    if let Some(p) = prop {
-        state.x = p.x;
+    if let Some((p, h)) = prop {
+        state.x.clone_from(&p.x);
         state.energy = p.energy;
-        state.grad = p.grad;
-        hamiltonian = p.h;
+        state.grad.clone_from(&p.grad);
+        hamiltonian = h;
     }
     Ok(StepInfo {
         accepted,
