@@ -66,13 +66,22 @@ impl F32Kernel {
         let mut energy = 0.0f64;
         let mut rsum = [0.0f32; 8];
         for i0 in (0..np).step_by(BLOCK) {
-            let mut h = [b; BLOCK];
+            // Four 8-wide accumulators (kept in registers across the columns).
+            let (mut h0, mut h1, mut h2, mut h3) = ([b; 8], [b; 8], [b; 8], [b; 8]);
             for (wj, col) in self.w.iter().zip(self.x.chunks_exact(np)) {
                 let c = &col[i0..i0 + BLOCK];
-                for l in 0..BLOCK {
-                    h[l] = fma(*wj, c[l], h[l]);
+                for l in 0..8 {
+                    h0[l] = fma(*wj, c[l], h0[l]);
+                    h1[l] = fma(*wj, c[8 + l], h1[l]);
+                    h2[l] = fma(*wj, c[16 + l], h2[l]);
+                    h3[l] = fma(*wj, c[24 + l], h3[l]);
                 }
             }
+            let mut h = [0.0f32; BLOCK];
+            h[..8].copy_from_slice(&h0);
+            h[8..16].copy_from_slice(&h1);
+            h[16..24].copy_from_slice(&h2);
+            h[24..].copy_from_slice(&h3);
             let (y, m) = (&self.y[i0..i0 + BLOCK], &self.mask[i0..i0 + BLOCK]);
             let mut t = [0.0f32; BLOCK];
             let mut r = [0.0f32; BLOCK];
