@@ -483,7 +483,9 @@ pub struct RbmTrainArgs {
     /// Visible units: bernoulli (binary data) or gaussian (real data, standardised per column).
     #[arg(long, default_value = "bernoulli")]
     pub visible: String,
-    /// Binarisation for Bernoulli units: a threshold in [0, 1) on the [0, 1]-scaled values, or `sample`.
+    /// Binarisation for Bernoulli units: a threshold in [0, 1) on the [0, 1]-scaled values
+    /// (IDX and 8-bit NPY data are scaled on loading; other data with values above 1 are
+    /// divided by the training maximum), or `sample`.
     #[arg(long, default_value = "0.5")]
     pub binarize: String,
     /// Hidden units.

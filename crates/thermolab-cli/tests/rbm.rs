@@ -131,6 +131,42 @@ fn gaussian_units_on_a_csv_file() {
         .as_f64()
         .unwrap()
         .is_finite());
+    // Grey levels 0–255 in a CSV: scaled by the training maximum, then binarised.
+    let mut grey = String::new();
+    for i in 0..100u32 {
+        let row: Vec<String> = (0..9u32)
+            .map(|j| ((i * 37 + j * 91) % 256).to_string())
+            .collect();
+        grey.push_str(&(row.join(",") + "\n"));
+    }
+    std::fs::write(d.join("grey.csv"), grey).unwrap();
+    let o = run_in(
+        &d,
+        &[
+            "rbm",
+            "train",
+            "--data",
+            "grey.csv",
+            "--hidden",
+            "3",
+            "--epochs",
+            "3",
+            "--out",
+            "grey",
+            "--no-plots",
+        ],
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let m = json(&d.join("grey/model.json"));
+    assert_eq!(m["preprocess"]["scale"].as_f64(), Some(255.0));
+    std::fs::write(d.join("neg.csv"), "0,1\n-1,0\n1,1\n0,0\n1,0\n0,1\n1,1\n").unwrap();
+    assert_refused(
+        &d,
+        &[(
+            &["rbm", "train", "--data", "neg.csv", "--out", "neg"],
+            "non-negative intensities",
+        )],
+    );
 }
 
 #[test]

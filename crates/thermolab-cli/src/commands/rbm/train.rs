@@ -133,11 +133,30 @@ pub fn train(a: RbmTrainArgs) -> Result<()> {
         bail!("--data {}: no training images", a.data);
     }
     let preprocess = match visible {
-        VisibleKind::Bernoulli => Preprocess {
-            binarize: Some(parse_binarize(&a.binarize, seed)?),
-            standardize: None,
-        },
+        VisibleKind::Bernoulli => {
+            // Grey levels beyond [0, 1] (e.g. 0–255 in a CSV) are scaled by the training
+            // maximum before the threshold applies; negative values cannot be intensities.
+            let (lo, hi) = split
+                .train
+                .pixels
+                .iter()
+                .fold((f32::INFINITY, f32::NEG_INFINITY), |(l, h), &x| {
+                    (l.min(x), h.max(x))
+                });
+            if lo < 0.0 {
+                bail!(
+                    "--data {}: Bernoulli units need non-negative intensities (found {lo}); use --visible gaussian for real-valued data",
+                    a.data
+                );
+            }
+            Preprocess {
+                scale: (hi > 1.0).then_some(hi),
+                binarize: Some(parse_binarize(&a.binarize, seed)?),
+                standardize: None,
+            }
+        }
         VisibleKind::Gaussian => Preprocess {
+            scale: None,
             binarize: None,
             standardize: Some(standardizer(&split.train)),
         },

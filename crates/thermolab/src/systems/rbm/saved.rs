@@ -9,9 +9,13 @@ use std::path::{Path, PathBuf};
 /// The format tag written into every model file.
 pub const MODEL_FORMAT: &str = "thermolab-rbm";
 
-/// How raw input rows become visible states.
+/// How raw input rows become visible states: divided by `scale`, then standardised or
+/// binarised.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
 pub struct Preprocess {
+    /// Divide every value by this first (grey levels such as 0–255 become [0, 1]).
+    #[serde(default)]
+    pub scale: Option<f32>,
     /// Binarisation (Bernoulli machines).
     pub binarize: Option<Binarize>,
     /// Per-column `(mean, sd)` standardisation (Gaussian machines).
@@ -21,6 +25,9 @@ pub struct Preprocess {
 impl Preprocess {
     /// Applies the preprocessing to rows of `width` values, in place.
     pub fn apply(&self, rows: &mut [f32], width: usize) {
+        if let Some(s) = self.scale {
+            rows.iter_mut().for_each(|x| *x /= s);
+        }
         if let Some((mean, sd)) = &self.standardize {
             for row in rows.chunks_exact_mut(width) {
                 for ((x, m), s) in row.iter_mut().zip(mean).zip(sd) {
