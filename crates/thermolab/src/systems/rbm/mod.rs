@@ -109,6 +109,9 @@ pub enum RbmError {
         /// The limit.
         limit: usize,
     },
+    /// Invalid settings for an RBM driver.
+    #[error(transparent)]
+    Settings(#[from] crate::settings::SettingsError),
     /// The operation is not defined for this kind of visible unit.
     #[error("{what} is only defined for Bernoulli visible units")]
     Unsupported {
