@@ -47,10 +47,22 @@ pub fn entries(dir: &Path) -> Vec<String> {
     v
 }
 
+/// Runs `args` three ways in `dir`: uninterrupted into `full`; into `killed`, killed with
+/// SIGKILL once its checkpoint has been written; then `--resume`d into `killed`. Checks that
+/// the kill came before the end and that the resumed run succeeds and removes its checkpoint.
+pub fn run_kill_and_resume(dir: &Path, args: &[&str]) {
+    let full = run_in(dir, &[args, &["--out", "full"]].concat());
+    assert!(full.status.success(), "{}", stderr(&full));
+    kill_after_checkpoint(dir, args);
+    let o = run_in(dir, &[args, &["--out", "killed", "--resume"]].concat());
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(!dir.join("killed.checkpoint.json").exists());
+}
+
 /// Runs the binary with `args` plus `--out killed` in `dir`, waits until the run has written
 /// `killed.checkpoint.json` (seen a few times), kills it with SIGKILL, and checks that it had
 /// not finished and left only its checkpoint.
-pub fn kill_after_checkpoint(dir: &Path, args: &[&str]) {
+fn kill_after_checkpoint(dir: &Path, args: &[&str]) {
     let mut child = bin()
         .current_dir(dir)
         .args(args)

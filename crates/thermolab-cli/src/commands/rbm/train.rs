@@ -12,7 +12,7 @@ use serde_json::{json, Value};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
-use thermolab::data::{Binarize, ImageSet};
+use thermolab::data::Binarize;
 use thermolab::drivers::rbm::{init_rbm, Method, RbmTrainer, TrainSettings};
 use thermolab::observe::{Control, Termination};
 use thermolab::systems::rbm::{
@@ -29,33 +29,6 @@ fn parse_binarize(text: &str, seed: u64) -> Result<Binarize> {
         Ok(t) if (0.0..1.0).contains(&t) => Ok(Binarize::Threshold(t)),
         _ => bail!("--binarize: `{text}` is not a threshold in [0, 1) or `sample`"),
     }
-}
-
-/// Per-column `(mean, sd)` of `train` (constant columns keep sd 1).
-fn standardizer(train: &ImageSet) -> (Vec<f32>, Vec<f32>) {
-    let w = train.width();
-    let n = train.n.max(1) as f64;
-    let mut mean = vec![0.0f64; w];
-    let mut sq = vec![0.0f64; w];
-    for row in train.pixels.chunks_exact(w) {
-        for (i, &x) in row.iter().enumerate() {
-            mean[i] += x as f64 / n;
-            sq[i] += (x as f64) * (x as f64) / n;
-        }
-    }
-    let sd = mean
-        .iter()
-        .zip(&sq)
-        .map(|(m, s)| {
-            let v = (s - m * m).max(0.0).sqrt();
-            if v > 1e-6 {
-                v as f32
-            } else {
-                1.0
-            }
-        })
-        .collect();
-    (mean.iter().map(|&m| m as f32).collect(), sd)
 }
 
 /// Learning-curve measurements on the monitor subsets.
@@ -132,35 +105,13 @@ pub fn train(a: RbmTrainArgs) -> Result<()> {
     if split.train.n == 0 {
         bail!("--data {}: no training images", a.data);
     }
-    let preprocess = match visible {
-        VisibleKind::Bernoulli => {
-            // Grey levels beyond [0, 1] (e.g. 0–255 in a CSV) are scaled by the training
-            // maximum before the threshold applies; negative values cannot be intensities.
-            let (lo, hi) = split
-                .train
-                .pixels
-                .iter()
-                .fold((f32::INFINITY, f32::NEG_INFINITY), |(l, h), &x| {
-                    (l.min(x), h.max(x))
-                });
-            if lo < 0.0 {
-                bail!(
-                    "--data {}: Bernoulli units need non-negative intensities (found {lo}); use --visible gaussian for real-valued data",
-                    a.data
-                );
-            }
-            Preprocess {
-                scale: (hi > 1.0).then_some(hi),
-                binarize: Some(parse_binarize(&a.binarize, seed)?),
-                standardize: None,
-            }
-        }
-        VisibleKind::Gaussian => Preprocess {
-            scale: None,
-            binarize: None,
-            standardize: Some(standardizer(&split.train)),
-        },
-    };
+    let preprocess = Preprocess::fit(
+        visible,
+        &split.train.pixels,
+        split.train.width(),
+        parse_binarize(&a.binarize, seed)?,
+    )
+    .with_context(|| format!("--data {}", a.data))?;
     let width = split.train.width();
     let (mut train_x, mut test_x) = (split.train.pixels.clone(), split.test.pixels.clone());
     preprocess.apply(&mut train_x, width);

@@ -244,6 +244,8 @@ struct Scratch {
     ppos: Vec<f32>,
     scaled: Vec<f32>,
     grad_w: Vec<f32>,
+    grad_b: Vec<f32>,
+    grad_c: Vec<f32>,
     energies: Vec<Vec<f64>>,
 }
 
@@ -453,10 +455,10 @@ impl RbmTrainer {
         let k = neg.n;
         // Gradient of W: (v/σ)ᵀ p(h|v) averaged over data minus over chains.
         sc.grad_w.resize(nv * nh, 0.0);
-        let vpos_s = rbm.scaled_visible(&sc.vpos, &mut sc.scaled).to_vec();
+        let vpos_s = rbm.scaled_visible(&sc.vpos, &mut sc.scaled);
         gemm(
             &mut sc.grad_w,
-            View::t(&vpos_s, b, nv),
+            View::t(vpos_s, b, nv),
             View::n(&sc.ppos, b, nh),
             1.0 / b as f32,
             false,
@@ -469,7 +471,9 @@ impl RbmTrainer {
             -1.0 / k as f32,
             true,
         );
-        let mut gb = vec![0.0f32; nv];
+        let gb = &mut sc.grad_b;
+        gb.clear();
+        gb.resize(nv, 0.0);
         for row in sc.vpos.chunks_exact(nv) {
             for (g, &x) in gb.iter_mut().zip(row) {
                 *g += x / b as f32;
@@ -485,7 +489,9 @@ impl RbmTrainer {
                 *g /= sg * sg;
             }
         }
-        let mut gc = vec![0.0f32; nh];
+        let gc = &mut sc.grad_c;
+        gc.clear();
+        gc.resize(nh, 0.0);
         for row in sc.ppos.chunks_exact(nh) {
             for (g, &x) in gc.iter_mut().zip(row) {
                 *g += x / b as f32;
@@ -503,11 +509,11 @@ impl RbmTrainer {
             *v = m * *v + lr * (g - wd * *w);
             *w += *v;
         }
-        for ((p, v), &g) in rbm.b.iter_mut().zip(self.vel_b.iter_mut()).zip(&gb) {
+        for ((p, v), &g) in rbm.b.iter_mut().zip(self.vel_b.iter_mut()).zip(&sc.grad_b) {
             *v = m * *v + lr * g;
             *p += *v;
         }
-        for ((p, v), &g) in rbm.c.iter_mut().zip(self.vel_c.iter_mut()).zip(&gc) {
+        for ((p, v), &g) in rbm.c.iter_mut().zip(self.vel_c.iter_mut()).zip(&sc.grad_c) {
             *v = m * *v + lr * g;
             *p += *v;
         }

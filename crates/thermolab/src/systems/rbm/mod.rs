@@ -109,6 +109,12 @@ pub enum RbmError {
         /// The limit.
         limit: usize,
     },
+    /// Bernoulli units cannot take negative intensities.
+    #[error("Bernoulli units need non-negative intensities (found {value}); use Gaussian units for real-valued data")]
+    NegativeIntensity {
+        /// The most negative value found.
+        value: f32,
+    },
     /// Invalid settings for an RBM driver.
     #[error(transparent)]
     Settings(#[from] crate::settings::SettingsError),

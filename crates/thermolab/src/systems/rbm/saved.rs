@@ -1,7 +1,7 @@
 //! The RBM model file: the machine plus the preprocessing its inputs need, as JSON, written
 //! atomically; loading validates every field.
 
-use super::{Rbm, RbmError};
+use super::{Rbm, RbmError, VisibleKind};
 use crate::data::Binarize;
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
@@ -23,6 +23,40 @@ pub struct Preprocess {
 }
 
 impl Preprocess {
+    /// The preprocessing for a machine with `visible` units trained on `data` (rows of `width`
+    /// values). Bernoulli units: values above 1 (grey levels such as 0–255) are divided by the
+    /// training maximum, then binarised by `binarize`; negative values are refused. Gaussian
+    /// units: each column is standardised to mean 0 and sd 1 (constant columns keep sd 1).
+    pub fn fit(
+        visible: VisibleKind,
+        data: &[f32],
+        width: usize,
+        binarize: Binarize,
+    ) -> Result<Self, RbmError> {
+        match visible {
+            VisibleKind::Bernoulli => {
+                let (lo, hi) = data
+                    .iter()
+                    .fold((f32::INFINITY, f32::NEG_INFINITY), |(l, h), &x| {
+                        (l.min(x), h.max(x))
+                    });
+                if lo < 0.0 {
+                    return Err(RbmError::NegativeIntensity { value: lo });
+                }
+                Ok(Self {
+                    scale: (hi > 1.0).then_some(hi),
+                    binarize: Some(binarize),
+                    standardize: None,
+                })
+            }
+            VisibleKind::Gaussian => Ok(Self {
+                scale: None,
+                binarize: None,
+                standardize: Some(column_moments(data, width)),
+            }),
+        }
+    }
+
     /// Applies the preprocessing to rows of `width` values, in place.
     pub fn apply(&self, rows: &mut [f32], width: usize) {
         if let Some(s) = self.scale {
@@ -39,6 +73,32 @@ impl Preprocess {
             crate::data::binarize(rows, b);
         }
     }
+}
+
+/// Per-column `(mean, sd)` of rows of `width` values (constant columns keep sd 1).
+fn column_moments(data: &[f32], width: usize) -> (Vec<f32>, Vec<f32>) {
+    let n = (data.len() / width.max(1)).max(1) as f64;
+    let mut mean = vec![0.0f64; width];
+    let mut sq = vec![0.0f64; width];
+    for row in data.chunks_exact(width) {
+        for (i, &x) in row.iter().enumerate() {
+            mean[i] += x as f64 / n;
+            sq[i] += (x as f64) * (x as f64) / n;
+        }
+    }
+    let sd = mean
+        .iter()
+        .zip(&sq)
+        .map(|(m, s)| {
+            let v = (s - m * m).max(0.0).sqrt();
+            if v > 1e-6 {
+                v as f32
+            } else {
+                1.0
+            }
+        })
+        .collect();
+    (mean.iter().map(|&m| m as f32).collect(), sd)
 }
 
 /// A saved machine.
