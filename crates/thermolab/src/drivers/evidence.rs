@@ -4,7 +4,7 @@
 //! posterior draws; the Laplace approximation uses the mode. Every estimate carries its standard
 //! error and its cost.
 
-use crate::adapt::MetricKind;
+use crate::adapt::{MassEstimator, MetricKind};
 use crate::drivers::lbfgs::{minimise, LbfgsSettings};
 use crate::drivers::sample::{sample, InitPoint, SampleControl, SampleSettings};
 use crate::energy::{Energy, EnergyError, Gradient};
@@ -13,7 +13,7 @@ use crate::estimate::evidence::{
     ais_estimate, bridge_sampling, harmonic_mean, stepping_stone, ti_corrected, Rung,
 };
 use crate::estimate::series::Estimate;
-use crate::kernels::mcmc::{Sampler, SamplerKind, State};
+use crate::kernels::mcmc::{Metric, Sampler, SamplerKind, State};
 use crate::linalg::{cholesky, lower_mul};
 use crate::rng::chain_stream;
 use crate::systems::posterior::{Posterior, PowerPosterior};
@@ -38,7 +38,8 @@ pub struct EvidenceSettings {
     pub draws: usize,
     /// AIS particles.
     pub ais_particles: usize,
-    /// AIS temperatures.
+    /// AIS temperatures (a minimum when `adaptive` spaces the schedule: 3L² steps for a path of
+    /// thermodynamic length L, at most 20 000).
     pub ais_steps: usize,
     /// Worker threads (0: all cores).
     pub threads: usize,
@@ -166,10 +167,21 @@ fn ladder(s: &EvidenceSettings) -> Vec<f64> {
     }
 }
 
-/// A sampled ladder: the rungs, the draws at t = 1, and the evaluations spent.
-pub type Ladder = (Vec<Rung>, Vec<Vec<f64>>, u64);
+/// A sampled power-posterior ladder.
+#[derive(Debug, Clone)]
+pub struct Ladder {
+    /// The rungs (likelihood energies of the draws, their ESS).
+    pub rungs: Vec<Rung>,
+    /// The draws at t = 1.
+    pub draws: Vec<Vec<f64>>,
+    /// Each rung's draws' covariance as a (regularised, dense) metric, `(t, Σ̂_t)`; rungs whose
+    /// covariance is not positive definite are left out.
+    pub metrics: Vec<(f64, Metric)>,
+    /// Energy/gradient evaluations spent.
+    pub evals: u64,
+}
 
-/// Samples the power posterior at every rung; returns the rungs and the evaluations spent.
+/// Samples the power posterior at every rung.
 pub fn power_posterior_rungs<P: Posterior>(
     post: &P,
     s: &EvidenceSettings,
@@ -178,6 +190,7 @@ pub fn power_posterior_rungs<P: Posterior>(
     let d = post.dim();
     let mut rungs = Vec::new();
     let mut last_draws = Vec::new();
+    let mut metrics = Vec::new();
     let mut evals = 0;
     for (k, t) in ladder(s).into_iter().enumerate() {
         let settings = SampleSettings {
@@ -201,13 +214,18 @@ pub fn power_posterior_rungs<P: Posterior>(
         let mut p = post.clone();
         let mut g = vec![0.0; d];
         let mut per_chain = Vec::new();
+        let mut cov = MassEstimator::new(MetricKind::Dense, d);
         for c in &r.chains {
             evals += c.evals_warmup + c.evals_sampling;
             let mut u = Vec::with_capacity(c.stats.len());
             for draw in c.draws.chunks_exact(d) {
                 u.push(p.lik_energy(draw, &mut g)?);
+                cov.add(draw);
             }
             per_chain.push(u);
+        }
+        if let Some(m) = cov.metric() {
+            metrics.push((t, m));
         }
         let refs: Vec<&[f64]> = per_chain.iter().map(|c| c.as_slice()).collect();
         let ess = ess_bulk(&refs);
@@ -224,16 +242,30 @@ pub fn power_posterior_rungs<P: Posterior>(
             ess: if ess.is_finite() { ess } else { 1.0 },
         });
     }
-    Ok((rungs, last_draws, evals))
+    Ok(Ladder {
+        rungs,
+        draws: last_draws,
+        metrics,
+        evals,
+    })
 }
 
 /// Annealed importance sampling from the prior (t = 0) to the posterior (t = 1): particles are
-/// moved in lockstep by one HMC transition (5 leapfrog steps) per temperature, with the step size
+/// moved in lockstep by one HMC transition (3 leapfrog steps) per temperature, with the step size
 /// adapted between temperatures from the population's mean acceptance, and weighted by
 /// `exp(−Δt E_lik)`. Returns the estimate, the weights' ESS and the evaluations spent.
+///
+/// `metrics` (from an independent pilot run, so that the estimate stays unbiased) gives the
+/// HMC metric along the path: at temperature t, the one of the largest pilot t' ≤ t. Without
+/// them the metric is the identity, which mixes slowly on strongly correlated posteriors.
+///
+/// Each worker evaluates through its own copy of the posterior (one per block of particles,
+/// made once), and the particles' results depend only on their own random streams, so the
+/// estimate is the same at any thread count.
 pub fn ais<P: Posterior>(
     post: &P,
     s: &EvidenceSettings,
+    metrics: &[(f64, Metric)],
     seed: u64,
 ) -> Result<(Estimate, f64, u64), EnergyError> {
     let d = post.dim();
@@ -248,6 +280,25 @@ pub fn ais<P: Posterior>(
         log_w: f64,
         rng: crate::rng::Rng,
     }
+    /// A worker's evaluator and gradient scratch.
+    struct Worker<P> {
+        energy: PowerPosterior<P>,
+        g_prior: Vec<f64>,
+        g_lik: Vec<f64>,
+    }
+    let n_workers = match s.threads {
+        0 => rayon::current_num_threads(),
+        t => t,
+    }
+    .clamp(1, s.ais_particles);
+    let block = s.ais_particles.div_ceil(n_workers);
+    let mut workers: Vec<Worker<P>> = (0..s.ais_particles.div_ceil(block))
+        .map(|_| Worker {
+            energy: PowerPosterior::new(post.clone(), 0.0),
+            g_prior: vec![0.0; d],
+            g_lik: vec![0.0; d],
+        })
+        .collect();
     let mut parts: Vec<Particle> = (0..s.ais_particles)
         .map(|i| {
             let mut rng = chain_stream(seed, i as u64);
@@ -255,51 +306,62 @@ pub fn ais<P: Posterior>(
             if !post.sample_prior(&mut rng, &mut x) {
                 return Err(EnergyError::Data("AIS needs a prior it can sample".into()));
             }
-            let st = State::new(&mut PowerPosterior::new(post.clone(), 0.0), x)?;
             Ok(Particle {
-                state: st,
+                state: State {
+                    x,
+                    energy: 0.0,
+                    grad: vec![0.0; d],
+                },
                 log_w: 0.0,
                 rng,
             })
         })
         .collect::<Result<_, EnergyError>>()?;
     let mut eps = 0.5;
-    let mut evals = s.ais_particles as u64;
+    let mut evals = 0u64;
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(s.threads)
         .build()
         .ok();
     for k in 1..ts.len() {
         let (t0, t1) = (ts[k - 1], ts[k]);
-        let sampler = Sampler {
-            kind: SamplerKind::Hmc { steps: 5 },
-            step_size: eps,
-            ..Sampler::new(SamplerKind::Hmc { steps: 5 }, d, eps)
-        };
-        let step = |p: &mut Particle| -> Result<f64, EnergyError> {
-            let mut post_k = post.clone();
-            let mut g = vec![0.0; d];
-            let u = post_k.lik_energy(&p.state.x, &mut g)?;
-            p.log_w -= (t1 - t0) * u;
-            let mut e = PowerPosterior::new(post_k, t1);
-            // The state's energy and gradient must be those of the new temperature.
-            p.state = State::new(&mut e, std::mem::take(&mut p.state.x))?;
-            Ok(sampler
-                .step(&mut e, &mut p.state, 1.0, &mut p.rng)?
-                .accept_stat)
+        let mut sampler = Sampler::new(SamplerKind::Hmc { steps: 3 }, d, eps);
+        if let Some((_, m)) = metrics.iter().rev().find(|(t, _)| *t <= t1) {
+            sampler.metric = m.clone();
+        }
+        // Weight by the likelihood at the current point, move the point at the new temperature
+        // (its energy and gradient there come from the same prior and likelihood evaluations).
+        let step = |w: &mut Worker<P>, p: &mut Particle| -> Result<(f64, u64), EnergyError> {
+            let ep = w.energy.post.prior_energy(&p.state.x, &mut w.g_prior)?;
+            let el = w.energy.post.lik_energy(&p.state.x, &mut w.g_lik)?;
+            p.log_w -= (t1 - t0) * el;
+            p.state.energy = ep + t1 * el;
+            for ((g, a), b) in p.state.grad.iter_mut().zip(&w.g_prior).zip(&w.g_lik) {
+                *g = a + t1 * b;
+            }
+            w.energy.t = t1;
+            let info = sampler.step(&mut w.energy, &mut p.state, 1.0, &mut p.rng)?;
+            Ok((info.accept_stat, 1 + info.n_evals as u64))
         };
         let mut run = || {
             parts
-                .par_iter_mut()
-                .map(step)
-                .collect::<Result<Vec<f64>, EnergyError>>()
+                .par_chunks_mut(block)
+                .zip(workers.par_iter_mut())
+                .map(|(chunk, w)| {
+                    chunk
+                        .iter_mut()
+                        .map(|p| step(w, p))
+                        .collect::<Result<Vec<_>, EnergyError>>()
+                })
+                .collect::<Result<Vec<_>, EnergyError>>()
         };
-        let acc = match &pool {
+        let acc: Vec<(f64, u64)> = match &pool {
             Some(p) => p.install(run)?,
             None => run()?,
-        };
-        evals += (s.ais_particles * 7) as u64;
-        let mean_acc = acc.iter().sum::<f64>() / acc.len() as f64;
+        }
+        .concat();
+        evals += acc.iter().map(|a| a.1).sum::<u64>();
+        let mean_acc = acc.iter().map(|a| a.0).sum::<f64>() / acc.len() as f64;
         eps = (eps * (3.0 * (mean_acc - 0.65)).exp()).clamp(1e-4, 10.0);
     }
     let log_w: Vec<f64> = parts.iter().map(|p| p.log_w).collect();
@@ -347,6 +409,32 @@ pub fn laplace<P: Posterior>(post: &P) -> Result<(Estimate, u64), EnergyError> {
     Ok((Estimate { value, se: 0.0 }, e.counts().cost()))
 }
 
+/// The AIS metrics from the pilot's dense covariance estimates: dense where the posterior at
+/// t = 1 is strongly correlated (its correlation matrix's condition number above 30), else
+/// their diagonals. A dense metric costs d² per leapfrog step; on a 30-D regression with a
+/// correlation condition number of about 12 it bought nothing over the diagonal, on the
+/// diabetes regression (about 470) it raised the weight ESS from 10 % to 40 % of the particles.
+fn ais_metrics(metrics: Vec<(f64, Metric)>) -> Vec<(f64, Metric)> {
+    let correlated = metrics.last().is_some_and(|(_, m)| match m {
+        Metric::Dense { dim, inv_mass, .. } => {
+            let d = *dim;
+            let sd: Vec<f64> = (0..d).map(|i| inv_mass[i * d + i].sqrt()).collect();
+            let corr: Vec<f64> = (0..d * d)
+                .map(|k| inv_mass[k] / (sd[k / d] * sd[k % d]))
+                .collect();
+            crate::linalg::condition_number(&corr, d).is_none_or(|k| k > 30.0)
+        }
+        Metric::Diag { .. } => false,
+    });
+    if correlated {
+        return metrics;
+    }
+    metrics
+        .into_iter()
+        .map(|(t, m)| (t, Metric::diag(m.variances())))
+        .collect()
+}
+
 /// `m + 1` points from 0 to 1 equally spaced in thermodynamic length `L(t) = ∫ sd_t(E_lik) dt`,
 /// interpolated from a pilot ladder `ts` with standard deviations `sds`.
 fn equal_length(ts: &[f64], sds: &[f64], m: usize) -> (Vec<f64>, f64) {
@@ -380,6 +468,7 @@ pub fn evidence<P: Posterior>(
     let t0 = Instant::now();
     let mut s = s.clone();
     let mut pilot_evals = 0;
+    let mut pilot_metrics = Vec::new();
     if s.adaptive && s.ladder.is_none() {
         // A short pilot on the power ladder measures sd_t(E_lik); both schedules are then
         // spaced evenly in thermodynamic length (Gelman & Meng 1998).
@@ -391,8 +480,10 @@ pub fn evidence<P: Posterior>(
             adaptive: false,
             ..s.clone()
         };
-        let (pr, _, ev) = power_posterior_rungs(post, &pilot, seed ^ 0x9117)?;
-        pilot_evals = ev;
+        let pl = power_posterior_rungs(post, &pilot, seed ^ 0x9117)?;
+        let pr = pl.rungs;
+        pilot_evals = pl.evals;
+        pilot_metrics = ais_metrics(pl.metrics);
         let ts: Vec<f64> = pr.iter().map(|r| r.t).collect();
         let sds: Vec<f64> = pr
             .iter()
@@ -410,12 +501,21 @@ pub fn evidence<P: Posterior>(
         if rungs > s.rungs {
             s.draws = (s.draws * s.rungs / rungs).max(200);
         }
-        // AIS's log-weight variance is about L²/K for K equal-length steps: keep it near 2.
-        let steps = ((total * total / 2.0).ceil() as usize).clamp(s.ais_steps, 3000);
+        // With K steps equally spaced in length, AIS's log-weight variance is about L²/K when the
+        // kernel decorrelates between temperatures: K = 3L² keeps it near 1/3 (a weight ESS of
+        // about 60 % of the particles), where the SE is trustworthy and ln Ẑ's downward bias
+        // (about Var/2N) is negligible. (Measured on 30-D regressions: at K = L²/2 the weight
+        // ESS fell to 2–12 % and the errors reached 2.5 reported SEs.)
+        let steps = ((3.0 * total * total).ceil() as usize).clamp(s.ais_steps, 20_000);
         s.ais_ladder = Some(equal_length(&ts, &sds, steps).0);
     }
     let s = &s;
-    let (rungs, draws, ladder_evals) = power_posterior_rungs(post, s, seed)?;
+    let Ladder {
+        rungs,
+        draws,
+        evals: ladder_evals,
+        ..
+    } = power_posterior_rungs(post, s, seed)?;
     let ladder_evals = ladder_evals + pilot_evals;
     let ladder_secs = t0.elapsed().as_secs_f64();
     out.push(EvidenceEstimate {
@@ -434,7 +534,7 @@ pub fn evidence<P: Posterior>(
     });
     if s.ais {
         let t0 = Instant::now();
-        let (a, ess, a_evals) = ais(post, s, seed ^ 0xa15)?;
+        let (a, ess, a_evals) = ais(post, s, &pilot_metrics, seed ^ 0xa15)?;
         out.push(EvidenceEstimate {
             method: "annealed importance sampling".into(),
             log_z: a,

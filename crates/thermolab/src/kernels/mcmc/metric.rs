@@ -2,7 +2,7 @@
 //! covariance of RWM and MALA. Momenta are drawn from `N(0, M)` with `M = Σ⁻¹`; the kinetic
 //! energy is `½ pᵀ Σ p`.
 
-use crate::linalg::{cholesky, lower_mul, lower_solve, lower_t_solve, mat_vec};
+use crate::linalg::{cholesky, lower_mul, lower_solve, lower_t_solve, sym_mat_vec};
 use rand::Rng;
 use rand_distr::{Distribution, StandardNormal};
 use serde::{Deserialize, Serialize};
@@ -38,8 +38,12 @@ impl Metric {
     pub fn diag(var: Vec<f64>) -> Self {
         Self::Diag { inv_mass: var }
     }
-    /// A dense metric from a covariance matrix; `None` unless positive definite.
+    /// A dense metric from a covariance matrix (symmetrised: `(Σ + Σᵀ)/2`); `None` unless
+    /// positive definite.
     pub fn dense(cov: Vec<f64>, dim: usize) -> Option<Self> {
+        let cov: Vec<f64> = (0..dim * dim)
+            .map(|k| 0.5 * (cov[k] + cov[(k % dim) * dim + k / dim]))
+            .collect();
         let chol = cholesky(&cov, dim)?;
         Some(Self::Dense {
             dim,
@@ -69,7 +73,7 @@ impl Metric {
                     *o = a * b;
                 }
             }
-            Self::Dense { dim, inv_mass, .. } => mat_vec(inv_mass, *dim, p, out),
+            Self::Dense { dim, inv_mass, .. } => sym_mat_vec(inv_mass, *dim, p, out),
         }
     }
     /// Draws `p ~ N(0, Σ⁻¹)`.

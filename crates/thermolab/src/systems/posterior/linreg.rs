@@ -7,20 +7,41 @@
 use super::split::Posterior;
 use crate::data::Dataset;
 use crate::energy::EnergyError;
-use crate::linalg::{cholesky, lower_solve, lower_t_solve};
+use crate::linalg::{cholesky, dot4, lower_solve, lower_t_solve, sym_mat_vec};
 use rand_distr::{Distribution, StandardNormal};
 use std::f64::consts::PI;
 
 /// The conjugate linear-regression posterior (no intercept unless X has a column of ones).
+///
+/// The data enter only through sufficient statistics, so an energy evaluation costs O(d²)
+/// whatever the number of rows: with a reference point `b₀` (the posterior mean), its residual
+/// `r₀ = y − Xb₀`, `h = Xᵀr₀` and the Gram matrix `G = XᵀX`, the residual sum of squares is
+/// `‖y − Xb‖² = ‖r₀‖² − 2δᵀh + δᵀGδ` with `δ = b − b₀`. Expanding around the posterior mean
+/// rather than the origin keeps the cancellation small: every term is of the size of the
+/// residuals, not of `yᵀy`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct LinearRegression {
-    x: Vec<f64>,
-    y: Vec<f64>,
     n: usize,
     d: usize,
     sigma: f64,
     prior_sd: f64,
-    resid: Vec<f64>,
+    /// `XᵀX` (row-major d × d).
+    gram: Vec<f64>,
+    /// `Xᵀy`.
+    xty: Vec<f64>,
+    /// `yᵀy`.
+    yty: f64,
+    /// The expansion point `b₀`.
+    b0: Vec<f64>,
+    /// `‖y − Xb₀‖²`, summed row by row.
+    ss0: f64,
+    /// `Xᵀ(y − Xb₀)`.
+    h: Vec<f64>,
+    delta: Vec<f64>,
+    g_delta: Vec<f64>,
+    /// `(d/2) ln 2πs²` and `(n/2) ln 2πσ²`, the energies' normalising constants.
+    prior_norm: f64,
+    lik_norm: f64,
 }
 
 impl LinearRegression {
@@ -32,36 +53,59 @@ impl LinearRegression {
         if !(sigma > 0.0 && sigma.is_finite() && prior_sd > 0.0 && prior_sd.is_finite()) {
             return Err("sigma and the prior sd must be finite and > 0".into());
         }
-        Ok(Self {
-            x: data.x.clone(),
-            y: data.y.clone(),
-            n: data.n,
-            d: data.n_inputs,
+        let (n, d) = (data.n, data.n_inputs);
+        let (x, y) = (&data.x, &data.y);
+        let mut gram = vec![0.0; d * d];
+        let mut xty = vec![0.0; d];
+        for i in 0..n {
+            let row = &x[i * d..(i + 1) * d];
+            for j in 0..d {
+                xty[j] += row[j] * y[i];
+                for k in 0..d {
+                    gram[j * d + k] += row[j] * row[k];
+                }
+            }
+        }
+        let mut lr = Self {
+            n,
+            d,
             sigma,
             prior_sd,
-            resid: vec![0.0; data.n],
-        })
+            gram,
+            xty,
+            yty: y.iter().map(|v| v * v).sum(),
+            b0: vec![0.0; d],
+            ss0: 0.0,
+            h: vec![0.0; d],
+            delta: vec![0.0; d],
+            g_delta: vec![0.0; d],
+            prior_norm: 0.5 * d as f64 * (2.0 * PI * prior_sd * prior_sd).ln(),
+            lik_norm: 0.5 * n as f64 * (2.0 * PI * sigma * sigma).ln(),
+        };
+        let b0 = lr.posterior_mean();
+        let mut h = vec![0.0; d];
+        let mut ss0 = 0.0;
+        for i in 0..n {
+            let row = &x[i * d..(i + 1) * d];
+            let r = y[i] - row.iter().zip(&b0).map(|(a, b)| a * b).sum::<f64>();
+            ss0 += r * r;
+            h.iter_mut().zip(row).for_each(|(hj, a)| *hj += r * a);
+        }
+        lr.b0 = b0;
+        lr.ss0 = ss0;
+        lr.h = h;
+        Ok(lr)
     }
 
     /// `A = XᵀX/σ² + I/s²` (row-major) and `Xᵀy/σ²`.
     fn precision(&self) -> (Vec<f64>, Vec<f64>) {
-        let (n, d) = (self.n, self.d);
+        let d = self.d;
         let s2 = self.sigma * self.sigma;
-        let mut a = vec![0.0; d * d];
-        let mut xty = vec![0.0; d];
-        for i in 0..n {
-            let row = &self.x[i * d..(i + 1) * d];
-            for j in 0..d {
-                xty[j] += row[j] * self.y[i] / s2;
-                for k in 0..d {
-                    a[j * d + k] += row[j] * row[k] / s2;
-                }
-            }
-        }
+        let mut a: Vec<f64> = self.gram.iter().map(|g| g / s2).collect();
         for j in 0..d {
             a[j * d + j] += 1.0 / (self.prior_sd * self.prior_sd);
         }
-        (a, xty)
+        (a, self.xty.iter().map(|v| v / s2).collect())
     }
 
     /// The exact log evidence `ln p(y)`.
@@ -71,8 +115,7 @@ impl LinearRegression {
         let l = cholesky(&a, d).expect("A is positive definite");
         let mut w = xty.clone();
         lower_solve(&l, d, &mut w); // w = L⁻¹ Xᵀy/σ², so mᵀAm = ‖w‖²
-        let quad = self.y.iter().map(|v| v * v).sum::<f64>() / (self.sigma * self.sigma)
-            - w.iter().map(|v| v * v).sum::<f64>();
+        let quad = self.yty / (self.sigma * self.sigma) - w.iter().map(|v| v * v).sum::<f64>();
         let log_det_a = 2.0 * (0..d).map(|i| l[i * d + i].ln()).sum::<f64>();
         -0.5 * quad
             - 0.5
@@ -103,28 +146,22 @@ impl Posterior for LinearRegression {
         for (gi, t) in g.iter_mut().zip(th) {
             *gi = t / s2;
         }
-        Ok(th.iter().map(|t| t * t).sum::<f64>() / (2.0 * s2)
-            + 0.5 * self.d as f64 * (2.0 * PI * s2).ln())
+        Ok(dot4(th, th) / (2.0 * s2) + self.prior_norm)
     }
     fn lik_energy(&mut self, th: &[f64], g: &mut [f64]) -> Result<f64, EnergyError> {
         crate::energy::check_dim(self.d, th)?;
-        let (n, d) = (self.n, self.d);
         let s2 = self.sigma * self.sigma;
-        let mut ss = 0.0;
-        for i in 0..n {
-            let row = &self.x[i * d..(i + 1) * d];
-            let r = self.y[i] - row.iter().zip(th).map(|(a, b)| a * b).sum::<f64>();
-            self.resid[i] = r;
-            ss += r * r;
+        for ((dl, t), b) in self.delta.iter_mut().zip(th).zip(&self.b0) {
+            *dl = t - b;
         }
-        g.iter_mut().for_each(|v| *v = 0.0);
-        for i in 0..n {
-            let row = &self.x[i * d..(i + 1) * d];
-            for (gj, a) in g.iter_mut().zip(row) {
-                *gj -= self.resid[i] * a / s2;
-            }
+        sym_mat_vec(&self.gram, self.d, &self.delta, &mut self.g_delta);
+        let (quad, lin) = (dot4(&self.delta, &self.g_delta), dot4(&self.delta, &self.h));
+        for ((gj, gd), h) in g.iter_mut().zip(&self.g_delta).zip(&self.h) {
+            *gj = (gd - h) / s2;
         }
-        Ok(ss / (2.0 * s2) + 0.5 * n as f64 * (2.0 * PI * s2).ln())
+        // δᵀGδ ≥ 0 exactly; the sum of squares cannot be negative either.
+        let ss = (self.ss0 - 2.0 * lin + quad).max(0.0);
+        Ok(ss / (2.0 * s2) + self.lik_norm)
     }
     fn sample_prior<R: rand::Rng + ?Sized>(&self, rng: &mut R, out: &mut [f64]) -> bool {
         for o in out.iter_mut() {

@@ -149,6 +149,57 @@ fn linear_regression_evidence_is_exact() {
     }
 }
 
+/// The sufficient-statistics likelihood equals the plain row-by-row Gaussian likelihood, near
+/// the posterior mean and far from it, also for targets with a large offset (where expanding
+/// around the origin would cancel badly).
+#[test]
+fn linear_regression_likelihood_matches_a_plain_computation() {
+    let mut data = crate::data::synthetic_regression(40, 3, 0.3, 9);
+    data.y.iter_mut().for_each(|v| *v += 1000.0);
+    let with_one = crate::data::Dataset {
+        x: data
+            .x
+            .chunks(3)
+            .flat_map(|r| r.iter().copied().chain([1.0]))
+            .collect(),
+        n_inputs: 4,
+        ..data.clone()
+    };
+    for (set, sigma) in [(&data, 0.4), (&with_one, 0.4), (&with_one, 3.0)] {
+        let mut lr = LinearRegression::new(set, sigma, 2.0).unwrap();
+        let m = lr.posterior_mean();
+        let d = set.n_inputs;
+        for shift in [0.0, 1e-3, 0.5, 30.0] {
+            let th: Vec<f64> = m
+                .iter()
+                .enumerate()
+                .map(|(j, v)| v + shift * (j as f64 - 1.3))
+                .collect();
+            let mut plain = 0.0;
+            let mut g_plain = vec![0.0; d];
+            for i in 0..set.n {
+                let row = &set.x[i * d..(i + 1) * d];
+                let r = set.y[i] - row.iter().zip(&th).map(|(a, b)| a * b).sum::<f64>();
+                plain += r * r / (2.0 * sigma * sigma);
+                g_plain
+                    .iter_mut()
+                    .zip(row)
+                    .for_each(|(g, a)| *g -= r * a / (sigma * sigma));
+            }
+            plain += 0.5 * set.n as f64 * (2.0 * std::f64::consts::PI * sigma * sigma).ln();
+            let mut g = vec![0.0; d];
+            let e = lr.lik_energy(&th, &mut g).unwrap();
+            assert!(
+                (e - plain).abs() < 1e-9 * plain.abs().max(1.0),
+                "shift {shift}: {e} vs {plain}"
+            );
+            for (a, b) in g.iter().zip(&g_plain) {
+                assert!((a - b).abs() < 1e-7 * (1.0 + b.abs()), "{a} vs {b}");
+            }
+        }
+    }
+}
+
 /// The Normal–Inverse-Gamma evidence equals a 2-D quadrature over (b, ln σ²) for d = 1, and the
 /// energies' gradients match finite differences.
 #[test]
