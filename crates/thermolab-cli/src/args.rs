@@ -371,7 +371,8 @@ pub struct EvidenceArgs {
     /// AIS particles.
     #[arg(long, default_value_t = 256)]
     pub ais_particles: usize,
-    /// AIS temperatures.
+    /// AIS temperatures (with the adaptive schedule, used unless --ladder is given, a minimum:
+    /// the schedule is spaced evenly in thermodynamic length L with 6L² steps, at most 20 000).
     #[arg(long, default_value_t = 1000)]
     pub ais_steps: usize,
     /// Worker threads (0: all cores).
