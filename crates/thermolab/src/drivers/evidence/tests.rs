@@ -164,7 +164,10 @@ fn ais_uses_a_dense_pilot_metric_on_correlated_posteriors() {
         adaptive: false,
         ..Default::default()
     };
-    let metrics = ais_metrics(power_posterior_rungs(&post, &pilot, 1).unwrap().metrics);
+    let metrics = ais_metrics(
+        power_posterior_rungs(&post, &pilot, 1).unwrap().metrics,
+        200,
+    );
     assert!(matches!(metrics.last().unwrap().1, Metric::Dense { .. }));
     // The schedule as `evidence` spaces it: 6L² steps evenly in thermodynamic length.
     let pr = power_posterior_rungs(&post, &pilot, 1).unwrap().rungs;
