@@ -55,6 +55,14 @@ impl LinearRegression {
         }
         let (n, d) = (data.n, data.n_inputs);
         let (x, y) = (&data.x, &data.y);
+        if let Some(i) = x.iter().chain(y).position(|v| !v.is_finite()) {
+            let row = if i < x.len() {
+                i / d.max(1)
+            } else {
+                i - x.len()
+            };
+            return Err(format!("row {}: a non-finite value in the data", row + 1));
+        }
         let mut gram = vec![0.0; d * d];
         let mut xty = vec![0.0; d];
         for i in 0..n {

@@ -232,3 +232,17 @@ fn nig_regression_evidence_is_exact() {
     }
     assert!(NigRegression::new(&data, -1.0, 1.0, 1.0).is_err());
 }
+
+/// Non-finite data are refused with the row named, not carried into the sufficient statistics.
+#[test]
+fn linear_regression_refuses_non_finite_data() {
+    let mut data = crate::data::synthetic_regression(10, 2, 0.3, 1);
+    data.x[7] = f64::NAN;
+    let err = LinearRegression::new(&data, 0.5, 1.0).unwrap_err();
+    assert!(err.contains("row 4"), "{err}");
+    let mut data = crate::data::synthetic_regression(10, 2, 0.3, 1);
+    data.y[2] = f64::INFINITY;
+    assert!(LinearRegression::new(&data, 0.5, 1.0)
+        .unwrap_err()
+        .contains("row 3"));
+}
