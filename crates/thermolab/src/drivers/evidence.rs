@@ -437,6 +437,40 @@ fn ais_metrics(metrics: Vec<(f64, Metric)>, n_draws: usize) -> Vec<(f64, Metric)
         .collect()
 }
 
+/// Mean and sample variance (denominator `n − 1`, at least 1).
+fn mean_var(u: &[f64]) -> (f64, f64) {
+    let n = u.len() as f64;
+    let m = u.iter().sum::<f64>() / n;
+    (
+        m,
+        u.iter().map(|x| (x - m) * (x - m)).sum::<f64>() / (n - 1.0).max(1.0),
+    )
+}
+
+/// The rungs' temperatures and the standard deviations of their likelihood energies.
+fn ladder_sds(rungs: &[Rung]) -> (Vec<f64>, Vec<f64>) {
+    rungs
+        .iter()
+        .map(|r| (r.t, mean_var(&r.lik_energy).1.sqrt()))
+        .unzip()
+}
+
+/// The AIS schedule from a pilot ladder: K steps equally spaced in thermodynamic length L, with
+/// K = 6L² (at least `min_steps`, at most 20 000).
+///
+/// With K equal-length steps AIS's log-weight variance is about L²/K when the kernel keeps up
+/// with the moving target; 6L² keeps it near 1/6 and leaves the particles time to follow the
+/// posterior mean as it moves away from the prior's. Measured on 30-D regressions: at K = L²/2
+/// the weight ESS fell to 2–12 % and errors reached 2.5 reported SEs; at K = 3L² one problem
+/// (Gaussian features, coefficients drawn from the prior) still came out 0.13–0.21 nats low in
+/// four of five seeds (z ≈ −2 to −3) while its weight ESS looked healthy (45 %); at 6L² its
+/// errors were −0.08 to +0.03.
+fn ais_schedule(ts: &[f64], sds: &[f64], min_steps: usize) -> Vec<f64> {
+    let (_, total) = equal_length(ts, sds, 2);
+    let steps = ((6.0 * total * total).ceil() as usize).clamp(min_steps, 20_000);
+    equal_length(ts, sds, steps).0
+}
+
 /// `m + 1` points from 0 to 1 equally spaced in thermodynamic length `L(t) = ∫ sd_t(E_lik) dt`,
 /// interpolated from a pilot ladder `ts` with standard deviations `sds`.
 fn equal_length(ts: &[f64], sds: &[f64], m: usize) -> (Vec<f64>, f64) {
@@ -486,15 +520,7 @@ pub fn evidence<P: Posterior>(
         let pr = pl.rungs;
         pilot_evals = pl.evals;
         pilot_metrics = ais_metrics(pl.metrics, pilot.chains * pilot.draws);
-        let ts: Vec<f64> = pr.iter().map(|r| r.t).collect();
-        let sds: Vec<f64> = pr
-            .iter()
-            .map(|r| {
-                let n = r.lik_energy.len() as f64;
-                let m = r.lik_energy.iter().sum::<f64>() / n;
-                (r.lik_energy.iter().map(|u| (u - m) * (u - m)).sum::<f64>() / (n - 1.0)).sqrt()
-            })
-            .collect();
+        let (ts, sds) = ladder_sds(&pr);
         let (_, total) = equal_length(&ts, &sds, 2);
         let rungs = ((2.0 * total).ceil() as usize).clamp(s.rungs, 512);
         s.ladder = Some(equal_length(&ts, &sds, rungs).0);
@@ -503,16 +529,7 @@ pub fn evidence<P: Posterior>(
         if rungs > s.rungs {
             s.draws = (s.draws * s.rungs / rungs).max(200);
         }
-        // With K steps equally spaced in length, AIS's log-weight variance is about L²/K when the
-        // kernel keeps up with the moving target. K = 6L² keeps it near 1/6 and leaves the
-        // particles time to follow the posterior mean as it moves away from the prior's.
-        // Measured on 30-D regressions: at K = L²/2 the weight ESS fell to 2–12 % and errors
-        // reached 2.5 reported SEs; at K = 3L² one problem (Gaussian features, coefficients
-        // drawn from the prior) still came out 0.13–0.21 nats low in four of five seeds
-        // (z ≈ −2 to −3) while its weight ESS looked healthy (45 %); at 6L² its errors were
-        // −0.08 to +0.03.
-        let steps = ((6.0 * total * total).ceil() as usize).clamp(s.ais_steps, 20_000);
-        s.ais_ladder = Some(equal_length(&ts, &sds, steps).0);
+        s.ais_ladder = Some(ais_schedule(&ts, &sds, s.ais_steps));
     }
     let s = &s;
     let Ladder {
@@ -652,10 +669,7 @@ pub fn evidence<P: Posterior>(
     let path = rungs
         .iter()
         .map(|r| {
-            let n = r.lik_energy.len() as f64;
-            let m = r.lik_energy.iter().sum::<f64>() / n;
-            let v =
-                r.lik_energy.iter().map(|u| (u - m) * (u - m)).sum::<f64>() / (n - 1.0).max(1.0);
+            let (m, v) = mean_var(&r.lik_energy);
             (r.t, -m, (v / r.ess.max(1.0)).sqrt())
         })
         .collect();

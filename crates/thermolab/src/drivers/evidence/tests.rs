@@ -170,21 +170,10 @@ fn ais_uses_a_dense_pilot_metric_on_correlated_posteriors() {
     );
     assert!(matches!(metrics.last().unwrap().1, Metric::Dense { .. }));
     // The schedule as `evidence` spaces it: 6L² steps evenly in thermodynamic length.
-    let pr = power_posterior_rungs(&post, &pilot, 1).unwrap().rungs;
-    let ts: Vec<f64> = pr.iter().map(|r| r.t).collect();
-    let sds: Vec<f64> = pr
-        .iter()
-        .map(|r| {
-            let n = r.lik_energy.len() as f64;
-            let m = r.lik_energy.iter().sum::<f64>() / n;
-            (r.lik_energy.iter().map(|u| (u - m) * (u - m)).sum::<f64>() / (n - 1.0)).sqrt()
-        })
-        .collect();
-    let (_, total) = equal_length(&ts, &sds, 2);
-    let steps = (6.0 * total * total).ceil() as usize;
+    let (ts, sds) = ladder_sds(&power_posterior_rungs(&post, &pilot, 1).unwrap().rungs);
     let s = EvidenceSettings {
         ais_particles: 128,
-        ais_ladder: Some(equal_length(&ts, &sds, steps).0),
+        ais_ladder: Some(ais_schedule(&ts, &sds, 1000)),
         ..Default::default()
     };
     let (est, ess, _) = ais(&post, &s, &metrics, 3).unwrap();
