@@ -176,14 +176,20 @@ fn ais_uses_a_dense_pilot_metric_on_correlated_posteriors() {
         ais_ladder: Some(ais_schedule(&ts, &sds, 1000)),
         ..Default::default()
     };
-    let (est, ess, _) = ais(&post, &s, &metrics, 3).unwrap();
-    let (_, ess_identity, _) = ais(&post, &s, &[], 3).unwrap();
-    assert!(
-        (est.value - exact).abs() < 3.0 * est.se,
-        "{est:?} vs exact {exact}"
-    );
+    // The weight ESS of one run is noisy (57-85 dense, 9-31 identity over seeds 1-8): compare
+    // means over four seeds.
+    let (mut ess, mut ess_identity) = (0.0, 0.0);
+    for seed in 1..=4 {
+        let (est, e, _) = ais(&post, &s, &metrics, seed).unwrap();
+        assert!(
+            (est.value - exact).abs() < 3.0 * est.se,
+            "seed {seed}: {est:?} vs exact {exact}"
+        );
+        ess += e / 4.0;
+        ess_identity += ais(&post, &s, &[], seed).unwrap().1 / 4.0;
+    }
     assert!(
         ess > 0.3 * 128.0 && ess > 2.0 * ess_identity,
-        "weight ESS {ess} (identity metric: {ess_identity})"
+        "mean weight ESS {ess} (identity metric: {ess_identity})"
     );
 }

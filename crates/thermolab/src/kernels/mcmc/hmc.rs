@@ -24,7 +24,7 @@ pub(crate) struct Point {
 impl Point {
     /// `H = βE + ½ p·v`.
     pub fn hamiltonian(&self, beta: f64) -> f64 {
-        beta * self.energy + 0.5 * self.p.iter().zip(&self.v).map(|(a, b)| a * b).sum::<f64>()
+        beta * self.energy + 0.5 * crate::linalg::dot4(&self.p, &self.v)
     }
 }
 
@@ -38,22 +38,48 @@ pub(crate) fn leapfrog<E: Gradient + ?Sized>(
     beta: f64,
 ) -> Result<bool, EnergyError> {
     let half = 0.5 * eps * beta;
-    for (p, g) in pt.p.iter_mut().zip(&pt.grad) {
-        *p -= half * g;
+    let Point { x, p, v, grad, .. } = pt;
+    if let Metric::Diag { inv_mass } = metric {
+        // One fused pass (the same arithmetic as the general branch below).
+        let d = x.len();
+        let (p, v, g, m) = (&mut p[..d], &mut v[..d], &grad[..d], &inv_mass[..d]);
+        for i in 0..d {
+            p[i] -= half * g[i];
+            v[i] = p[i] * m[i];
+            x[i] += eps * v[i];
+        }
+    } else {
+        for (p, g) in p.iter_mut().zip(grad.iter()) {
+            *p -= half * g;
+        }
+        metric.velocity(p, v);
+        for (x, v) in x.iter_mut().zip(v.iter()) {
+            *x += eps * v;
+        }
     }
-    metric.velocity(&pt.p, &mut pt.v);
-    for (x, v) in pt.x.iter_mut().zip(&pt.v) {
-        *x += eps * v;
-    }
-    match eval_grad(energy, &pt.x, &mut pt.grad) {
+    match eval_grad(energy, x, grad) {
         Ok(e) => pt.energy = e,
         Err(err) if err.is_recoverable() => return Ok(false),
         Err(err) => return Err(err),
     }
-    for (p, g) in pt.p.iter_mut().zip(&pt.grad) {
-        *p -= half * g;
+    if let Metric::Diag { inv_mass } = metric {
+        let d = pt.x.len();
+        let (p, v, g, m) = (
+            &mut pt.p[..d],
+            &mut pt.v[..d],
+            &pt.grad[..d],
+            &inv_mass[..d],
+        );
+        for i in 0..d {
+            p[i] -= half * g[i];
+            v[i] = p[i] * m[i];
+        }
+    } else {
+        for (p, g) in pt.p.iter_mut().zip(&pt.grad) {
+            *p -= half * g;
+        }
+        metric.velocity(&pt.p, &mut pt.v);
     }
-    metric.velocity(&pt.p, &mut pt.v);
     Ok(true)
 }
 
