@@ -470,6 +470,33 @@ fn sample_writes_draws_summary_and_plots() {
     );
     assert!(o.status.success(), "{}", stderr(&o));
     assert!(d.join("bnn/posterior_predictive.svg").is_file());
+    let run: serde_json::Value = serde_json::from_str(&read(&d.join("bnn/run.json"))).unwrap();
+    assert_eq!(
+        run["settings"]["target"]["precision"],
+        "f32 data and kernel, f64 sums"
+    );
+    // `--f64` switches the logistic regression to its double-precision code.
+    let o = run_in(
+        &d,
+        &[
+            "sample",
+            "--target",
+            "logreg",
+            "--f64",
+            "--warmup",
+            "50",
+            "--draws",
+            "20",
+            "--chains",
+            "1",
+            "--out",
+            "lr64",
+            "--no-plots",
+        ],
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let run: serde_json::Value = serde_json::from_str(&read(&d.join("lr64/run.json"))).unwrap();
+    assert_eq!(run["settings"]["target"]["precision"], "f64");
 }
 
 /// `kill -9` in the middle of sampling, then `--resume`: the same draws as an uninterrupted run,

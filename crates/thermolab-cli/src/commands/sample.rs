@@ -82,13 +82,15 @@ pub fn build_target(a: &SampleArgs) -> Result<(BuiltinTarget, Vec<String>, Value
                         .map_err(|e| anyhow!("{e}"))?
                 }
             };
+            let t = if a.f64 { t.double_precision() } else { t };
+            let single = t.single_precision();
             let d = thermolab::energy::Energy::dim(&t);
             let mut n = names(d - 1, "w");
             n.push("bias".into());
             (
                 BuiltinTarget::Logistic(t),
                 n,
-                json!({"target": "logreg", "data": a.data.clone().unwrap_or("breast_cancer (built in)".into()), "prior_sd": a.prior_sd}),
+                json!({"target": "logreg", "data": a.data.clone().unwrap_or("breast_cancer (built in)".into()), "prior_sd": a.prior_sd, "precision": precision(single)}),
             )
         }
         "bnn" => {
@@ -102,16 +104,27 @@ pub fn build_target(a: &SampleArgs) -> Result<(BuiltinTarget, Vec<String>, Value
             let net = MlpEnergy::new(a.arch.parse()?, Arc::new(data), Loss::Mse)?;
             let d = thermolab::energy::Energy::dim(&net);
             let t = BayesianMlp::new(net, a.noise_sd, a.prior_sd).map_err(|e| anyhow!("{e}"))?;
+            let t = if a.f64 { t.double_precision() } else { t };
+            let single = t.single_precision();
             (
                 BuiltinTarget::Network(Box::new(t)),
                 names(d, "theta"),
-                json!({"target": "bnn", "arch": a.arch, "noise_sd": a.noise_sd, "prior_sd": a.prior_sd, "data": a.data.clone().unwrap_or("sin".into())}),
+                json!({"target": "bnn", "arch": a.arch, "noise_sd": a.noise_sd, "prior_sd": a.prior_sd, "data": a.data.clone().unwrap_or("sin".into()), "precision": precision(single)}),
             )
         }
         t => {
             bail!("--target: unknown target `{t}` (gauss, funnel, funnel-nc, mixture, logreg, bnn)")
         }
     })
+}
+
+/// The precision of a logreg / bnn kernel, for `run.json`.
+fn precision(single: bool) -> &'static str {
+    if single {
+        "f32 data and kernel, f64 sums"
+    } else {
+        "f64"
+    }
 }
 
 /// `thermolab sample`.

@@ -26,6 +26,7 @@ pub fn run(a: TemperArgs) -> Result<()> {
         prior_sd: 1.0,
         noise_sd: 0.1,
         arch: "1-10-1:tanh".into(),
+        f64: false,
         sampler: a.sampler.clone(),
         steps: 10,
         max_depth: 8,

@@ -80,6 +80,10 @@ impl LogisticRegression {
         self.fast = None;
         self
     }
+    /// Whether the single-precision kernel is in use.
+    pub fn single_precision(&self) -> bool {
+        self.fast.is_some()
+    }
     /// Loads a CSV (last column the 0/1 target unless chosen otherwise in `spec`).
     pub fn from_csv(path: &Path, spec: &CsvSpec, prior_sd: f64) -> Result<Self, String> {
         let d = load_csv(path, spec).map_err(|e: DataError| e.to_string())?;

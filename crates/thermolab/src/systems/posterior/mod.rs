@@ -3,6 +3,7 @@
 //! version of a small dense network.
 
 mod bnn;
+mod bnn_f32;
 mod funnel;
 mod linreg;
 mod logistic;
