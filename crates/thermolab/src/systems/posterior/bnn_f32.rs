@@ -25,8 +25,8 @@ pub(super) struct OneHiddenF32 {
     a: Vec<f32>,
     /// Output, then residual, per row.
     r: Vec<f32>,
-    /// The hidden unit's backward signal per row (for networks with more than one input).
-    d: Vec<f32>,
+    /// Lanes of `Σ δ_j x_k` per input, for the unit at hand.
+    sx: Vec<[f32; L]>,
 }
 
 /// `a·b + c`, fused when `FMA`.
@@ -120,7 +120,7 @@ impl OneHiddenF32 {
             mask,
             a: vec![0.0; hidden * n_pad],
             r: vec![0.0; n_pad],
-            d: vec![0.0; n_pad],
+            sx: vec![[0.0; L]; n_in],
         }
     }
 
@@ -184,12 +184,12 @@ impl OneHiddenF32 {
         for j in 0..h {
             let vj = w2[j] as f32;
             let aj = &self.a[j * np..(j + 1) * np];
-            let (mut sa, mut sd, mut sx) = ([0.0f32; L], [0.0f32; L], [0.0f32; L]);
+            let (mut sa, mut sd) = ([0.0f32; L], [0.0f32; L]);
+            let sx = &mut self.sx[..ni];
+            sx.iter_mut().for_each(|s| *s = [0.0; L]);
             for i0 in (0..np).step_by(L) {
                 let ac: &[f32; L] = aj[i0..i0 + L].try_into().expect("L rows");
                 let rc: &[f32; L] = self.r[i0..i0 + L].try_into().expect("L rows");
-                let xc: &[f32; L] = self.x[i0..i0 + L].try_into().expect("L rows");
-                // One operation per loop: each becomes one vector instruction.
                 let mut dv = [0.0f32; L];
                 for l in 0..L {
                     dv[l] = rc[l] * vj * deriv_f32::<ACT>(ac[l]);
@@ -200,28 +200,21 @@ impl OneHiddenF32 {
                 for l in 0..L {
                     sd[l] += dv[l];
                 }
-                // With one input, the weight's sum rides along (x's first row).
-                for l in 0..L {
-                    sx[l] = madd::<FMA>(dv[l], xc[l], sx[l]);
+                // A loop over the inputs (of run-time length) keeps the compiler vectorising
+                // across the L rows rather than across blocks.
+                for (k, s) in sx.iter_mut().enumerate() {
+                    let xc: &[f32; L] = self.x[k * np + i0..k * np + i0 + L]
+                        .try_into()
+                        .expect("L rows");
+                    for l in 0..L {
+                        s[l] = madd::<FMA>(dv[l], xc[l], s[l]);
+                    }
                 }
-                self.d[i0..i0 + L].copy_from_slice(&dv);
             }
             gw2[j] = sum(&sa);
             gb1[j] = sum(&sd);
-            if ni == 1 {
-                gw1[j] = sum(&sx);
-            } else {
-                for k in 0..ni {
-                    let xk = &self.x[k * np..(k + 1) * np];
-                    let mut s = [0.0f32; L];
-                    for i0 in (0..np).step_by(L) {
-                        let (dc, xc) = (&self.d[i0..i0 + L], &xk[i0..i0 + L]);
-                        for l in 0..L {
-                            s[l] = madd::<FMA>(dc[l], xc[l], s[l]);
-                        }
-                    }
-                    gw1[j * ni + k] = sum(&s);
-                }
+            for (k, s) in sx.iter().enumerate() {
+                gw1[j * ni + k] = sum(s);
             }
         }
         ss.iter().map(|&x| x as f64).sum()
