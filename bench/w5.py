@@ -60,6 +60,27 @@ def ours(tmp, name, args, chains, warm, draws, seed):
             "us_per_grad": 1e6 * secs / grads, "means": means}
 
 
+PREDICTIVE = """
+import glob, json, sys
+import numpy as np
+sys.path.insert(0, %r)
+import _w5_targets as T
+chains = [np.genfromtxt(f, delimiter=",", names=True) for f in sorted(glob.glob(sys.argv[1] + "/draws/chain_*.csv"))]
+th = np.stack([np.stack([c["theta%%d" %% k] for k in range(31)], axis=-1) for c in chains])  # (c, s, 31)
+h = 10
+draws = {"W1": th[..., None, 0:h], "b1": th[..., h:2 * h], "W2": th[..., 2 * h:3 * h, None], "b2": th[..., 3 * h:]}
+print(json.dumps(T.mlp_predictive_metrics(draws)))
+"""
+
+
+def predictive(tmp, name):
+    """Function-space metrics of the network posterior from a run's draws (peer Python)."""
+    p = subprocess.run([PY, "-c", PREDICTIVE % PEERS, os.path.join(tmp, name)], env=ENV, capture_output=True, text=True)
+    if p.returncode != 0:
+        return {"error": p.stderr[-800:]}
+    return json.loads(p.stdout.strip().splitlines()[-1])
+
+
 def fmt_list(values):
     return ", ".join("%.1f" % v for v in values)
 
@@ -92,6 +113,10 @@ def main():
                             "--out", f"first-{t}", "--no-plots", "--format", "json"], cwd=tmp, env=ENV, check=True, capture_output=True)
             ttfd.append((t, 1e3 * (time.perf_counter() - t0)))
         out["time_to_first_draw_ms"] = dict(ttfd)
+        # The network posterior in function space (identifiable, unlike its weights): the
+        # peers' own predictive metrics (`_w5_targets.mlp_predictive_metrics`) on our draws.
+        for s, r in enumerate(out["thermolab_runs"]["mlp"]):
+            r["predictive"] = predictive(tmp, f"mlp-{s}")
         # The single-precision logistic kernel against the f64 code: posterior means of two
         # independent runs (different seeds) within a few combined MCSEs.
         f64_run = ours(tmp, "logreg-f64", TARGETS["logreg"] + ["--f64"], chains, warm, draws, 100)
@@ -130,6 +155,23 @@ def main():
                 "peer_rhat_runs": [r["max_rhat"] for r in runs],
             }
         ratios[t] = row
+    # Function-space ESS per second of the network posterior (f at the held-out grid).
+    fs = {}
+    for lib, runs in [("thermolab", out["thermolab_runs"]["mlp"])] + [
+            (name, [r.get("targets", {}).get("mlp") for r in out.get(name + "_runs", [])]) for name in ("numpyro", "blackjax")]:
+        vals = []
+        for r in runs:
+            pred = (r or {}).get("predictive") or (r or {}).get("checks") or {}
+            secs = (r or {}).get("sampling_s")
+            if "f_grid_min_ess_bulk" in pred and secs:
+                vals.append({"f_grid_min_ess_bulk": pred["f_grid_min_ess_bulk"], "f_grid_max_rhat": pred["f_grid_max_rhat"],
+                             "pred_rmse": pred["pred_rmse_vs_sin_heldout"], "ess_per_s": pred["f_grid_min_ess_bulk"] / secs})
+        if vals:
+            fs[lib] = {"runs": vals, "median_ess_per_s": statistics.median(v["ess_per_s"] for v in vals)}
+    for name in ("numpyro", "blackjax"):
+        if "thermolab" in fs and name in fs:
+            fs[name]["ratio"] = fs["thermolab"]["median_ess_per_s"] / fs[name]["median_ess_per_s"]
+    out["mlp_function_space"] = fs
     out["ratios"] = ratios
     # Known means: gauss and funnels are centred at 0 (worst over seeds).
     checks = {}
@@ -152,6 +194,10 @@ def main():
         print(line)
     print("time to first draw (whole CLI process, ms):", {k: round(v, 1) for k, v in out["time_to_first_draw_ms"].items()})
     print("known-mean checks:", {k: round(v["max_abs_mean_over_mcse"], 2) for k, v in checks.items()})
+    for lib, v in fs.items():
+        print(f"mlp function space, {lib}: f(x_grid) min bulk-ESS/s {fmt_list(r['ess_per_s'] for r in v['runs'])}, "
+              f"R-hat up to {max(r['f_grid_max_rhat'] for r in v['runs']):.3f}, held-out RMSE "
+              f"{fmt_list(1e3 * r['pred_rmse'] for r in v['runs'])} e-3" + (f" -> {v['ratio']:.2f}x" if "ratio" in v else ""))
     c = out["logreg_f32_vs_f64"]
     print(f"logreg f32 kernel vs f64 code: max |mean difference| / combined MCSE {c['max_abs_z']:.2f} over 31 "
           f"parameters; f64 code {c['f64_us_per_grad']:.2f} us/grad")
