@@ -7,11 +7,15 @@ use super::bnn_f32::OneHiddenF32;
 use crate::energy::{check_dim, finite, Energy, EnergyError, Gradient};
 use crate::nn::{Activation, Loss, MlpEnergy};
 
+/// Largest `max |y| / σ` for which the single-precision kernel is used.
+const F32_TARGET_RANGE: f64 = 1000.0;
+
 /// The posterior of a regression network.
 ///
 /// Networks with one hidden layer and one identity output (`n_in-H-1`, the seed network's
 /// shape) are evaluated by a single-precision kernel (about 3× faster; the data rounded to f32,
-/// as the JAX stacks run by default); [`BayesianMlp::double_precision`] turns it off.
+/// as the JAX stacks run by default) when every target is within 1000 noise sds of zero;
+/// [`BayesianMlp::double_precision`] turns it off.
 #[derive(Debug, Clone)]
 pub struct BayesianMlp {
     net: MlpEnergy,
@@ -32,12 +36,17 @@ impl BayesianMlp {
             return Err("noise and prior sds must be finite and > 0".into());
         }
         let arch = net.architecture();
-        let fast =
-            (arch.sizes.len() == 3 && arch.sizes[2] == 1 && arch.output == Activation::Identity)
-                .then(|| {
-                    let d = net.data();
-                    OneHiddenF32::new(&d.x, &d.y, d.n, d.n_inputs, arch.sizes[1], arch.hidden)
-                });
+        // f32 keeps about 7 digits: the targets' rounding (|y|·6·10⁻⁸) must stay far below the
+        // noise sd, or the energy would move by more than a sampler tolerates.
+        let y_max = net.data().y.iter().fold(0.0f64, |m, v| m.max(v.abs()));
+        let fast = (arch.sizes.len() == 3
+            && arch.sizes[2] == 1
+            && arch.output == Activation::Identity
+            && y_max <= F32_TARGET_RANGE * noise_sd)
+            .then(|| {
+                let d = net.data();
+                OneHiddenF32::new(&d.x, &d.y, d.n, d.n_inputs, arch.sizes[1], arch.hidden)
+            });
         let scratch = vec![0.0; net.dim()];
         Ok(Self {
             net,

@@ -74,7 +74,9 @@ fn the_f32_network_kernel_matches_double_precision() {
                 .unwrap();
         let d = Energy::dim(&net);
         let mut fast = BayesianMlp::new(net, 0.1, 1.0).unwrap();
+        assert!(fast.single_precision());
         let mut slow = fast.clone().double_precision();
+        assert!(!slow.single_precision());
         for _ in 0..5 {
             let th: Vec<f64> = (0..d).map(|_| rng.random_range(-2.0..2.0)).collect();
             let (mut g1, mut g2) = (vec![0.0; d], vec![0.0; d]);
@@ -88,6 +90,16 @@ fn the_f32_network_kernel_matches_double_precision() {
             }
         }
     }
+    // Targets 10⁴ noise sds from zero would lose the noise scale to f32 rounding: f64 is kept.
+    let mut far = crate::data::sin_data(20, 0.1, 3);
+    far.y.iter_mut().for_each(|y| *y += 1000.0);
+    let net = crate::nn::MlpEnergy::new(
+        "1-3-1:tanh".parse().unwrap(),
+        Arc::new(far),
+        crate::nn::Loss::Mse,
+    )
+    .unwrap();
+    assert!(!BayesianMlp::new(net, 0.1, 1.0).unwrap().single_precision());
 }
 
 #[test]
