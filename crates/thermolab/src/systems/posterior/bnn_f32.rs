@@ -1,9 +1,9 @@
 //! The single-precision kernel of a one-hidden-layer regression network's squared error
 //! (`n_in → H → 1`, identity output): inputs and parameters rounded to f32, arithmetic in 8-wide
 //! f32 vectors over rows, each unit's sums accumulated in f32 lanes and the lanes in f64. Two
-//! passes per gradient (units forward with the output accumulated on the fly, then units
-//! backward with every gradient sum in registers), against six for the general f64 network.
-//! The rounding is that of the f32 data (about 10⁻⁷ relative), far below what a sampler resolves.
+//! passes per gradient: units forward, with the output accumulated on the fly, then units
+//! backward, with each unit's gradient sums in lanes. The rounding is that of the f32 data
+//! (about 10⁻⁷ relative), far below what a sampler resolves.
 
 use crate::math::exp_f32_g;
 use crate::nn::Activation;
