@@ -148,7 +148,7 @@ pub fn exp_f32(x: f32) -> f32 {
 
 /// `a·b + c`, fused when `FMA`.
 #[inline(always)]
-fn madd_f32<const FMA: bool>(a: f32, b: f32, c: f32) -> f32 {
+pub(crate) fn madd_f32<const FMA: bool>(a: f32, b: f32, c: f32) -> f32 {
     if FMA {
         a.mul_add(b, c)
     } else {

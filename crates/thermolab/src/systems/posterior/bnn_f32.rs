@@ -5,7 +5,7 @@
 //! backward, with each unit's gradient sums in lanes. The rounding is that of the f32 data
 //! (about 10⁻⁷ relative), far below what a sampler resolves.
 
-use crate::math::exp_f32_g;
+use crate::math::{exp_f32_g, madd_f32 as madd};
 use crate::nn::Activation;
 
 /// Rows per vector.
@@ -27,16 +27,6 @@ pub(super) struct OneHiddenF32 {
     r: Vec<f32>,
     /// Lanes of `Σ δ_j x_k` per input, for the unit at hand.
     sx: Vec<[f32; L]>,
-}
-
-/// `a·b + c`, fused when `FMA`.
-#[inline(always)]
-fn madd<const FMA: bool>(a: f32, b: f32, c: f32) -> f32 {
-    if FMA {
-        a.mul_add(b, c)
-    } else {
-        a * b + c
-    }
 }
 
 /// Activations as const-generic tags, so each kernel is compiled (and vectorised) for one.
