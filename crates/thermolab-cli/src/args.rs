@@ -119,6 +119,17 @@ pub struct AnnealArgs {
     /// Start point, comma-separated (default: (5, 5) for the quadratic, else uniform in the box).
     #[arg(long, allow_hyphen_values = true)]
     pub x0: Option<String>,
+    /// The kernel the adaptive annealer drives as the temperature falls: `moves` (its own
+    /// single-coordinate Cauchy and all-coordinate Gaussian proposals, adapted and reflected in the
+    /// box) or an MCMC kernel whose step size follows the temperature: rwm, mala, hmc, nuts.
+    #[arg(long, default_value = "moves")]
+    pub kernel: String,
+    /// Leapfrog steps of `--kernel hmc`.
+    #[arg(long, default_value_t = 10)]
+    pub steps: u32,
+    /// Maximum tree depth of `--kernel nuts`.
+    #[arg(long, default_value_t = 6)]
+    pub max_depth: u32,
     /// Shared options (default output folder: ./thermolab-anneal).
     #[command(flatten)]
     pub common: Common,
@@ -559,12 +570,19 @@ pub struct RbmTrainArgs {
 /// `thermolab rbm eval`.
 #[derive(Debug, Args)]
 pub struct RbmEvalArgs {
-    /// A model file written by `thermolab rbm train` (model.json in its run folder).
+    /// The machine: a model.json (as `thermolab rbm train` writes it, or written by hand), or a
+    /// folder of plain arrays W, b, c (and sigma for Gaussian units) as .npy or .csv files.
+    /// The formats are documented in docs/FILES.md.
     #[arg(long)]
     pub model: PathBuf,
     /// Data to score: `digits`, `mnist` or a file (as for `train`).
     #[arg(long, default_value = "digits")]
     pub data: String,
+    /// Binarise the data by this threshold in [0, 1), or `sample` (Bernoulli machines),
+    /// instead of the model file's own preprocessing (grey levels above 1 are scaled by the
+    /// data's maximum first).
+    #[arg(long)]
+    pub binarize: Option<String>,
     /// Which part of a built-in set: `test` or `train`.
     #[arg(long, default_value = "test")]
     pub split: String,
@@ -577,12 +595,15 @@ pub struct RbmEvalArgs {
     /// AIS temperatures (Salakhutdinov & Murray used 14 500).
     #[arg(long, default_value_t = 14_500)]
     pub ais_temperatures: usize,
-    /// Also run reverse AIS from Gibbs chains started at the data (an estimate from above).
+    /// Also run reverse AIS, from exact model samples when the smaller layer has at most 20
+    /// units (then an estimate from above: with forward AIS it brackets log Z), else from the
+    /// β = 1 chains of a tempering run (approximate samples: an estimate, not a bound).
     #[arg(long)]
     pub reverse: bool,
-    /// Gibbs sweeps from the data before reverse AIS starts.
-    #[arg(long, default_value_t = 1000)]
-    pub reverse_burn_in: usize,
+    /// Rounds of the tempering run that supplies reverse AIS's start states when exact samples
+    /// cannot be drawn.
+    #[arg(long, default_value_t = 2000)]
+    pub reverse_rounds: usize,
     /// Also estimate log Z by parallel tempering with stepping-stone over this many
     /// temperatures (0: off).
     #[arg(long, default_value_t = 0)]

@@ -4,8 +4,9 @@ use indicatif::{ProgressBar, ProgressStyle};
 use serde_json::{json, Value};
 use std::io::{IsTerminal, Write};
 use thermolab::drivers::anneal::AnnealEvent;
+use thermolab::drivers::spin::SweepEvent;
 use thermolab::drivers::train::TrainEvent;
-use thermolab::observe::{Control, Observer, Termination};
+use thermolab::run::{Control, Observer, Termination};
 
 /// Output format on stdout.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -108,6 +109,16 @@ impl<'a> Observer<TrainEvent<'a>> for Progress {
         if let TrainEvent::Epoch { loss, .. } = e {
             self.tick(|| format!("loss {loss:.4e}"));
         }
+        Control::Continue
+    }
+    fn on_finish(&mut self, _t: Termination) {
+        self.done()
+    }
+}
+
+impl Observer<SweepEvent> for Progress {
+    fn on_step(&mut self, e: &SweepEvent) -> Control {
+        self.set((e.sweeps * e.temperatures) as u64);
         Control::Continue
     }
     fn on_finish(&mut self, _t: Termination) {

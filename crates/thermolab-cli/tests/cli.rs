@@ -131,6 +131,54 @@ fn anneal_is_reproducible_for_a_seed() {
     assert!(o.status.success(), "{}", stderr(&o));
 }
 
+/// The annealer drives an MCMC kernel as the temperature falls: MALA and NUTS find the
+/// Rosenbrock minimum, and the run records the kernel.
+#[test]
+fn anneal_runs_with_an_mcmc_kernel() {
+    let d = scratch("anneal-kernel");
+    for kernel in ["mala", "nuts"] {
+        let o = run_in(
+            &d,
+            &[
+                "anneal",
+                "--function",
+                "rosenbrock",
+                "--dim",
+                "5",
+                "--kernel",
+                kernel,
+                "--out",
+                kernel,
+                "--no-plots",
+            ],
+        );
+        assert!(o.status.success(), "{}", stderr(&o));
+        let run: serde_json::Value = serde_json::from_str(
+            &std::fs::read_to_string(d.join(kernel).join("run.json")).unwrap(),
+        )
+        .unwrap();
+        assert_eq!(run["settings"]["kernel"], kernel);
+        assert_eq!(
+            run["results"]["success"], true,
+            "{kernel}: {}",
+            run["results"]
+        );
+    }
+    assert_refused(
+        &d,
+        &[
+            (
+                &["anneal", "--kernel", "gibbs"],
+                "--kernel: unknown kernel `gibbs`",
+            ),
+            (
+                &["anneal", "--method", "blog", "--kernel", "mala"],
+                "the blog baseline has its own",
+            ),
+        ],
+    );
+}
+
 #[test]
 fn train_on_a_csv_with_chosen_columns() {
     let d = scratch("csv");

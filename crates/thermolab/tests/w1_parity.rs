@@ -7,7 +7,7 @@ use thermolab::data::{load_csv, CsvSpec};
 use thermolab::drivers::optim::OptimizerSettings;
 use thermolab::drivers::train::{train, TrainSettings};
 use thermolab::nn::{Loss, MlpEnergy};
-use thermolab::rng::chain_stream;
+use thermolab::run::RunContext;
 
 #[test]
 fn w1_reaches_the_reference_mse_from_the_reference_weights() {
@@ -27,7 +27,7 @@ fn w1_reaches_the_reference_mse_from_the_reference_weights() {
     }
     .validate()
     .unwrap();
-    let r = train(&mut e, theta0, &s, &mut chain_stream(0, 0), &mut ()).unwrap();
+    let r = train(&mut e, theta0, &s, 0, &mut RunContext::new()).unwrap();
     // Loss checkpoints of the numpy peer (loss before update k): 1 → 1.42464103, 100 → 0.20328111.
     assert!(
         (r.losses[0] - 1.4246410307530653).abs() < 1e-12,

@@ -9,12 +9,16 @@ use anyhow::{anyhow, bail, Result};
 use rand::Rng;
 use serde_json::{json, Value};
 use std::time::Instant;
-use thermolab::drivers::anneal::{anneal, blog_anneal, AnnealEvent, AnnealSettings, BlogSettings};
+use thermolab::drivers::anneal::{
+    anneal, anneal_with, blog_anneal, AnnealEvent, AnnealSettings, BlogSettings,
+};
 use thermolab::drivers::schedule::Schedule;
 use thermolab::energy::Energy;
+use thermolab::kernels::anneal::Cooled;
+use thermolab::kernels::mcmc::SamplerKind;
 use thermolab::kernels::AcceptanceRule;
-use thermolab::observe::{Control, Observer};
-use thermolab::rng::{chain_stream, init_stream};
+use thermolab::rng::init_stream;
+use thermolab::run::{Control, Observer, RunContext};
 use thermolab::systems::{test_function, TestFunction};
 use thermolab::trace::csv_table;
 
@@ -154,6 +158,17 @@ pub fn run(a: AnnealArgs) -> Result<()> {
     if !["adaptive", "blog"].contains(&a.method.as_str()) {
         bail!("--method: unknown method `{}` (adaptive, blog)", a.method);
     }
+    let kernel = match a.kernel.as_str() {
+        "moves" => None,
+        name => Some(
+            SamplerKind::from_name(name, a.steps, a.max_depth).map_err(|_| {
+                anyhow!("--kernel: unknown kernel `{name}` (moves, rwm, mala, hmc, nuts)")
+            })?,
+        ),
+    };
+    if kernel.is_some() && a.method == "blog" {
+        bail!("--kernel: the blog baseline has its own fixed Gaussian walk; use --method adaptive");
+    }
     let x0 = match &a.x0 {
         Some(t) => {
             let v = parse_floats("x0", t)?;
@@ -188,26 +203,30 @@ pub fn run(a: AnnealArgs) -> Result<()> {
         &format!("thermolab anneal: {}", f.name()),
     )?;
     let started = unix_time();
-    let mut rng = chain_stream(a.common.seed, 0);
     let expected = adaptive
         .as_ref()
-        .map_or(blog.map_or(1, |b| b.iterations), |s| {
-            s.get().iterations.unwrap_or((350 * f.dim()).max(1000)) * 3
+        .map_or(blog.as_ref().map_or(1, |b| b.get().iterations), |s| {
+            s.iterations(f.dim()) * 3
         });
     let mut rec = Recorder::new(expected, 5000);
     let mut prog = run.out.progress(expected as u64, "anneal");
-    run.out.event("start", json!({"command": "anneal", "function": f.name(), "dim": f.dim(), "method": a.method, "seed": a.common.seed}));
+    run.out.event("start", json!({"command": "anneal", "function": f.name(), "dim": f.dim(), "method": a.method, "kernel": a.kernel, "seed": a.common.seed}));
     let t = Instant::now();
+    let seed = a.common.seed;
     let (best_x, best_e, results) = {
-        let mut obs = (&mut rec, &mut prog);
-        if let Some(s) = &blog {
-            let r = blog_anneal(f.as_mut(), &x0, s, &mut rng, &mut obs)?;
-            (r.best_x.clone(), r.best_energy, serde_json::to_value(&r)?)
-        } else {
-            let s = adaptive.as_ref().expect("one method");
-            let r = anneal(f.as_mut(), &x0, s, &mut rng, &mut obs)?;
-            (r.best_x.clone(), r.best_energy, serde_json::to_value(&r)?)
-        }
+        let mut ctx = RunContext::new()
+            .with_stop(super::stop_on_ctrl_c())
+            .with_observer((&mut rec, &mut prog));
+        let r = match (&blog, &adaptive, kernel) {
+            (Some(s), _, _) => blog_anneal(f.as_mut(), &x0, s, seed, &mut ctx)?,
+            (None, Some(s), None) => anneal(f.as_mut(), &x0, s, seed, &mut ctx)?,
+            (None, Some(s), Some(k)) => {
+                let cooled = Cooled::new(k.build(f.dim(), 0.1));
+                anneal_with(f.as_mut(), cooled, &x0, s, seed, &mut ctx)?
+            }
+            (None, None, _) => unreachable!("one method is validated"),
+        };
+        (r.best_x.clone(), r.best_energy, serde_json::to_value(&r)?)
     };
     let solve_seconds = t.elapsed().as_secs_f64();
     let termination = results["termination"].clone();
@@ -256,8 +275,8 @@ pub fn run(a: AnnealArgs) -> Result<()> {
         "seed": a.common.seed,
         "started_unix": started,
         "settings": {
-            "function": f.name(), "dim": f.dim(), "method": a.method, "x0": x0,
-            "adaptive": adaptive.as_ref().map(|s| s.get().clone()), "blog": blog,
+            "function": f.name(), "dim": f.dim(), "method": a.method, "kernel": a.kernel, "x0": x0,
+            "adaptive": adaptive.as_ref().map(|s| s.get().clone()), "blog": blog.as_ref().map(|b| *b.get()),
         },
         "timings": {"solve_seconds": solve_seconds},
         "results": {"best_x": best_x, "best_energy": best_e, "minimum": f.minimum(), "gap": gap,

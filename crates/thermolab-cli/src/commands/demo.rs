@@ -14,7 +14,8 @@ use thermolab::drivers::anneal::{anneal, blog_anneal, AnnealSettings, BlogSettin
 use thermolab::drivers::optim::OptimizerSettings;
 use thermolab::drivers::train::TrainSettings;
 use thermolab::nn::{Init, Loss, MlpEnergy};
-use thermolab::rng::{chain_stream, init_stream};
+use thermolab::rng::init_stream;
+use thermolab::run::RunContext;
 use thermolab::systems::{Quadratic, TestFunction};
 
 /// `thermolab demo`.
@@ -38,14 +39,14 @@ pub fn run(a: DemoArgs) -> Result<()> {
     // Part 1: the walkthrough's annealer and the adaptive one, side by side.
     let x0 = [5.0, 5.0];
     let blog_s = BlogSettings::default().validate()?;
-    let mut blog_rec = Recorder::new(blog_s.iterations, 5000);
+    let mut blog_rec = Recorder::new(blog_s.get().iterations, 5000);
     let t = Instant::now();
     let blog = blog_anneal(
         &mut Quadratic,
         &x0,
         &blog_s,
-        &mut chain_stream(seed, 0),
-        &mut blog_rec,
+        seed,
+        &mut RunContext::new().with_observer(&mut blog_rec),
     )?;
     let blog_secs = t.elapsed().as_secs_f64();
     let ad_s = AnnealSettings {
@@ -59,8 +60,8 @@ pub fn run(a: DemoArgs) -> Result<()> {
         &mut Quadratic,
         &x0,
         &ad_s,
-        &mut chain_stream(seed, 1),
-        &mut ad_rec,
+        seed,
+        &mut RunContext::new().with_observer(&mut ad_rec),
     )?;
     let ad_secs = t.elapsed().as_secs_f64();
     run.out.text(&format!(
@@ -85,7 +86,7 @@ pub fn run(a: DemoArgs) -> Result<()> {
                     fmt(blog.best_energy),
                     format!("({}, {})", fmt(blog.best_x[0]), fmt(blog.best_x[1])),
                     blog.evaluations.cost().to_string(),
-                    format!("{:.3}", blog.acceptance_rate),
+                    format!("{:.3}", blog.restarts[0].acceptance_rate),
                     format!("{blog_secs:.5}"),
                 ],
                 vec![
@@ -218,7 +219,7 @@ pub fn run(a: DemoArgs) -> Result<()> {
         "seed": seed,
         "started_unix": started,
         "settings": {
-            "anneal": {"function": "quadratic", "x0": x0, "walkthrough": blog_s, "adaptive": ad_s.get()},
+            "anneal": {"function": "quadratic", "x0": x0, "walkthrough": blog_s.get(), "adaptive": ad_s.get()},
             "train": {"arch": "1-10-1:relu", "data": {"builtin": "sin", "n": 200, "noise": 0.1}, "train": train_settings},
         },
         "timings": {"anneal_walkthrough_seconds": blog_secs, "anneal_adaptive_seconds": ad_secs, "train_loop_seconds": r.loop_seconds},

@@ -6,16 +6,8 @@ use crate::args::EvidenceArgs;
 use crate::plots::LineChart;
 use anyhow::{anyhow, bail, Result};
 use serde_json::json;
-use std::path::Path;
-use std::sync::Arc;
-use thermolab::data::{load_csv, Columns, CsvSpec};
 use thermolab::drivers::evidence::{evidence, EvidenceSettings};
-use thermolab::nn::{Loss, MlpEnergy};
-use thermolab::systems::posterior::{
-    BayesianMlp, Funnel, GaussianMixture, LinearRegression, LogisticRegression, NigRegression,
-    ReferencePath,
-};
-use thermolab::systems::Ar1Gaussian;
+use thermolab::targets::{DataSource, PathSpec, TargetParams, TargetSpec};
 use thermolab::trace::csv_table;
 
 const ESTIMATORS: [(&str, &str); 6] = [
@@ -55,90 +47,74 @@ pub fn run(a: EvidenceArgs) -> Result<()> {
         ais: wanted.contains(&"annealed importance sampling"),
         ..Default::default()
     };
-    settings.validate()?;
-    let plain = matches!(
-        a.target.as_str(),
-        "gauss" | "funnel" | "funnel-nc" | "mixture"
-    );
-    if plain && !(a.ref_sd.is_finite() && a.ref_sd > 0.0) {
-        bail!("--ref-sd: must be a finite number > 0, got {}", a.ref_sd);
-    }
-    let data = if plain {
-        thermolab::data::synthetic_regression(2, 1, 1.0, 0)
-    } else if a.target == "bnn" && (a.data == "synthetic" || a.data == "sin") {
-        if a.n < 2 {
-            bail!("--n must be ≥ 2");
+    let settings = settings.validate()?;
+    let data = |n: usize, dim: usize| -> DataSource {
+        match a.data.as_str() {
+            "synthetic" | "sin" if a.target == "bnn" => DataSource::Sin {
+                n,
+                seed: a.common.seed,
+            },
+            "synthetic" => DataSource::Synthetic {
+                n,
+                dim,
+                sigma: a.sigma,
+                seed: a.common.seed,
+            },
+            f => DataSource::File {
+                path: f.into(),
+                target_column: a.target_column.clone(),
+            },
         }
-        thermolab::data::sin_data(a.n, 0.1, a.common.seed)
-    } else if a.data == "synthetic" {
-        if a.n < 2 || a.dim == 0 {
-            bail!("--n must be ≥ 2 and --dim ≥ 1 for synthetic data");
-        }
-        thermolab::data::synthetic_regression(a.n, a.dim, a.sigma, a.common.seed)
-    } else {
-        let spec = CsvSpec {
-            targets: a
-                .target_column
-                .as_ref()
-                .map_or(Columns::Default, |t| Columns::Named(vec![t.clone()])),
-            ..Default::default()
-        };
-        load_csv(Path::new(&a.data), &spec)?
     };
+    let spec = match a.target.as_str() {
+        "linreg" => PathSpec::Linreg {
+            data: data(a.n, a.dim),
+            sigma: a.sigma,
+            prior_sd: a.prior_sd,
+        },
+        "linreg-nig" => PathSpec::LinregNig {
+            data: data(a.n, a.dim),
+            a0: a.a0,
+            b0: a.b0,
+            g: a.g,
+        },
+        "logreg" => PathSpec::Logreg {
+            data: data(a.n, a.dim),
+            prior_sd: a.prior_sd,
+        },
+        "bnn" => PathSpec::Bnn {
+            data: data(a.n, a.dim),
+            arch: a.arch.clone(),
+            sigma: a.sigma,
+            prior_sd: a.prior_sd,
+        },
+        "gauss" | "funnel" | "funnel-nc" | "mixture" => PathSpec::Reference {
+            of: TargetSpec::from_name(
+                &a.target,
+                &TargetParams {
+                    dim: a.dim,
+                    rho: a.rho,
+                    separation: a.separation,
+                    ..Default::default()
+                },
+            )?,
+            ref_sd: a.ref_sd,
+        },
+        t => bail!("--target: unknown target `{t}` (linreg, linreg-nig, logreg, bnn, gauss, funnel, funnel-nc, mixture)"),
+    };
+    let (path, exact) = spec.build()?;
     let mut run = Run::start(
         &a.common,
         "thermolab-evidence",
         &format!("thermolab evidence: {}", a.target),
     )?;
     let started = unix_time();
-    run.out.event("start", json!({"command": "evidence", "target": a.target, "rows": data.n, "features": data.n_inputs}));
-    let (result, exact) = match a.target.as_str() {
-        "linreg" => {
-            let post =
-                LinearRegression::new(&data, a.sigma, a.prior_sd).map_err(|e| anyhow!("{e}"))?;
-            let exact = post.log_evidence();
-            (evidence(&post, &settings, a.common.seed)?, Some(exact))
-        }
-        "gauss" => {
-            if a.dim == 0 || a.rho.abs() >= 1.0 {
-                bail!("--dim must be ≥ 1 and |--rho| < 1 for the gauss target");
-            }
-            let g = Ar1Gaussian::new(a.dim, a.rho, 1.0);
-            let exact = g.log_z(1.0);
-            (evidence(&ReferencePath { target: g, ref_sd: a.ref_sd }, &settings, a.common.seed)?, Some(exact))
-        }
-        "funnel" | "funnel-nc" => {
-            if a.dim < 2 {
-                bail!("--dim: the funnel needs at least 2 dimensions");
-            }
-            let f = Funnel::new(a.dim, a.target == "funnel");
-            let exact = f.log_z();
-            (evidence(&ReferencePath { target: f, ref_sd: a.ref_sd }, &settings, a.common.seed)?, Some(exact))
-        }
-        "mixture" => {
-            if a.dim == 0 {
-                bail!("--dim must be ≥ 1 for the mixture target");
-            }
-            let m = GaussianMixture::two_modes(a.dim, a.separation);
-            (evidence(&ReferencePath { target: m, ref_sd: a.ref_sd }, &settings, a.common.seed)?, Some(0.0))
-        }
-        "linreg-nig" => {
-            let post = NigRegression::new(&data, a.a0, a.b0, a.g).map_err(|e| anyhow!("{e}"))?;
-            let exact = post.log_evidence();
-            (evidence(&post, &settings, a.common.seed)?, Some(exact))
-        }
-        "logreg" => {
-            let post =
-                LogisticRegression::new(&data, a.prior_sd, true).map_err(|e| anyhow!("{e}"))?;
-            (evidence(&post, &settings, a.common.seed)?, None)
-        }
-        "bnn" => {
-            let net = MlpEnergy::new(a.arch.parse()?, Arc::new(data.clone()), Loss::Mse)?;
-            let post = BayesianMlp::new(net, a.sigma, a.prior_sd).map_err(|e| anyhow!("{e}"))?;
-            (evidence(&post, &settings, a.common.seed)?, None)
-        }
-        t => bail!("--target: unknown target `{t}` (linreg, linreg-nig, logreg, bnn, gauss, funnel, funnel-nc, mixture)"),
-    };
+    let dim = thermolab::energy::LinearPath::dim(&path);
+    run.out.event(
+        "start",
+        json!({"command": "evidence", "target": spec, "parameters": dim}),
+    );
+    let result = evidence(&path, &settings, a.common.seed)?;
     let estimates: Vec<_> = result
         .estimates
         .iter()
@@ -266,7 +242,7 @@ pub fn run(a: EvidenceArgs) -> Result<()> {
         "version": thermolab::VERSION,
         "seed": a.common.seed,
         "started_unix": started,
-        "settings": {"target": a.target, "data": a.data, "rows": data.n, "features": data.n_inputs, "sigma": a.sigma, "prior_sd": a.prior_sd, "evidence": settings},
+        "settings": {"target": spec, "parameters": dim, "evidence": settings.get()},
         "results": {"estimates": estimates, "exact_log_evidence": exact, "agree": agree, "path": result.path, "barrier": result.barrier},
         "termination": "finished",
     });

@@ -7,15 +7,16 @@ use crate::args::IsingArgs;
 use crate::plots::{render_png, LineChart, SpinImage};
 use anyhow::{anyhow, bail, Result};
 use serde_json::{json, Value};
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Instant;
 use thermolab::drivers::spin::{
     run_sweep, thermodynamic_integration, SpinAlgorithm, SpinModel, SpinSweepSettings,
     TemperaturePoint,
 };
-use thermolab::estimate::exact::{enumerate_ising, kaufman, onsager, CRITICAL_TEMPERATURE};
+use thermolab::estimate::exact::{kaufman, onsager, IsingExact, CRITICAL_TEMPERATURE};
 use thermolab::estimate::series::Estimate;
+use thermolab::rng::{Purpose, Streams};
+use thermolab::run::RunContext;
 use thermolab::systems::spin::{IsingGraph, Lattice, Potts};
 use thermolab::trace::csv_table;
 
@@ -52,31 +53,6 @@ pub fn parse_temperatures(text: &str) -> Result<Vec<f64>> {
     }
 }
 
-/// What is exactly known about the model.
-enum Exact {
-    /// Kaufman (finite L × L torus) and Onsager (infinite lattice), ferromagnet in zero field.
-    Kaufman { l: usize, j: f64 },
-    /// Enumeration of a small Ising model.
-    Enumerated(Arc<IsingGraph>),
-    /// Nothing.
-    None,
-}
-
-fn exact_at(ex: &Exact, t: f64) -> Option<(f64, f64)> {
-    match ex {
-        Exact::Kaufman { l, j } => {
-            let k = kaufman(*l, *l, *j, t);
-            Some((k.energy_per_site, k.heat_capacity_per_site))
-        }
-        Exact::Enumerated(g) => {
-            let p = enumerate_ising(g, &[1.0 / t]).ok()?[0];
-            let n = g.n() as f64;
-            Some((p.energy / n, p.heat_capacity / n))
-        }
-        Exact::None => None,
-    }
-}
-
 fn est(e: &Estimate) -> Vec<f64> {
     vec![e.value, e.se]
 }
@@ -102,16 +78,12 @@ pub fn run(a: IsingArgs) -> Result<()> {
         let p = Potts::square(a.l, q, a.j).map_err(|e| anyhow!("--q: {e}"))?;
         (
             SpinModel::Potts(p),
-            Exact::None,
+            IsingExact::None,
             format!("{q}-state Potts, L = {}", a.l),
         )
     } else if let Some(path) = &a.edges {
         let g = Arc::new(IsingGraph::from_edge_list(path, a.qubo)?);
-        let ex = if g.n() <= 20 {
-            Exact::Enumerated(g.clone())
-        } else {
-            Exact::None
-        };
+        let ex = IsingExact::for_graph(&g);
         let n = g.n();
         (
             SpinModel::Ising(g),
@@ -130,11 +102,7 @@ pub fn run(a: IsingArgs) -> Result<()> {
             other => bail!("--glass: unknown spin glass `{other}` (ea, sk)"),
         };
         let g = Arc::new(g);
-        let ex = if g.n() <= 20 {
-            Exact::Enumerated(g.clone())
-        } else {
-            Exact::None
-        };
+        let ex = IsingExact::for_graph(&g);
         (
             SpinModel::Ising(g),
             ex,
@@ -143,13 +111,7 @@ pub fn run(a: IsingArgs) -> Result<()> {
     } else {
         let lat = lattice()?;
         let g = Arc::new(IsingGraph::lattice(lat, a.j, a.h));
-        let ex = if a.dim == 2 && a.h == 0.0 && a.j > 0.0 {
-            Exact::Kaufman { l: a.l, j: a.j }
-        } else if g.n() <= 20 {
-            Exact::Enumerated(g.clone())
-        } else {
-            Exact::None
-        };
+        let ex = IsingExact::for_graph(&g);
         (
             SpinModel::Ising(g),
             ex,
@@ -180,27 +142,16 @@ pub fn run(a: IsingArgs) -> Result<()> {
     )?;
     let started = unix_time();
     run.out.event("start", json!({"command": "ising", "model": label, "algorithm": a.algorithm, "temperatures": temps.len(), "seed": a.common.seed}));
-    let total_sweeps = (settings.get().sweeps
-        + settings
-            .get()
-            .thermalization
-            .unwrap_or(settings.get().sweeps / 5)
-            .max(1)) as u64
-        * temps.len() as u64;
-    let prog = std::sync::Mutex::new(run.out.progress(total_sweeps, "ising"));
-    let done = AtomicU64::new(0);
-    let tick = |k: u64| {
-        let d = done.fetch_add(k, Ordering::Relaxed) + k;
-        if let Ok(mut p) = prog.lock() {
-            p.set(d);
-        }
-    };
+    let total_sweeps = settings.total() as u64 * temps.len() as u64;
+    let prog = run.out.progress(total_sweeps, "ising");
     let t0 = Instant::now();
-    let points = run_sweep(&model, &settings, a.common.seed, &tick);
+    let mut ctx = RunContext::new()
+        .with_stop(super::stop_on_ctrl_c())
+        .with_observer(prog);
+    let sweep = run_sweep(&settings, a.common.seed, &mut ctx)?;
+    let termination = sweep.termination;
+    let points = sweep.points;
     let seconds = t0.elapsed().as_secs_f64();
-    if let Ok(mut p) = prog.lock() {
-        p.finish();
-    }
     let attempts: u64 = points.iter().map(|p| p.flip_attempts).sum();
     let kernel: f64 = points.iter().map(|p| p.kernel_seconds).sum();
     let flips_per_second = attempts as f64 / kernel.max(1e-12);
@@ -217,7 +168,12 @@ pub fn run(a: IsingArgs) -> Result<()> {
             ..settings.get().clone()
         }
         .validate(&model)?;
-        let pts = run_sweep(&model, &ti_settings, a.common.seed ^ 0x7469, &|_| {});
+        let streams = Streams {
+            seed: a.common.seed,
+            purpose: Purpose::Temperature,
+            run: 1,
+        };
+        let pts = run_sweep(&ti_settings, streams, &mut RunContext::new())?.points;
         let u: Vec<Estimate> = pts.iter().map(|p| p.energy).collect();
         Some(thermodynamic_integration(&betas, &u))
     } else {
@@ -237,7 +193,9 @@ pub fn run(a: IsingArgs) -> Result<()> {
     let mut rows = Vec::new();
     let mut json_points = Vec::new();
     for p in &points {
-        let ex = exact_at(&exact, p.temperature);
+        let ex = exact
+            .at(p.temperature)
+            .map(|e| (e.energy_per_site, e.heat_capacity_per_site));
         run.out.text(&format!(
             "{:>8.4} {:>21} {:>19} {:>19} {:>19} {:>17} {:>8.1} {:>10}",
             p.temperature,
@@ -304,12 +262,9 @@ pub fn run(a: IsingArgs) -> Result<()> {
         let trows: Vec<Vec<f64>> = ti
             .iter()
             .map(|p| {
-                let ex = match &exact {
-                    Exact::Kaufman { l, j } => {
-                        kaufman(*l, *l, *j, 1.0 / p.beta).free_energy_per_site
-                    }
-                    _ => f64::NAN,
-                };
+                let ex = exact
+                    .at(1.0 / p.beta)
+                    .map_or(f64::NAN, |e| e.free_energy_per_site);
                 vec![
                     1.0 / p.beta,
                     p.beta,
@@ -342,13 +297,11 @@ pub fn run(a: IsingArgs) -> Result<()> {
                 1.0 / last.beta,
                 fmt(last.free_energy_per_site.value),
                 fmt(last.free_energy_per_site.se),
-                match &exact {
-                    Exact::Kaufman { l, j } => format!(
-                        " (Kaufman {})",
-                        fmt(kaufman(*l, *l, *j, 1.0 / last.beta).free_energy_per_site)
-                    ),
-                    _ => String::new(),
-                }
+                exact.at(1.0 / last.beta).map_or(String::new(), |e| format!(
+                    " ({} {})",
+                    exact.source(),
+                    fmt(e.free_energy_per_site)
+                ))
             ));
         }
     }
@@ -363,7 +316,9 @@ pub fn run(a: IsingArgs) -> Result<()> {
         let table: Vec<Vec<String>> = points
             .iter()
             .map(|p| {
-                let ex = exact_at(&exact, p.temperature);
+                let ex = exact
+                    .at(p.temperature)
+                    .map(|e| (e.energy_per_site, e.heat_capacity_per_site));
                 vec![
                     format!("{:.4}", p.temperature),
                     pm(&p.energy),
@@ -398,7 +353,7 @@ pub fn run(a: IsingArgs) -> Result<()> {
         "kernel_seconds": kernel,
         "flips_per_second": flips_per_second,
         "thermodynamic_integration": ti,
-        "exact_source": match &exact { Exact::Kaufman { .. } => "kaufman", Exact::Enumerated(_) => "enumeration", Exact::None => "none" },
+        "exact_source": exact.source(),
     });
     run.out.event("result", json!({"flips_per_second": flips_per_second, "seconds": seconds, "temperatures": temps.len()}));
     let run_json: Value = json!({
@@ -410,7 +365,7 @@ pub fn run(a: IsingArgs) -> Result<()> {
                      "edges": a.edges, "qubo": a.qubo, "sweep": settings.get(), "ti": a.ti, "ti_points": a.ti_points},
         "timings": {"seconds": seconds, "kernel_seconds": kernel},
         "results": results,
-        "termination": "finished",
+        "termination": termination,
     });
     run.finish(&run_json)?;
     Ok(())
@@ -419,7 +374,7 @@ pub fn run(a: IsingArgs) -> Result<()> {
 fn plots(
     run: &mut Run,
     points: &[TemperaturePoint],
-    exact: &Exact,
+    exact: &IsingExact,
     ti: Option<&[thermolab::drivers::spin::TiPoint]>,
     l: usize,
     model: &SpinModel,
@@ -463,19 +418,27 @@ fn plots(
     ];
     for (name, ylabel, pick, exact_index) in specs {
         let mut lines = Vec::new();
-        if let (Some(k), false) = (exact_index, matches!(exact, Exact::None)) {
-            let label = if matches!(exact, Exact::Kaufman { .. }) {
+        if let (Some(k), false) = (exact_index, matches!(exact, IsingExact::None)) {
+            let label = if matches!(exact, IsingExact::Kaufman { .. }) {
                 format!("exact (Kaufman, L = {l})")
             } else {
                 "exact (enumeration)".into()
             };
             lines.push((
                 label,
-                curve(&|t| exact_at(exact, t).map(|e| if k == 0 { e.0 } else { e.1 })),
+                curve(&|t| {
+                    exact.at(t).map(|e| {
+                        if k == 0 {
+                            e.energy_per_site
+                        } else {
+                            e.heat_capacity_per_site
+                        }
+                    })
+                }),
             ));
         }
         if name == "magnetization" {
-            if let Exact::Kaufman { j, .. } = exact {
+            if let IsingExact::Kaufman { j, .. } = exact {
                 lines.push((
                     "Onsager–Yang, L = ∞".into(),
                     curve(&|t| Some(onsager(*j, t).magnetization)),
@@ -508,7 +471,7 @@ fn plots(
     }
     if let Some(ti) = ti {
         let mut lines = Vec::new();
-        if let Exact::Kaufman { l, j } = exact {
+        if let IsingExact::Kaufman { l, j } = exact {
             lines.push((
                 format!("exact (Kaufman, L = {l})"),
                 ti.iter()

@@ -80,11 +80,13 @@ pub fn checkpoint_path(out: &Path) -> PathBuf {
     out.with_file_name(format!("{name}.checkpoint.json"))
 }
 
-/// Writes `text` to `path` through a temporary file and a rename.
-pub fn write_atomic(path: &Path, text: &str) -> std::io::Result<()> {
-    let tmp = path.with_extension(format!("tmp-{}", std::process::id()));
-    std::fs::write(&tmp, text)?;
-    std::fs::rename(&tmp, path)
+/// A stop flag raised by Ctrl-C (SIGINT): drivers that take it stop at their next check and
+/// return what they have.
+pub fn stop_on_ctrl_c() -> thermolab::run::StopFlag {
+    let flag = thermolab::run::StopFlag::new();
+    let f = flag.clone();
+    let _ = ctrlc::set_handler(move || f.raise());
+    flag
 }
 
 /// Seconds since the Unix epoch (recorded in run.json).

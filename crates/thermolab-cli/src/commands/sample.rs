@@ -1,129 +1,143 @@
-//! `thermolab sample`: MCMC on a built-in target with adaptation, parallel chains, checkpoints
-//! and resume, diagnostics, per-chain draw files, plots and the report.
+//! `thermolab sample`: MCMC on a built-in target with adaptation, parallel chains, draw files
+//! streamed as the chains run, checkpoints and resume, diagnostics, plots and the report.
 
-use super::{checkpoint_path, fmt, unix_time, write_atomic, Run};
+use super::{checkpoint_path, fmt, unix_time, Run};
 use crate::args::SampleArgs;
+use crate::output::Progress;
 use crate::plots::LineChart;
 use anyhow::{anyhow, bail, Context, Result};
 use serde_json::{json, Value};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
 use std::time::Instant;
 use thermolab::adapt::MetricKind;
-use thermolab::data::{load_csv, sin_data, Columns, CsvSpec};
 use thermolab::drivers::sample::{
-    resume, sample, Checkpoint, InitPoint, SampleControl, SampleResult, SampleSettings,
+    resume, sample, Checkpoint, InitPoint, SampleEvent, SampleResult, SampleSettings,
 };
 use thermolab::estimate::diagnostics::{bfmi, summarize, ParamSummary};
 use thermolab::estimate::histogram;
-use thermolab::kernels::mcmc::SamplerKind;
-use thermolab::nn::{Loss, MlpEnergy};
-use thermolab::systems::posterior::{
-    BayesianMlp, BuiltinTarget, Funnel, GaussianMixture, LogisticRegression,
-};
-use thermolab::systems::Ar1Gaussian;
-use thermolab::trace::csv_table;
+use thermolab::kernels::mcmc::{McmcKernel, SamplerKind};
+use thermolab::run::{Control, Observer, RunContext, StopFlag, Termination};
+use thermolab::systems::posterior::BuiltinTarget;
+use thermolab::targets::{TargetParams, TargetSpec};
+use thermolab::trace::{load_checkpoint, save_checkpoint, summary_csv, DrawWriter};
 
-/// The CSV reading of `--data` with `--targets`.
-fn csv_spec(a: &SampleArgs) -> CsvSpec {
-    CsvSpec {
-        targets: a
-            .targets
-            .as_ref()
-            .map_or(Columns::Default, |t| Columns::Named(vec![t.clone()])),
-        ..Default::default()
+/// The target spec the arguments describe.
+pub fn target_spec(a: &SampleArgs) -> Result<TargetSpec> {
+    let data = match a.data.as_deref() {
+        None | Some("sin") if a.target == "bnn" => None,
+        None => None,
+        Some(f) => Some(PathBuf::from(f)),
+    };
+    let p = TargetParams {
+        dim: a.dim,
+        rho: a.rho,
+        separation: a.separation,
+        data,
+        target_column: a.targets.clone(),
+        prior_sd: a.prior_sd,
+        noise_sd: a.noise_sd,
+        arch: a.arch.clone(),
+        f64: a.f64,
+    };
+    Ok(TargetSpec::from_name(&a.target, &p)?)
+}
+
+/// The folder beside `out` where the draw files grow while the run goes on.
+fn draws_dir(out: &Path) -> PathBuf {
+    let mut p = checkpoint_path(out).into_os_string();
+    p.push(".draws");
+    PathBuf::from(p)
+}
+
+/// Streams the draws to their files, writes checkpoints and moves the progress bar.
+struct Streamer {
+    writers: Vec<DrawWriter>,
+    written: Vec<usize>,
+    beta: f64,
+    checkpoint: PathBuf,
+    every: usize,
+    last: usize,
+    target: Value,
+    stop: StopFlag,
+    progress: Progress,
+    chains: u64,
+    error: Option<thermolab::Error>,
+}
+
+impl Streamer {
+    fn handle(&mut self, ev: &SampleEvent<'_, McmcKernel>) -> Result<(), thermolab::Error> {
+        for ((c, w), n) in ev
+            .chains
+            .iter()
+            .zip(&mut self.writers)
+            .zip(&mut self.written)
+        {
+            let dim = c.position().len();
+            w.append(&c.draws[*n * dim..], &c.stats[*n..], self.beta)?;
+            *n = c.stats.len();
+        }
+        let unfinished = ev.chains.iter().any(|c| c.iteration < ev.total);
+        let due = self.every > 0 && ev.iteration >= self.last + self.every;
+        if unfinished && (due || self.stop.is_raised()) {
+            save_checkpoint(&self.checkpoint, "sample", &self.target, &ev.checkpoint)?;
+            self.last = ev.iteration;
+        }
+        self.progress.set(ev.iteration as u64 * self.chains);
+        Ok(())
     }
 }
 
-/// The target, its parameter names and a description for run.json.
-pub fn build_target(a: &SampleArgs) -> Result<(BuiltinTarget, Vec<String>, Value)> {
-    let names = |d: usize, p: &str| (0..d).map(|i| format!("{p}{i}")).collect::<Vec<_>>();
-    Ok(match a.target.as_str() {
-        "gauss" => {
-            if a.dim == 0 || a.rho.abs() >= 1.0 {
-                bail!("--dim must be ≥ 1 and |--rho| < 1 for the gauss target");
+impl<'a> Observer<SampleEvent<'a, McmcKernel>> for Streamer {
+    fn on_step(&mut self, ev: &SampleEvent<'a, McmcKernel>) -> Control {
+        match self.handle(ev) {
+            Ok(()) => Control::Continue,
+            Err(e) => {
+                self.error = Some(e);
+                Control::Stop
             }
-            (
-                BuiltinTarget::Gaussian(Ar1Gaussian::new(a.dim, a.rho, 1.0)),
-                names(a.dim, "x"),
-                json!({"target": "gauss", "dim": a.dim, "rho": a.rho}),
-            )
         }
-        "funnel" | "funnel-nc" => {
-            if a.dim < 2 {
-                bail!("--dim: the funnel needs at least 2 dimensions");
-            }
-            let centred = a.target == "funnel";
-            let mut n = vec!["v".to_string()];
-            n.extend((1..a.dim).map(|i| format!("{}{i}", if centred { "x" } else { "z" })));
-            (
-                BuiltinTarget::Funnel(Funnel::new(a.dim, centred)),
-                n,
-                json!({"target": a.target, "dim": a.dim}),
-            )
-        }
-        "mixture" => {
-            if a.dim == 0 || !(a.separation.is_finite() && a.separation >= 0.0) {
-                bail!("--dim must be ≥ 1 and --separation ≥ 0");
-            }
-            (
-                BuiltinTarget::Mixture(GaussianMixture::two_modes(a.dim, a.separation)),
-                names(a.dim, "x"),
-                json!({"target": "mixture", "dim": a.dim, "separation": a.separation, "weights": [0.3, 0.7]}),
-            )
-        }
-        "logreg" => {
-            let t = match &a.data {
-                None => LogisticRegression::breast_cancer(),
-                Some(f) => {
-                    let spec = csv_spec(a);
-                    LogisticRegression::from_csv(Path::new(f), &spec, a.prior_sd)
-                        .map_err(|e| anyhow!("{e}"))?
-                }
-            };
-            let t = if a.f64 { t.double_precision() } else { t };
-            let single = t.single_precision();
-            let d = thermolab::energy::Energy::dim(&t);
-            let mut n = names(d - 1, "w");
-            n.push("bias".into());
-            (
-                BuiltinTarget::Logistic(t),
-                n,
-                json!({"target": "logreg", "data": a.data.clone().unwrap_or("breast_cancer (built in)".into()), "prior_sd": a.prior_sd, "precision": precision(single)}),
-            )
-        }
-        "bnn" => {
-            let data = match a.data.as_deref() {
-                None | Some("sin") => sin_data(200, 0.1, 0),
-                Some(f) => {
-                    let spec = csv_spec(a);
-                    load_csv(Path::new(f), &spec)?
-                }
-            };
-            let net = MlpEnergy::new(a.arch.parse()?, Arc::new(data), Loss::Mse)?;
-            let d = thermolab::energy::Energy::dim(&net);
-            let t = BayesianMlp::new(net, a.noise_sd, a.prior_sd).map_err(|e| anyhow!("{e}"))?;
-            let t = if a.f64 { t.double_precision() } else { t };
-            let single = t.single_precision();
-            (
-                BuiltinTarget::Network(Box::new(t)),
-                names(d, "theta"),
-                json!({"target": "bnn", "arch": a.arch, "noise_sd": a.noise_sd, "prior_sd": a.prior_sd, "data": a.data.clone().unwrap_or("sin".into()), "precision": precision(single)}),
-            )
-        }
-        t => {
-            bail!("--target: unknown target `{t}` (gauss, funnel, funnel-nc, mixture, logreg, bnn)")
-        }
-    })
+    }
+    fn on_finish(&mut self, _t: Termination) {
+        self.progress.finish();
+    }
 }
 
-/// The precision of a logreg / bnn kernel, for `run.json`.
-fn precision(single: bool) -> &'static str {
-    if single {
-        "f32 data and kernel, f64 sums"
-    } else {
-        "f64"
+/// Every chain's draws and sampler columns, read back from its draw file (the whole run,
+/// including the part before a resume).
+struct AllDraws {
+    /// Per chain: draws, row-major.
+    draws: Vec<Vec<f64>>,
+    /// Per chain: the seven sampler columns of each draw.
+    stats: Vec<Vec<[f64; 7]>>,
+}
+
+fn read_back(files: &[PathBuf], dim: usize) -> Result<AllDraws> {
+    let mut all = AllDraws {
+        draws: Vec::new(),
+        stats: Vec::new(),
+    };
+    for f in files {
+        let rows = thermolab::trace::read_draws(f, dim + 7)?;
+        let mut d = Vec::with_capacity(rows.len() / (dim + 7) * dim);
+        let mut st = Vec::with_capacity(rows.len() / (dim + 7));
+        for r in rows.chunks_exact(dim + 7) {
+            d.extend_from_slice(&r[..dim]);
+            let mut s = [0.0; 7];
+            s.copy_from_slice(&r[dim..]);
+            st.push(s);
+        }
+        all.draws.push(d);
+        all.stats.push(st);
+    }
+    Ok(all)
+}
+
+impl AllDraws {
+    fn parameter(&self, j: usize, dim: usize) -> Vec<Vec<f64>> {
+        self.draws
+            .iter()
+            .map(|c| c.iter().skip(j).step_by(dim).copied().collect())
+            .collect()
     }
 }
 
@@ -135,23 +149,24 @@ pub fn run(a: SampleArgs) -> Result<()> {
         .clone()
         .unwrap_or_else(|| PathBuf::from("thermolab-sample"));
     let cp_path = checkpoint_path(&out_dir);
-    let (target, names, target_desc) = build_target(&a)?;
+    let spec = target_spec(&a)?;
+    let target = spec.build()?;
+    let names = target.names.clone();
     let dim = names.len();
-    let kind = match a.sampler.as_str() {
-        "nuts" => SamplerKind::Nuts {
-            max_depth: a.max_depth,
-        },
-        "hmc" => SamplerKind::Hmc { steps: a.steps },
-        "mala" => SamplerKind::Mala,
-        "rwm" => SamplerKind::Rwm,
-        s => bail!("--sampler: unknown sampler `{s}` (nuts, hmc, mala, rwm)"),
-    };
+    let mut target_desc = serde_json::to_value(&spec)?;
+    target_desc["precision"] = json!(target.precision);
+    let kind = SamplerKind::from_name(&a.sampler, a.steps, a.max_depth)?;
     let metric = MetricKind::parse(&a.metric).ok_or_else(|| {
         anyhow!(
             "--metric: unknown metric `{}` (diag, dense, identity)",
             a.metric
         )
     })?;
+    let every = if a.checkpoint_every == 0 {
+        0
+    } else {
+        a.checkpoint_every
+    };
     let settings = SampleSettings {
         chains: a.chains,
         warmup: a.warmup,
@@ -165,33 +180,23 @@ pub fn run(a: SampleArgs) -> Result<()> {
             radius: a.init_radius,
         },
         threads: a.threads,
-        checkpoint_every: a.checkpoint_every,
+        report_every: 0,
+    };
+    let settings = SampleSettings {
+        report_every: if every > 0 {
+            every.min(((a.warmup + a.draws * a.thin) / 100).max(1))
+        } else {
+            0
+        },
+        ..settings
     }
     .validate(dim)?;
     // A resumed run must continue the same target with the same settings.
-    let resumed: Option<Checkpoint> = if a.resume {
-        let text = std::fs::read_to_string(&cp_path)
-            .with_context(|| format!("--resume: no checkpoint at {}", cp_path.display()))?;
-        let v: Value = serde_json::from_str(&text)
-            .with_context(|| format!("{}: not a thermolab checkpoint", cp_path.display()))?;
-        if v["target"] != target_desc {
-            bail!(
-                "--resume: the checkpoint is for target {} but this command describes {}",
-                v["target"],
-                target_desc
-            );
+    let resumed: Option<Checkpoint<McmcKernel>> = if a.resume {
+        if !cp_path.exists() {
+            bail!("--resume: no checkpoint at {}", cp_path.display());
         }
-        let cp: Checkpoint = serde_json::from_value(v["checkpoint"].clone())
-            .with_context(|| format!("{}: not a thermolab checkpoint", cp_path.display()))?;
-        if cp.chains.iter().any(|c| c.draws.len() % dim != 0)
-            || cp.chains.len() != cp.settings.chains
-        {
-            bail!(
-                "{}: the checkpoint does not match this target",
-                cp_path.display()
-            );
-        }
-        Some(cp)
+        Some(load_checkpoint(&cp_path, "sample", &target_desc)?)
     } else {
         None
     };
@@ -201,54 +206,83 @@ pub fn run(a: SampleArgs) -> Result<()> {
         &format!("thermolab sample: {}", a.target),
     )?;
     let started = unix_time();
-    let seed = resumed.as_ref().map_or(a.common.seed, |c| c.seed);
+    let seed = resumed.as_ref().map_or(a.common.seed, |c| c.streams.seed);
     run.out.event("start", json!({"command": "sample", "target": target_desc, "sampler": kind.name(), "chains": a.chains, "seed": seed, "resumed": a.resume}));
-    let stop = Arc::new(AtomicBool::new(false));
-    {
-        let s = stop.clone();
-        let _ = ctrlc::set_handler(move || s.store(true, Ordering::Relaxed));
+    let stop = super::stop_on_ctrl_c();
+    let dir = draws_dir(&out_dir);
+    let files: Vec<PathBuf> = (0..a.chains)
+        .map(|c| dir.join(format!("chain_{c}.csv")))
+        .collect();
+    let writers = match &resumed {
+        Some(cp) => cp
+            .chains
+            .iter()
+            .zip(&files)
+            .map(|(c, f)| DrawWriter::resume(f, &names, c.kept))
+            .collect::<Result<Vec<_>, _>>()
+            .with_context(|| {
+                format!(
+                    "--resume: the draw files in {} do not match the checkpoint",
+                    dir.display()
+                )
+            })?,
+        None => {
+            std::fs::create_dir_all(&dir)
+                .with_context(|| format!("cannot create {}", dir.display()))?;
+            files
+                .iter()
+                .map(|f| DrawWriter::create(f, &names))
+                .collect::<Result<Vec<_>, _>>()?
+        }
+    };
+    let total = settings.total() as u64 * a.chains as u64;
+    let mut progress = run.out.progress(total, "sample");
+    if let Some(cp) = &resumed {
+        progress.set(cp.chains.iter().map(|c| c.iteration as u64).sum());
     }
-    let total = (settings.get().warmup + settings.get().draws * settings.get().thin) as u64
-        * settings.get().chains as u64;
-    let prog = Mutex::new(run.out.progress(total, "sample"));
-    let on_progress = |n: u64| {
-        if let Ok(mut p) = prog.lock() {
-            p.set(n);
-        }
+    let streamer = Streamer {
+        writers,
+        written: vec![0; a.chains],
+        beta: a.beta,
+        checkpoint: cp_path.clone(),
+        every,
+        last: resumed.as_ref().map_or(0, |c| {
+            c.chains.iter().map(|c| c.iteration).min().unwrap_or(0)
+        }),
+        target: target_desc.clone(),
+        stop: stop.clone(),
+        progress,
+        chains: a.chains as u64,
+        error: None,
     };
-    let cp_error = Mutex::new(None);
-    let target_json = target_desc.clone();
-    let save = |cp: &Checkpoint| {
-        if cp.finished() {
-            return;
-        }
-        let doc = json!({"target": target_json, "checkpoint": cp});
-        if let Err(e) = write_atomic(&cp_path, &doc.to_string()) {
-            *cp_error.lock().expect("lock") = Some(format!(
-                "cannot write checkpoint {}: {e}",
-                cp_path.display()
-            ));
-        }
-    };
-    let control = SampleControl {
-        stop: Some(&stop),
-        checkpoint: Some(&save),
-        progress: Some(&on_progress),
-    };
+    let mut ctx = RunContext::new().with_stop(stop).with_observer(streamer);
     let t0 = Instant::now();
     let result = match resumed {
-        Some(cp) => resume(&target, cp, control)?,
-        None => sample(&target, &settings, seed, control)?,
+        Some(cp) => resume(&target.energy, cp, &mut ctx)?,
+        None => sample(&target.energy, &settings, seed, &mut ctx)?,
     };
     let seconds = t0.elapsed().as_secs_f64();
-    if let Ok(mut p) = prog.lock() {
-        p.finish();
+    let streamer = ctx.into_observer();
+    if let Some(e) = streamer.error {
+        return Err(e.into());
     }
-    if let Some(e) = cp_error.lock().expect("lock").take() {
-        bail!(e);
+    drop(streamer.writers);
+    let interrupted = result.termination == Termination::Interrupted;
+    let all = read_back(&files, dim)?;
+    let summary = write_outputs(&mut run, &result, &all, &names, &target.energy, &a)?;
+    for (c, f) in files.iter().enumerate() {
+        let to = run.folder.partial_path(&format!("draws/chain_{c}.csv"));
+        if let Some(parent) = to.parent() {
+            std::fs::create_dir_all(parent)?;
+        }
+        if interrupted {
+            std::fs::copy(f, &to).with_context(|| format!("cannot copy {}", f.display()))?;
+        } else {
+            std::fs::rename(f, &to)
+                .or_else(|_| std::fs::copy(f, &to).map(|_| ()))
+                .with_context(|| format!("cannot move {}", f.display()))?;
+        }
     }
-    let interrupted = result.termination == thermolab::observe::Termination::Interrupted;
-    let summary = write_outputs(&mut run, &result, &names, dim, &target, &a)?;
     let run_json = json!({
         "command": "sample",
         "version": thermolab::VERSION,
@@ -270,102 +304,41 @@ pub fn run(a: SampleArgs) -> Result<()> {
         ));
     } else {
         let _ = std::fs::remove_file(&cp_path);
+        let _ = std::fs::remove_dir_all(&dir);
     }
     Ok(())
 }
 
 fn write_outputs(
     run: &mut Run,
-    r: &SampleResult,
+    r: &SampleResult<McmcKernel>,
+    all: &AllDraws,
     names: &[String],
-    dim: usize,
     target: &BuiltinTarget,
     a: &SampleArgs,
 ) -> Result<Value> {
-    let beta = a.beta;
-    // Per-chain draw files: parameters, then sampler statistics (CmdStan-style names).
-    let mut header: Vec<&str> = names.iter().map(|s| s.as_str()).collect();
-    header.extend([
-        "lp__",
-        "accept_stat__",
-        "step_size__",
-        "tree_depth__",
-        "n_leapfrog__",
-        "divergent__",
-        "energy__",
-    ]);
-    for c in &r.chains {
-        let rows: Vec<Vec<f64>> = c
-            .stats
-            .iter()
-            .enumerate()
-            .map(|(k, s)| {
-                let mut v = c.draws[k * dim..(k + 1) * dim].to_vec();
-                v.extend([
-                    -beta * s.energy,
-                    s.accept_stat,
-                    s.step_size,
-                    f64::from(s.tree_depth),
-                    f64::from(s.n_evals),
-                    f64::from(u8::from(s.divergent)),
-                    s.hamiltonian,
-                ]);
-                v
-            })
-            .collect();
-        run.folder.write(
-            &format!("draws/chain_{}.csv", c.id),
-            csv_table(&header, rows.iter().map(|r| &r[..])),
-        )?;
-    }
+    let dim = names.len();
     let params: Vec<ParamSummary> = (0..dim)
         .map(|j| {
-            let p = r.parameter(j, dim);
+            let p = all.parameter(j, dim);
             let refs: Vec<&[f64]> = p.iter().map(|c| c.as_slice()).collect();
             summarize(&names[j], &refs)
         })
         .collect();
-    let srows: Vec<Vec<f64>> = params
+    run.folder.write("summary.csv", summary_csv(&params))?;
+    // Sampler columns: 0 lp__, 1 accept_stat__, 2 step_size__, 3 tree_depth__, 4 n_leapfrog__,
+    // 5 divergent__, 6 energy__.
+    let divergences: u64 = all
+        .stats
         .iter()
-        .map(|p| {
-            vec![
-                p.mean,
-                p.sd,
-                p.q05,
-                p.q50,
-                p.q95,
-                p.mcse_mean,
-                p.mcse_sd,
-                p.mcse_q05,
-                p.mcse_q50,
-                p.mcse_q95,
-                p.ess_bulk,
-                p.ess_tail,
-                p.r_hat,
-            ]
-        })
-        .collect();
-    let mut sum_csv = String::from("name,mean,sd,q5,q50,q95,mcse_mean,mcse_sd,mcse_q5,mcse_q50,mcse_q95,ess_bulk,ess_tail,r_hat\n");
-    for (p, row) in params.iter().zip(&srows) {
-        sum_csv.push_str(&p.name);
-        for v in row {
-            sum_csv.push(',');
-            sum_csv.push_str(&thermolab::trace::format_number(*v));
-        }
-        sum_csv.push('\n');
-    }
-    run.folder.write("summary.csv", sum_csv)?;
-    let divergences: u64 = r
-        .chains
-        .iter()
-        .map(|c| c.stats.iter().filter(|s| s.divergent).count() as u64)
+        .map(|c| c.iter().filter(|s| s[5] != 0.0).count() as u64)
         .sum();
     let evals_w: u64 = r.chains.iter().map(|c| c.evals_warmup).sum();
     let evals_s: u64 = r.chains.iter().map(|c| c.evals_sampling).sum();
-    let ebfmi: Vec<f64> = r
-        .chains
+    let ebfmi: Vec<f64> = all
+        .stats
         .iter()
-        .map(|c| bfmi(&c.stats.iter().map(|s| s.hamiltonian).collect::<Vec<_>>()))
+        .map(|c| bfmi(&c.iter().map(|s| s[6]).collect::<Vec<_>>()))
         .collect();
     let min_ess = params
         .iter()
@@ -402,7 +375,7 @@ fn write_outputs(
         "min bulk ESS {min_ess:.0}, max R̂ {max_rhat:.4}, {divergences} divergences, E-BFMI {}, {evals_w} + {evals_s} gradient evaluations, {:.0} ESS/s (chain-seconds)",
         ebfmi.iter().map(|v| format!("{v:.2}")).collect::<Vec<_>>().join("/"), min_ess / secs.max(1e-12)
     ));
-    plots(run, r, &params, dim, target, a)?;
+    plots(run, all, &params, dim, target, a)?;
     if let Some(rep) = run.report.as_mut() {
         rep.heading("Summary");
         let rows: Vec<Vec<String>> = shown
@@ -442,14 +415,14 @@ fn write_outputs(
         "gradient_evaluations": {"warmup": evals_w, "sampling": evals_s},
         "ess_per_gradient": min_ess / (evals_w + evals_s).max(1) as f64,
         "chain_seconds": secs,
-        "step_sizes": r.chains.iter().map(|c| c.sampler.step_size).collect::<Vec<_>>(),
-        "acceptance": r.chains.iter().map(|c| c.stats.iter().map(|s| s.accept_stat).sum::<f64>() / c.stats.len().max(1) as f64).collect::<Vec<_>>(),
+        "step_sizes": r.chains.iter().map(|c| c.kernel.tuning().step_size).collect::<Vec<_>>(),
+        "acceptance": all.stats.iter().map(|c| c.iter().map(|s| s[1]).sum::<f64>() / c.len().max(1) as f64).collect::<Vec<_>>(),
     }))
 }
 
 fn plots(
     run: &mut Run,
-    r: &SampleResult,
+    r: &AllDraws,
     params: &[ParamSummary],
     dim: usize,
     target: &BuiltinTarget,
@@ -533,8 +506,8 @@ fn plots(
     // Energy: marginal distribution of H (centred) against its transitions (E-BFMI).
     let mut e = Vec::new();
     let mut de = Vec::new();
-    for c in &r.chains {
-        let h: Vec<f64> = c.stats.iter().map(|s| s.hamiltonian).collect();
+    for c in &r.stats {
+        let h: Vec<f64> = c.iter().map(|s| s[6]).collect();
         let m = h.iter().sum::<f64>() / h.len().max(1) as f64;
         e.extend(h.iter().map(|v| v - m));
         de.extend(h.windows(2).map(|w| w[1] - w[0]));
@@ -583,9 +556,10 @@ fn plots(
                 .map(|i| lo + (hi - lo) * i as f64 / 199.0)
                 .collect();
             let mut preds: Vec<Vec<f64>> = Vec::new();
-            for c in &r.chains {
-                for k in (0..c.stats.len()).step_by((c.stats.len() / 100).max(1)) {
-                    preds.push(net.predict(&c.draws[k * dim..(k + 1) * dim], &xs));
+            for c in &r.draws {
+                let n = c.len() / dim;
+                for k in (0..n).step_by((n / 100).max(1)) {
+                    preds.push(net.predict(&c[k * dim..(k + 1) * dim], &xs));
                 }
             }
             let q = |p: f64| -> Vec<(f64, f64)> {

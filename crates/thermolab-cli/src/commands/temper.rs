@@ -1,56 +1,36 @@
 //! `thermolab temper`: parallel tempering of a built-in target (non-reversible swaps, adapted
-//! ladder), with the draws at β = 1, swap statistics, the communication barrier and, for
-//! mixtures, the recovered mode weights.
+//! ladder) through the library's one replica-exchange engine, with the draws at β = 1, swap
+//! statistics, the communication barrier and, for mixtures, the recovered mode weights.
 
 use super::{fmt, unix_time, Run};
-use crate::args::{SampleArgs, TemperArgs};
+use crate::args::TemperArgs;
 use crate::plots::LineChart;
 use anyhow::{bail, Result};
 use serde_json::json;
-use thermolab::drivers::tempering::{temper, TemperingSettings};
+use thermolab::drivers::tempering::{temper_chains, PathReplicas, TemperingSettings};
+use thermolab::energy::BoltzmannPath;
 use thermolab::estimate::diagnostics::summarize;
 use thermolab::estimate::series::{block_means, jackknife};
 use thermolab::kernels::mcmc::SamplerKind;
-use thermolab::systems::posterior::{BoltzmannPath, BuiltinTarget};
+use thermolab::run::RunContext;
+use thermolab::systems::posterior::BuiltinTarget;
+use thermolab::targets::{TargetParams, TargetSpec};
 use thermolab::trace::csv_table;
 
 /// `thermolab temper`.
 pub fn run(a: TemperArgs) -> Result<()> {
-    let sa = SampleArgs {
-        target: a.target.clone(),
-        dim: a.dim,
-        rho: 0.9,
-        separation: a.separation,
-        data: None,
-        targets: None,
-        prior_sd: 1.0,
-        noise_sd: 0.1,
-        arch: "1-10-1:tanh".into(),
-        f64: false,
-        sampler: a.sampler.clone(),
-        steps: 10,
-        max_depth: 8,
-        metric: "identity".into(),
-        target_accept: None,
-        chains: a.chains,
-        warmup: a.warmup,
-        draws: a.rounds,
-        thin: 1,
-        beta: 1.0,
-        init_radius: 2.0,
-        threads: a.threads,
-        checkpoint_every: 0,
-        resume: false,
-        common: a.common.clone(),
-    };
-    let (target, names, desc) = super::sample::build_target(&sa)?;
-    let kernel = match a.sampler.as_str() {
-        "hmc" => SamplerKind::Hmc { steps: 10 },
-        "nuts" => SamplerKind::Nuts { max_depth: 8 },
-        "mala" => SamplerKind::Mala,
-        "rwm" => SamplerKind::Rwm,
-        s => bail!("--sampler: unknown sampler `{s}` (hmc, nuts, mala, rwm)"),
-    };
+    let spec = TargetSpec::from_name(
+        &a.target,
+        &TargetParams {
+            dim: a.dim,
+            separation: a.separation,
+            ..Default::default()
+        },
+    )?;
+    let built = spec.build()?;
+    let (target, names) = (built.energy, built.names);
+    let desc = serde_json::to_value(&spec)?;
+    let kind = SamplerKind::from_name(&a.sampler, 10, 8)?;
     if a.replicas < 2 {
         bail!("--replicas: tempering needs at least 2 replicas");
     }
@@ -66,14 +46,13 @@ pub fn run(a: TemperArgs) -> Result<()> {
         .collect();
     let settings = TemperingSettings {
         ladder,
-        kernel,
         warmup: a.warmup,
         rounds: a.rounds,
         adapt_ladder: !a.fixed_ladder,
         threads: a.threads,
         ..Default::default()
-    };
-    settings.validate()?;
+    }
+    .validate()?;
     let dim = names.len();
     let mut run = Run::start(
         &a.common,
@@ -85,30 +64,34 @@ pub fn run(a: TemperArgs) -> Result<()> {
         "start",
         json!({"command": "temper", "target": desc, "replicas": n, "chains": a.chains}),
     );
-    let path = BoltzmannPath(target.clone());
-    let mut results = Vec::new();
-    for c in 0..a.chains {
-        let x0 = vec![
-            if matches!(target, BuiltinTarget::Mixture(_)) {
-                -a.separation / 2.0
-            } else {
-                0.0
-            };
-            dim
-        ];
-        let r = temper(
-            &path,
-            &x0,
-            &settings,
-            a.common.seed.wrapping_add(1000 * c as u64),
-        )?;
+    let x0 = vec![
+        if matches!(target, BuiltinTarget::Mixture(_)) {
+            -a.separation / 2.0
+        } else {
+            0.0
+        };
+        dim
+    ];
+    let replicas = PathReplicas {
+        path: BoltzmannPath(target.clone()),
+        kernel: kind.build(dim, 0.5),
+        x0,
+        target_accept: None,
+    };
+    let mut ctx = RunContext::new().with_stop(super::stop_on_ctrl_c());
+    let results = temper_chains(&replicas, &settings, a.chains, a.common.seed, &mut ctx)?;
+    for (c, r) in results.iter().enumerate() {
         let rows: Vec<&[f64]> = r.draws.chunks_exact(dim).collect();
         run.folder.write(
             &format!("draws/chain_{c}.csv"),
             csv_table(&names.iter().map(|s| s.as_str()).collect::<Vec<_>>(), rows),
         )?;
-        results.push(r);
     }
+    let termination = results
+        .last()
+        .map_or(thermolab::run::Termination::Interrupted, |r| {
+            r.run.termination
+        });
     let per_param: Vec<_> = (0..dim)
         .map(|j| {
             let chains: Vec<Vec<f64>> = results
@@ -151,13 +134,15 @@ pub fn run(a: TemperArgs) -> Result<()> {
             .collect::<Vec<_>>()));
     }
     for (c, r) in results.iter().enumerate() {
+        let r = &r.run;
         run.out.text(&format!(
             "chain {c}: barrier Λ = {:.2} (advised replicas {}), {} round trips, swap rejection per pair {}",
             r.barrier, r.advised_replicas, r.round_trips,
             r.rejection.iter().map(|v| format!("{v:.2}")).collect::<Vec<_>>().join(" ")
         ));
     }
-    if let Some(r) = results.first() {
+    if let Some(rd) = results.first() {
+        let r = &rd.run;
         let mut cum = vec![(r.ladder[0], 0.0)];
         for (k, rej) in r.rejection.iter().enumerate() {
             let last = cum.last().expect("non-empty").1;
@@ -173,7 +158,7 @@ pub fn run(a: TemperArgs) -> Result<()> {
             log_y: false,
         };
         run.plot(&chart, "barrier", "The cumulative rejection along the ladder; an evenly rising curve means the replicas are well spaced")?;
-        let trace: Vec<(f64, f64)> = r
+        let trace: Vec<(f64, f64)> = rd
             .draws
             .iter()
             .step_by(dim)
@@ -200,14 +185,14 @@ pub fn run(a: TemperArgs) -> Result<()> {
         "version": thermolab::VERSION,
         "seed": a.common.seed,
         "started_unix": started,
-        "settings": {"target": desc, "tempering": settings, "chains": a.chains},
+        "settings": {"target": desc, "kernel": kind, "tempering": settings.get(), "chains": a.chains},
         "results": {
             "parameters": per_param,
             "mixture_weights": weights,
-            "chains": results.iter().map(|r| json!({"ladder": r.ladder, "rejection": r.rejection, "barrier": r.barrier,
-                "advised_replicas": r.advised_replicas, "round_trips": r.round_trips, "evaluations": r.evaluations})).collect::<Vec<_>>(),
+            "chains": results.iter().map(|r| { let r = &r.run; json!({"ladder": r.ladder, "rejection": r.rejection, "barrier": r.barrier,
+                "advised_replicas": r.advised_replicas, "round_trips": r.round_trips, "evaluations": r.evaluations, "termination": r.termination}) }).collect::<Vec<_>>(),
         },
-        "termination": "finished",
+        "termination": termination,
     });
     run.finish(&run_json)?;
     Ok(())

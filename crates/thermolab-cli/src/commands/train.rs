@@ -13,8 +13,10 @@ use thermolab::drivers::optim::OptimizerSettings;
 use thermolab::drivers::train::{noise_temperature_probe, train, TrainResult, TrainSettings};
 use thermolab::energy::Energy;
 use thermolab::nn::{Architecture, Init, Loss, MlpEnergy};
-use thermolab::observe::{Termination, ThermoMonitor, ThermoReport};
-use thermolab::rng::{chain_stream, init_stream};
+use thermolab::observe::{ThermoMonitor, ThermoReport};
+use thermolab::rng::{init_stream, stream, Purpose};
+use thermolab::run::RunContext;
+use thermolab::run::Termination;
 use thermolab::trace::csv_table;
 
 /// Everything a training run needs, validated.
@@ -125,14 +127,10 @@ pub fn execute(run: &Run, mut p: TrainPlan, seed: u64) -> Result<TrainOutcome> {
     let mut mon = ThermoMonitor::new((epochs / 100).max(1), 30);
     let mut prog = run.out.progress(epochs as u64, "train");
     let result = {
-        let mut obs = (&mut mon, &mut prog);
-        train(
-            &mut p.energy,
-            p.theta0.clone(),
-            &p.settings,
-            &mut chain_stream(seed, 0),
-            &mut obs,
-        )?
+        let mut ctx = RunContext::new()
+            .with_stop(super::stop_on_ctrl_c())
+            .with_observer((&mut mon, &mut prog));
+        train(&mut p.energy, p.theta0.clone(), &p.settings, seed, &mut ctx)?
     };
     Ok(TrainOutcome {
         result,
@@ -198,7 +196,7 @@ pub fn write_outputs(
             &r.theta,
             probe_batch,
             lr,
-            &mut chain_stream(seed, 1),
+            &mut stream(seed, Purpose::Training, 1),
         )
     };
     // Predictions on the data.

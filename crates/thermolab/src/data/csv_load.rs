@@ -48,7 +48,7 @@ fn parse_number(s: &str) -> Option<f64> {
 pub fn load_csv(path: &Path, spec: &CsvSpec) -> Result<Dataset, DataError> {
     let text = std::fs::read_to_string(path).map_err(|e| DataError::Io {
         path: path.to_path_buf(),
-        cause: e,
+        source: e,
     })?;
     parse_csv_text(&text, path, spec)
 }

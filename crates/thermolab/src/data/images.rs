@@ -148,7 +148,7 @@ pub fn mnist(dir: &Path, split: MnistSplit) -> Result<ImageSet, DataError> {
 fn read_maybe_gz(path: &Path) -> Result<Vec<u8>, DataError> {
     let io = |e: std::io::Error| DataError::Io {
         path: path.to_path_buf(),
-        cause: e,
+        source: e,
     };
     let raw = std::fs::read(path).map_err(io)?;
     if raw.starts_with(&[0x1f, 0x8b]) {
@@ -317,7 +317,7 @@ pub fn load_images(path: &Path) -> Result<ImageSet, DataError> {
     if name.ends_with(".csv") {
         let text = std::fs::read_to_string(path).map_err(|e| DataError::Io {
             path: path.to_path_buf(),
-            cause: e,
+            source: e,
         })?;
         let first = text.lines().find(|l| !l.trim().is_empty()).unwrap_or("");
         let fields: Vec<&str> = first.split(',').map(str::trim).collect();

@@ -38,12 +38,13 @@ pub struct Dataset {
 #[non_exhaustive]
 pub enum DataError {
     /// The file could not be read.
-    #[error("{path}: {cause}")]
+    #[error("{path}")]
     Io {
         /// The file.
         path: PathBuf,
         /// The cause.
-        cause: std::io::Error,
+        #[source]
+        source: std::io::Error,
     },
     /// The file holds no data rows.
     #[error("{path}: no data rows")]

@@ -2,23 +2,31 @@
 //! NUTS feeds thermodynamic integration and stepping-stone; annealed importance sampling moves a
 //! population from the prior to the posterior; bridge sampling and the harmonic mean use the
 //! posterior draws; the Laplace approximation uses the mode. Every estimate carries its standard
-//! error and its cost.
+//! error and its cost. TI, stepping-stone, AIS and the ladder spacing are the shared
+//! implementations of [`crate::estimate::evidence`], [`crate::drivers::ais`] and
+//! [`crate::drivers::ladder`].
+//!
+//! Random streams: chain c of rung k draws from (seed, rung, (k, c)), the pilot's from
+//! (seed, pilot, (k, c)), AIS particle i from (seed, particle, i), bridge sampling's proposals
+//! from (seed, bridge, 0) — so runs with different seeds never share a stream.
 
 use crate::adapt::{MassEstimator, MetricKind};
+use crate::drivers::ais::{self, AisEstimate, PathParticles};
+use crate::drivers::ladder::{barrier_of_rungs, space_evenly, thermodynamic_length};
 use crate::drivers::lbfgs::{minimise, LbfgsSettings};
-use crate::drivers::sample::{sample, InitPoint, SampleControl, SampleSettings};
-use crate::energy::{Energy, EnergyError, Gradient};
+use crate::drivers::sample::{sample, InitPoint, SampleSettings};
+use crate::energy::{Energy, EnergyError, Gradient, LinearPath, PathAt};
+use crate::error::Error;
 use crate::estimate::diagnostics::ess_bulk;
 use crate::estimate::evidence::{
-    ais_estimate, bridge_sampling, harmonic_mean, stepping_stone, ti_corrected, Rung,
+    bridge_sampling, harmonic_mean, stepping_stone, ti_corrected, Rung,
 };
 use crate::estimate::series::Estimate;
-use crate::kernels::mcmc::{Metric, Sampler, SamplerKind, State};
+use crate::kernels::mcmc::{Metric, SamplerKind};
 use crate::linalg::{cholesky, lower_mul};
-use crate::rng::chain_stream;
-use crate::systems::posterior::{Posterior, PowerPosterior};
+use crate::rng::{self, Purpose, Streams};
+use crate::run::RunContext;
 use rand_distr::{Distribution, StandardNormal};
-use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 use std::time::Instant;
 
@@ -73,9 +81,20 @@ impl Default for EvidenceSettings {
     }
 }
 
+/// Evidence settings that passed [`EvidenceSettings::validate`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct ValidEvidenceSettings(EvidenceSettings);
+
+impl ValidEvidenceSettings {
+    /// The checked settings.
+    pub fn get(&self) -> &EvidenceSettings {
+        &self.0
+    }
+}
+
 impl EvidenceSettings {
     /// Checks every field.
-    pub fn validate(&self) -> Result<(), crate::settings::SettingsError> {
+    pub fn validate(self) -> Result<ValidEvidenceSettings, crate::settings::SettingsError> {
         use crate::settings::{nonzero, positive, SettingsError};
         nonzero("rungs", self.rungs)?;
         positive("power", self.power)?;
@@ -103,7 +122,19 @@ impl EvidenceSettings {
                 return Err(SettingsError::new("ladder", "must start at 0 and end at 1"));
             }
         }
-        Ok(())
+        if let Some(l) = &self.ais_ladder {
+            if l.len() < 2
+                || l[0] != 0.0
+                || l[l.len() - 1] != 1.0
+                || l.windows(2).any(|w| w[1] <= w[0])
+            {
+                return Err(SettingsError::new(
+                    "ais_ladder",
+                    "must increase strictly from 0 to 1",
+                ));
+            }
+        }
+        Ok(ValidEvidenceSettings(self))
     }
 }
 
@@ -120,27 +151,6 @@ pub struct EvidenceRun {
     /// The communication barrier Λ(t) along the ladder, `(t, Λ)`: cumulative expected swap
     /// rejection between neighbouring rungs, estimated from their draws (Syed et al. 2022).
     pub barrier: Vec<(f64, f64)>,
-}
-
-/// Λ(t) from the rungs' likelihood energies: for neighbours i, i+1 the expected rejection of a
-/// swap, `E[1 − min(1, e^{(t_{i+1} − t_i)(E_{i+1} − E_i)})]`, averaged over paired draws.
-pub fn barrier(rungs: &[Rung]) -> Vec<(f64, f64)> {
-    let mut out = vec![(rungs[0].t, 0.0)];
-    let mut total = 0.0;
-    for k in 1..rungs.len() {
-        let dt = rungs[k].t - rungs[k - 1].t;
-        let (a, b) = (&rungs[k - 1].lik_energy, &rungs[k].lik_energy);
-        let m = a.len().min(b.len()).max(1);
-        let rej: f64 = a
-            .iter()
-            .zip(b)
-            .map(|(u0, u1)| 1.0 - (dt * (u1 - u0)).exp().min(1.0))
-            .sum::<f64>()
-            / m as f64;
-        total += rej;
-        out.push((rungs[k].t, total));
-    }
-    out
 }
 
 /// One estimator's result.
@@ -181,45 +191,51 @@ pub struct Ladder {
     pub evals: u64,
 }
 
-/// Samples the power posterior at every rung.
-pub fn power_posterior_rungs<P: Posterior>(
+/// Samples the power posterior at every rung of the ladder; chain c of rung k draws from
+/// (seed, `purpose`, (k, c)).
+pub fn power_posterior_rungs<P: LinearPath>(
     post: &P,
     s: &EvidenceSettings,
     seed: u64,
-) -> Result<Ladder, EnergyError> {
+    purpose: Purpose,
+) -> Result<Ladder, Error> {
     let d = post.dim();
     let mut rungs = Vec::new();
     let mut last_draws = Vec::new();
     let mut metrics = Vec::new();
     let mut evals = 0;
+    let settings = SampleSettings {
+        chains: s.chains,
+        warmup: s.warmup,
+        draws: s.draws,
+        sampler: SamplerKind::Nuts { max_depth: 8 },
+        metric: MetricKind::Diag,
+        init: InitPoint::Jitter { radius: 1.0 },
+        threads: s.threads,
+        ..Default::default()
+    }
+    .validate(d)?;
+    let mut p = post.clone();
+    let mut g = vec![0.0; d];
     for (k, t) in ladder(s).into_iter().enumerate() {
-        let settings = SampleSettings {
-            chains: s.chains,
-            warmup: s.warmup,
-            draws: s.draws,
-            sampler: SamplerKind::Nuts { max_depth: 8 },
-            metric: MetricKind::Diag,
-            init: InitPoint::Jitter { radius: 1.0 },
-            threads: s.threads,
-            ..Default::default()
-        }
-        .validate(d)
-        .map_err(|e| EnergyError::Data(e.to_string()))?;
+        let streams = Streams {
+            seed,
+            purpose,
+            run: k as u32,
+        };
         let r = sample(
-            &PowerPosterior::new(post.clone(), t),
+            &PathAt::new(post.clone(), t),
             &settings,
-            seed.wrapping_add(k as u64),
-            SampleControl::default(),
+            streams,
+            &mut RunContext::new(),
         )?;
-        let mut p = post.clone();
-        let mut g = vec![0.0; d];
         let mut per_chain = Vec::new();
         let mut cov = MassEstimator::new(MetricKind::Dense, d);
         for c in &r.chains {
             evals += c.evals_warmup + c.evals_sampling;
             let mut u = Vec::with_capacity(c.stats.len());
             for draw in c.draws.chunks_exact(d) {
-                u.push(p.lik_energy(draw, &mut g)?);
+                u.push(p.delta_energy(draw, &mut g)?);
                 cov.add(draw);
             }
             per_chain.push(u);
@@ -236,11 +252,11 @@ pub fn power_posterior_rungs<P: Posterior>(
                 .flat_map(|c| c.draws.chunks_exact(d).map(|x| x.to_vec()))
                 .collect();
         }
-        rungs.push(Rung {
+        rungs.push(Rung::linear(
             t,
-            lik_energy: per_chain.concat(),
-            ess: if ess.is_finite() { ess } else { 1.0 },
-        });
+            per_chain.concat(),
+            if ess.is_finite() { ess } else { 1.0 },
+        ));
     }
     Ok(Ladder {
         rungs,
@@ -250,131 +266,53 @@ pub fn power_posterior_rungs<P: Posterior>(
     })
 }
 
-/// Annealed importance sampling from the prior (t = 0) to the posterior (t = 1): particles are
-/// moved in lockstep by one HMC transition (3 leapfrog steps) per temperature, with the step size
-/// adapted between temperatures from the population's mean acceptance, and weighted by
-/// `exp(−Δt E_lik)`. Returns the estimate, the weights' ESS and the evaluations spent.
+/// Annealed importance sampling from the prior (t = 0) to the posterior (t = 1), through the
+/// shared AIS engine: particles (in groups of 32) are moved by one HMC transition (3 leapfrog
+/// steps) per temperature, with the step size adapted between temperatures from the
+/// population's mean acceptance, and weighted by `exp(−Δt ΔE)`.
 ///
 /// `metrics` (from an independent pilot run, so that the estimate stays unbiased) gives the
 /// HMC metric along the path: at temperature t, the one of the largest pilot t' ≤ t. Without
 /// them the metric is the identity, which mixes slowly on strongly correlated posteriors.
-///
-/// Each worker evaluates through its own copy of the posterior (one per block of particles,
-/// made once), and the particles' results depend only on their own random streams, so the
-/// estimate is the same at any thread count.
-pub fn ais<P: Posterior>(
+pub fn ais<P: LinearPath>(
     post: &P,
     s: &EvidenceSettings,
     metrics: &[(f64, Metric)],
     seed: u64,
-) -> Result<(Estimate, f64, u64), EnergyError> {
-    let d = post.dim();
+) -> Result<AisEstimate, Error> {
     let ts: Vec<f64> = match &s.ais_ladder {
         Some(l) => l.clone(),
         None => (0..=s.ais_steps)
             .map(|k| (k as f64 / s.ais_steps as f64).powf(s.power))
             .collect(),
     };
-    struct Particle {
-        state: State,
-        log_w: f64,
-        rng: crate::rng::Rng,
-    }
-    /// A worker's evaluator and gradient scratch.
-    struct Worker<P> {
-        energy: PowerPosterior<P>,
-        g_prior: Vec<f64>,
-        g_lik: Vec<f64>,
-    }
-    let n_workers = match s.threads {
-        0 => rayon::current_num_threads(),
-        t => t,
-    }
-    .clamp(1, s.ais_particles);
-    let block = s.ais_particles.div_ceil(n_workers);
-    let mut workers: Vec<Worker<P>> = (0..s.ais_particles.div_ceil(block))
-        .map(|_| Worker {
-            energy: PowerPosterior::new(post.clone(), 0.0),
-            g_prior: vec![0.0; d],
-            g_lik: vec![0.0; d],
-        })
-        .collect();
-    let mut parts: Vec<Particle> = (0..s.ais_particles)
-        .map(|i| {
-            let mut rng = chain_stream(seed, i as u64);
-            let mut x = vec![0.0; d];
-            if !post.sample_prior(&mut rng, &mut x) {
-                return Err(EnergyError::Data("AIS needs a prior it can sample".into()));
-            }
-            Ok(Particle {
-                state: State {
-                    x,
-                    energy: 0.0,
-                    grad: vec![0.0; d],
-                },
-                log_w: 0.0,
-                rng,
-            })
-        })
-        .collect::<Result<_, EnergyError>>()?;
-    let mut eps = 0.5;
-    let mut evals = 0u64;
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(s.threads)
-        .build()
-        .ok();
-    for k in 1..ts.len() {
-        let (t0, t1) = (ts[k - 1], ts[k]);
-        let mut sampler = Sampler::new(SamplerKind::Hmc { steps: 3 }, d, eps);
-        if let Some((_, m)) = metrics.iter().rev().find(|(t, _)| *t <= t1) {
-            sampler.metric = m.clone();
-        }
-        // Weight by the likelihood at the current point, move the point at the new temperature
-        // (its energy and gradient there come from the same prior and likelihood evaluations).
-        let step = |w: &mut Worker<P>, p: &mut Particle| -> Result<(f64, u64), EnergyError> {
-            let ep = w.energy.post.prior_energy(&p.state.x, &mut w.g_prior)?;
-            let el = w.energy.post.lik_energy(&p.state.x, &mut w.g_lik)?;
-            p.log_w -= (t1 - t0) * el;
-            p.state.energy = ep + t1 * el;
-            for ((g, a), b) in p.state.grad.iter_mut().zip(&w.g_prior).zip(&w.g_lik) {
-                *g = a + t1 * b;
-            }
-            w.energy.t = t1;
-            let info = sampler.step(&mut w.energy, &mut p.state, 1.0, &mut p.rng)?;
-            Ok((info.accept_stat, 1 + info.n_evals as u64))
-        };
-        let mut run = || {
-            parts
-                .par_chunks_mut(block)
-                .zip(workers.par_iter_mut())
-                .map(|(chunk, w)| {
-                    chunk
-                        .iter_mut()
-                        .map(|p| step(w, p))
-                        .collect::<Result<Vec<_>, EnergyError>>()
-                })
-                .collect::<Result<Vec<_>, EnergyError>>()
-        };
-        let acc: Vec<(f64, u64)> = match &pool {
-            Some(p) => p.install(run)?,
-            None => run()?,
-        }
-        .concat();
-        evals += acc.iter().map(|a| a.1).sum::<u64>();
-        let mean_acc = acc.iter().map(|a| a.0).sum::<f64>() / acc.len() as f64;
-        eps = (eps * (3.0 * (mean_acc - 0.65)).exp()).clamp(1e-4, 10.0);
-    }
-    let log_w: Vec<f64> = parts.iter().map(|p| p.log_w).collect();
-    let (est, ess) = ais_estimate(&log_w);
-    Ok((est, ess, evals))
+    const GROUP: usize = 32;
+    let family = PathParticles {
+        path: post.clone(),
+        leapfrog_steps: 3,
+        metrics: metrics.to_vec(),
+        seed,
+        group_size: GROUP,
+    };
+    let run = ais::run(
+        &family,
+        &ts,
+        s.ais_particles,
+        GROUP,
+        s.threads,
+        (seed, 0),
+        &mut RunContext::new(),
+    )?;
+    let base = post.log_z_reference().unwrap_or(0.0);
+    Ok(AisEstimate::from_run(run, base, false))
 }
 
 /// The Laplace approximation at the mode θ*: `ln Z ≈ −E(θ*) + (d/2) ln 2π − ½ ln |H|`, with the
 /// Hessian by central differences of the gradient. Deterministic: its "standard error" is 0 and
 /// its error is the posterior's departure from a Gaussian.
-pub fn laplace<P: Posterior>(post: &P) -> Result<(Estimate, u64), EnergyError> {
+pub fn laplace<P: LinearPath>(post: &P) -> Result<(Estimate, u64), EnergyError> {
     let d = post.dim();
-    let mut e = crate::energy::Counted::new(PowerPosterior::new(post.clone(), 1.0));
+    let mut e = crate::energy::Counted::new(PathAt::new(post.clone(), 1.0));
     let opt = minimise(
         &mut e,
         &vec![0.0; d],
@@ -447,11 +385,11 @@ fn mean_var(u: &[f64]) -> (f64, f64) {
     )
 }
 
-/// The rungs' temperatures and the standard deviations of their likelihood energies.
+/// The rungs' positions and the standard deviations of their ΔE.
 fn ladder_sds(rungs: &[Rung]) -> (Vec<f64>, Vec<f64>) {
     rungs
         .iter()
-        .map(|r| (r.t, mean_var(&r.lik_energy).1.sqrt()))
+        .map(|r| (r.t, mean_var(&r.delta).1.sqrt()))
         .unzip()
 }
 
@@ -465,44 +403,22 @@ fn ladder_sds(rungs: &[Rung]) -> (Vec<f64>, Vec<f64>) {
 /// (Gaussian features, coefficients drawn from the prior) still came out 0.13–0.21 nats low in
 /// four of five seeds (z ≈ −2 to −3) while its weight ESS looked healthy (45 %); at 6L² its
 /// errors were −0.08 to +0.03.
-fn ais_schedule(ts: &[f64], sds: &[f64], min_steps: usize) -> Vec<f64> {
-    let (_, total) = equal_length(ts, sds, 2);
+fn ais_schedule(ts: &[f64], length: &[f64], min_steps: usize) -> Vec<f64> {
+    let total = length[length.len() - 1];
     let steps = ((6.0 * total * total).ceil() as usize).clamp(min_steps, 20_000);
-    equal_length(ts, sds, steps).0
-}
-
-/// `m + 1` points from 0 to 1 equally spaced in thermodynamic length `L(t) = ∫ sd_t(E_lik) dt`,
-/// interpolated from a pilot ladder `ts` with standard deviations `sds`.
-fn equal_length(ts: &[f64], sds: &[f64], m: usize) -> (Vec<f64>, f64) {
-    let mut len = vec![0.0; ts.len()];
-    for k in 1..ts.len() {
-        len[k] = len[k - 1] + (ts[k] - ts[k - 1]) * 0.5 * (sds[k] + sds[k - 1]);
-    }
-    let total = len[ts.len() - 1];
-    let mut out = vec![0.0];
-    for j in 1..m {
-        let target = total * j as f64 / m as f64;
-        let k = (1..ts.len())
-            .find(|&k| len[k] >= target)
-            .unwrap_or(ts.len() - 1);
-        let f = (target - len[k - 1]) / (len[k] - len[k - 1]).max(1e-300);
-        out.push(ts[k - 1] + f * (ts[k] - ts[k - 1]));
-    }
-    out.push(1.0);
-    out.dedup();
-    (out, total)
+    space_evenly(ts, length, steps + 1)
 }
 
 /// Runs every estimator on `post`.
-pub fn evidence<P: Posterior>(
+pub fn evidence<P: LinearPath>(
     post: &P,
-    s: &EvidenceSettings,
+    settings: &ValidEvidenceSettings,
     seed: u64,
-) -> Result<EvidenceRun, EnergyError> {
+) -> Result<EvidenceRun, Error> {
     let d = post.dim();
     let mut out = Vec::new();
     let t0 = Instant::now();
-    let mut s = s.clone();
+    let mut s = settings.get().clone();
     let mut pilot_evals = 0;
     let mut pilot_metrics = Vec::new();
     if s.adaptive && s.ladder.is_none() {
@@ -516,20 +432,21 @@ pub fn evidence<P: Posterior>(
             adaptive: false,
             ..s.clone()
         };
-        let pl = power_posterior_rungs(post, &pilot, seed ^ 0x9117)?;
+        let pl = power_posterior_rungs(post, &pilot, seed, Purpose::Pilot)?;
         let pr = pl.rungs;
         pilot_evals = pl.evals;
         pilot_metrics = ais_metrics(pl.metrics, pilot.chains * pilot.draws);
         let (ts, sds) = ladder_sds(&pr);
-        let (_, total) = equal_length(&ts, &sds, 2);
+        let length = thermodynamic_length(&ts, &sds);
+        let total = length[length.len() - 1];
         let rungs = ((2.0 * total).ceil() as usize).clamp(s.rungs, 512);
-        s.ladder = Some(equal_length(&ts, &sds, rungs).0);
+        s.ladder = Some(space_evenly(&ts, &length, rungs + 1));
         // TI's variance is Σ Δt² Var/ESS: with more rungs each needs fewer draws, so keep the
         // total near what `rungs × draws` asked for (at least 200 per chain and rung).
         if rungs > s.rungs {
             s.draws = (s.draws * s.rungs / rungs).max(200);
         }
-        s.ais_ladder = Some(ais_schedule(&ts, &sds, s.ais_steps));
+        s.ais_ladder = Some(ais_schedule(&ts, &length, s.ais_steps));
     }
     let s = &s;
     let Ladder {
@@ -537,7 +454,7 @@ pub fn evidence<P: Posterior>(
         draws,
         evals: ladder_evals,
         ..
-    } = power_posterior_rungs(post, s, seed)?;
+    } = power_posterior_rungs(post, s, seed, Purpose::Rung)?;
     let ladder_evals = ladder_evals + pilot_evals;
     let ladder_secs = t0.elapsed().as_secs_f64();
     out.push(EvidenceEstimate {
@@ -556,13 +473,16 @@ pub fn evidence<P: Posterior>(
     });
     if s.ais {
         let t0 = Instant::now();
-        let (a, ess, a_evals) = ais(post, s, &pilot_metrics, seed ^ 0xa15)?;
+        let a = ais(post, s, &pilot_metrics, seed)?;
         out.push(EvidenceEstimate {
             method: "annealed importance sampling".into(),
-            log_z: a,
-            evaluations: a_evals,
+            log_z: Estimate {
+                value: a.log_z,
+                se: a.se,
+            },
+            evaluations: a.evaluations,
             seconds: t0.elapsed().as_secs_f64(),
-            note: Some(format!("weight ESS {ess:.0} of {}", s.ais_particles)),
+            note: Some(format!("weight ESS {:.0} of {}", a.ess, s.ais_particles)),
         });
     }
     // Bridge sampling against a Gaussian fitted to the first half of the posterior draws; the
@@ -593,7 +513,7 @@ pub fn evidence<P: Posterior>(
                 - 0.5 * log_det
                 - 0.5 * d as f64 * (2.0 * std::f64::consts::PI).ln()
         };
-        let mut full = PowerPosterior::new(post.clone(), 1.0);
+        let mut full = PathAt::new(post.clone(), 1.0);
         let n = held.len();
         let mut lp_post = Vec::with_capacity(n);
         let mut lq_post = Vec::with_capacity(n);
@@ -601,7 +521,7 @@ pub fn evidence<P: Posterior>(
             lp_post.push(-full.energy(x)?);
             lq_post.push(log_q(x));
         }
-        let mut rng = chain_stream(seed ^ 0xb1d, 0);
+        let mut rng = rng::stream(seed, Purpose::Bridge, 0);
         let (mut lp_prop, mut lq_prop) = (Vec::with_capacity(n), Vec::with_capacity(n));
         let mut z = vec![0.0; d];
         let mut x = vec![0.0; d];
@@ -660,7 +580,7 @@ pub fn evidence<P: Posterior>(
     if let Some(last) = rungs.last() {
         out.push(EvidenceEstimate {
             method: "harmonic mean".into(),
-            log_z: harmonic_mean(&last.lik_energy, last.ess),
+            log_z: harmonic_mean(&last.delta, last.ess),
             evaluations: 0,
             seconds: 0.0,
             note: Some("unreliable (infinite variance in general): shown for teaching".into()),
@@ -669,13 +589,13 @@ pub fn evidence<P: Posterior>(
     let path = rungs
         .iter()
         .map(|r| {
-            let (m, v) = mean_var(&r.lik_energy);
+            let (m, v) = mean_var(&r.delta);
             (r.t, -m, (v / r.ess.max(1.0)).sqrt())
         })
         .collect();
     Ok(EvidenceRun {
         estimates: out,
-        barrier: barrier(&rungs),
+        barrier: barrier_of_rungs(&rungs),
         path,
     })
 }

@@ -7,7 +7,7 @@
 //! - Nocedal, J. & Wright, S. J. (2006), *Numerical Optimization*, algorithm 7.4 (two-loop recursion).
 
 use crate::energy::{eval_grad, EnergyError, Gradient};
-use crate::observe::Termination;
+use crate::run::Termination;
 use serde::{Deserialize, Serialize};
 
 /// Settings of [`minimise`].
@@ -197,7 +197,7 @@ mod tests {
         assert!(r.energy < 1e-10, "{r:?}");
         assert!(r.x.iter().all(|v| (v - 1.0).abs() < 1e-4));
         let g = minimise(
-            &mut Ar1Gaussian::new(20, 0.95, 1.0),
+            &mut Ar1Gaussian::new(20, 0.95, 1.0).unwrap(),
             &[3.0; 20],
             &Default::default(),
         )

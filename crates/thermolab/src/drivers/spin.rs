@@ -1,19 +1,29 @@
 //! Temperature sweeps of spin systems: equilibrate and sample each temperature in parallel (one
-//! deterministic stream per temperature, so results do not depend on the thread count), then
-//! report energy, |magnetisation|, heat capacity, susceptibility and the Binder cumulant with
-//! errors; and thermodynamic integration of ⟨E⟩ over β for free energy and entropy.
+//! named stream per temperature, so results do not depend on the thread count), then report
+//! energy, |magnetisation|, heat capacity, susceptibility and the Binder cumulant with errors;
+//! and thermodynamic integration of ⟨E⟩ over β for free energy and entropy.
+//!
+//! Every temperature is driven by a spin [`Kernel`]: single-spin Metropolis or heat-bath, Wolff,
+//! Swendsen–Wang, multi-spin coding, or Potts updates. The temperatures advance together in
+//! blocks of sweeps, so that the run context (progress, Ctrl-C, budget) is consulted between
+//! blocks; a stopped run keeps the measurements made so far.
 //!
 //! Errors: single-chain runs are cut into `blocks` contiguous blocks (blocking) and nonlinear
 //! observables (C, χ, Binder) use the jackknife over blocks; multi-spin runs use the 64
 //! independent replicas as the blocks.
 
+use crate::error::Error;
+use crate::estimate::evidence::{thermodynamic_integration as integrate, TiNode, TiRule};
 use crate::estimate::series::{integrated_autocorrelation_time, jackknife, Estimate};
 use crate::kernels::spin::{
-    fast_rng, potts_sweep, sweep, swendsen_wang, wolff_sweep, FastRng, LatticeTables, MultiSpin,
-    SpinRule,
+    MultiSpin, MultiSpinSweep, PottsSingle, SingleSpin, SpinRule, SwendsenWang, Wolff,
 };
+use crate::kernels::Kernel;
+use crate::rng::{fast_from, FastRng, Streams};
+use crate::run::{Observer, RunContext, StopFlag, Termination};
 use crate::settings::{nonzero, SettingsError};
 use crate::systems::spin::{IsingGraph, Lattice, Potts};
+use crate::systems::ModelError;
 use rand::Rng;
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -91,6 +101,9 @@ pub struct SpinSweepSettings {
     pub hot_start: bool,
     /// Keep the final configuration of each temperature.
     pub snapshots: bool,
+    /// Sweeps between observer events (0: about a hundred events per run). Results do not
+    /// depend on it.
+    pub report_every: usize,
 }
 
 impl Default for SpinSweepSettings {
@@ -104,18 +117,36 @@ impl Default for SpinSweepSettings {
             threads: 0,
             hot_start: false,
             snapshots: false,
+            report_every: 0,
         }
     }
 }
 
-/// Settings checked against a model.
-#[derive(Debug, Clone, PartialEq)]
-pub struct ValidSpinSweep(SpinSweepSettings);
+/// Settings checked against a model, which they carry: a sweep runs the model it was checked
+/// for.
+#[derive(Debug, Clone)]
+pub struct ValidSpinSweep {
+    settings: SpinSweepSettings,
+    model: SpinModel,
+}
 
 impl ValidSpinSweep {
     /// The checked settings.
     pub fn get(&self) -> &SpinSweepSettings {
-        &self.0
+        &self.settings
+    }
+    /// The model they were checked for.
+    pub fn model(&self) -> &SpinModel {
+        &self.model
+    }
+    /// Equilibration sweeps per temperature.
+    pub fn thermalization(&self) -> usize {
+        let s = &self.settings;
+        s.thermalization.unwrap_or(s.sweeps / 5).max(1)
+    }
+    /// Sweeps per temperature in all.
+    pub fn total(&self) -> usize {
+        self.thermalization() + self.settings.sweeps
     }
 }
 
@@ -181,7 +212,10 @@ impl SpinSweepSettings {
             }
             SpinModel::Potts(_) => {}
         }
-        Ok(ValidSpinSweep(self))
+        Ok(ValidSpinSweep {
+            settings: self,
+            model: model.clone(),
+        })
     }
 }
 
@@ -218,6 +252,7 @@ pub struct TemperaturePoint {
 }
 
 /// Per-chain series of per-site energy and |order parameter|.
+#[derive(Debug, Clone, Default)]
 struct Series {
     e: Vec<f64>,
     m: Vec<f64>,
@@ -244,6 +279,7 @@ fn observables(chains: &[Series], blocks: usize, beta: f64, n: f64) -> [Estimate
         bl.extend(chains.iter().map(|c| moments(c, 0..c.e.len())));
     } else {
         let c = &chains[0];
+        let blocks = blocks.min(c.e.len()).max(1);
         let len = c.e.len() / blocks;
         let start = c.e.len() - len * blocks;
         bl.extend((0..blocks).map(|b| moments(c, start + b * len..start + (b + 1) * len)));
@@ -257,215 +293,306 @@ fn observables(chains: &[Series], blocks: usize, beta: f64, n: f64) -> [Estimate
     ]
 }
 
+/// The state of one temperature's chain(s) and its kernel.
+enum Engine {
+    Single(Vec<i8>, SingleSpin),
+    Wolff(Vec<i8>, Wolff),
+    SwendsenWang(Vec<i8>, SwendsenWang),
+    MultiSpin(MultiSpin),
+    Potts(Vec<u8>, PottsSingle),
+}
+
+/// One temperature of a sweep, advanced block by block.
+struct Point {
+    temperature: f64,
+    beta: f64,
+    rng: FastRng,
+    engine: Engine,
+    done: usize,
+    series: Vec<Series>,
+    attempts: u64,
+    kernel_seconds: f64,
+}
+
 fn random_spins(n: usize, hot: bool, rng: &mut FastRng) -> Vec<i8> {
     (0..n)
         .map(|_| if !hot || rng.random::<bool>() { 1 } else { -1 })
         .collect()
 }
 
-fn run_point(
-    model: &SpinModel,
-    s: &SpinSweepSettings,
-    idx: usize,
-    seed: u64,
-    progress: &(dyn Fn(u64) + Sync),
-) -> TemperaturePoint {
-    let t = s.temperatures[idx];
-    let beta = 1.0 / t;
-    let mut rng = fast_rng(seed, idx as u64);
-    let n = model.n_sites();
-    let nf = n as f64;
-    let therm = s.thermalization.unwrap_or(s.sweeps / 5).max(1);
-    let total = therm + s.sweeps;
-    let mut kernel = 0.0;
-    let mut attempts = 0u64;
-    let mut chains: Vec<Series> = Vec::new();
-    let mut snapshot = None;
-    let tick = |k: usize| {
-        if (k + 1) % 64 == 0 {
-            progress(64);
-        }
-    };
-    match model {
-        SpinModel::Ising(g) if s.algorithm == SpinAlgorithm::MultiSpin => {
-            let l = g.uniform().expect("validated").lattice.l;
-            let j = g.uniform().expect("validated").j;
-            let mut ms = MultiSpin::new(l, j, s.hot_start, &mut rng).expect("validated");
-            chains = (0..64)
+impl Point {
+    fn new(v: &ValidSpinSweep, idx: usize, streams: Streams) -> Self {
+        let s = v.get();
+        let t = s.temperatures[idx];
+        let mut rng = fast_from(&mut streams.chain(idx));
+        let rule = if s.algorithm == SpinAlgorithm::HeatBath {
+            SpinRule::HeatBath
+        } else {
+            SpinRule::Metropolis
+        };
+        let (engine, chains) = match v.model() {
+            SpinModel::Ising(g) => {
+                let n = g.n();
+                match s.algorithm {
+                    SpinAlgorithm::MultiSpin => {
+                        let ms = MultiSpin::for_graph(g, s.hot_start, &mut rng)
+                            .expect("checked by validate");
+                        (Engine::MultiSpin(ms), 64)
+                    }
+                    SpinAlgorithm::Wolff => (
+                        Engine::Wolff(random_spins(n, s.hot_start, &mut rng), Wolff::default()),
+                        1,
+                    ),
+                    SpinAlgorithm::SwendsenWang => (
+                        Engine::SwendsenWang(
+                            random_spins(n, s.hot_start, &mut rng),
+                            SwendsenWang::default(),
+                        ),
+                        1,
+                    ),
+                    _ => (
+                        Engine::Single(
+                            random_spins(n, s.hot_start, &mut rng),
+                            SingleSpin::new(rule),
+                        ),
+                        1,
+                    ),
+                }
+            }
+            SpinModel::Potts(p) => {
+                let sp: Vec<u8> = (0..p.lattice.n())
+                    .map(|_| {
+                        if s.hot_start {
+                            rng.random_range(0..p.q)
+                        } else {
+                            0
+                        }
+                    })
+                    .collect();
+                (Engine::Potts(sp, PottsSingle::new(rule)), 1)
+            }
+        };
+        Self {
+            temperature: t,
+            beta: 1.0 / t,
+            rng,
+            engine,
+            done: 0,
+            series: (0..chains)
                 .map(|_| Series {
                     e: Vec::with_capacity(s.sweeps),
                     m: Vec::with_capacity(s.sweeps),
                 })
-                .collect();
-            for k in 0..total {
-                let t0 = Instant::now();
-                ms.sweep(beta, &mut rng);
-                kernel += t0.elapsed().as_secs_f64();
-                attempts += 64 * n as u64;
-                if k >= therm {
-                    let m = ms.measure();
-                    for (r, c) in chains.iter_mut().enumerate() {
-                        c.e.push(m.energy[r] / nf);
-                        c.m.push(m.magnetization[r].abs() / nf);
-                    }
-                }
-                tick(k);
-            }
-            if s.snapshots {
-                snapshot = Some(ms.replica(0));
-            }
-        }
-        SpinModel::Ising(g) => {
-            let mut sp = random_spins(n, s.hot_start, &mut rng);
-            let rule = if s.algorithm == SpinAlgorithm::HeatBath {
-                SpinRule::HeatBath
-            } else {
-                SpinRule::Metropolis
-            };
-            let tables = g
-                .uniform()
-                .map(|u| LatticeTables::new(rule, beta, u.j, u.h, u.lattice.z()));
-            let (mut stack, mut parent, mut flip) = (Vec::new(), Vec::new(), Vec::new());
-            let mut c = Series {
-                e: Vec::with_capacity(s.sweeps),
-                m: Vec::with_capacity(s.sweeps),
-            };
-            // Wolff: clusters per sweep chosen during equilibration so a sweep flips about N
-            // spins on average, then held fixed while measuring.
-            let (mut per_sweep, mut built, mut flipped) = (1usize, 0u64, 0u64);
-            for k in 0..total {
-                let t0 = Instant::now();
-                match s.algorithm {
-                    SpinAlgorithm::Wolff => {
-                        if k < therm.max(1) {
-                            let st = wolff_sweep(g, &mut sp, beta, per_sweep, &mut stack, &mut rng);
-                            built += st.clusters;
-                            flipped += st.flipped;
-                            let mean = flipped as f64 / built as f64;
-                            per_sweep = ((n as f64 / mean).ceil() as usize).max(1);
-                            attempts += st.flipped;
-                        } else {
-                            attempts +=
-                                wolff_sweep(g, &mut sp, beta, per_sweep, &mut stack, &mut rng)
-                                    .flipped;
-                        }
-                    }
-                    SpinAlgorithm::SwendsenWang => {
-                        swendsen_wang(g, &mut sp, beta, &mut parent, &mut flip, &mut rng);
-                        attempts += n as u64;
-                    }
-                    _ => {
-                        sweep(g, &mut sp, rule, beta, tables.as_ref(), &mut rng);
-                        attempts += n as u64;
-                    }
-                }
-                kernel += t0.elapsed().as_secs_f64();
-                if k >= therm {
-                    c.e.push(g.energy(&sp) / nf);
-                    c.m.push((IsingGraph::magnetization(&sp) as f64).abs() / nf);
-                }
-                tick(k);
-            }
-            chains.push(c);
-            if s.snapshots {
-                snapshot = Some(sp);
-            }
-        }
-        SpinModel::Potts(p) => {
-            let q = usize::from(p.q);
-            let mut sp: Vec<u8> = (0..n)
-                .map(|_| {
-                    if s.hot_start {
-                        rng.random_range(0..p.q)
-                    } else {
-                        0
-                    }
-                })
-                .collect();
-            let rule = if s.algorithm == SpinAlgorithm::HeatBath {
-                SpinRule::HeatBath
-            } else {
-                SpinRule::Metropolis
-            };
-            let mut counts = Vec::new();
-            let mut c = Series {
-                e: Vec::with_capacity(s.sweeps),
-                m: Vec::with_capacity(s.sweeps),
-            };
-            for k in 0..total {
-                let t0 = Instant::now();
-                potts_sweep(p, &mut sp, rule, beta, &mut counts, &mut rng);
-                kernel += t0.elapsed().as_secs_f64();
-                attempts += n as u64;
-                if k >= therm {
-                    let mut hist = vec![0usize; q];
-                    sp.iter().for_each(|&v| hist[usize::from(v)] += 1);
-                    let mx = *hist.iter().max().unwrap_or(&0) as f64 / nf;
-                    c.e.push(p.energy(&sp) / nf);
-                    c.m.push((q as f64 * mx - 1.0) / (q as f64 - 1.0));
-                }
-                tick(k);
-            }
-            chains.push(c);
-            if s.snapshots {
-                snapshot = Some(sp.iter().map(|&v| v as i8).collect());
-            }
+                .collect(),
+            attempts: 0,
+            kernel_seconds: 0.0,
         }
     }
-    let [energy, abs_m, heat, chi, binder] = observables(&chains, s.blocks, beta, nf);
-    let take = chains.len().min(8);
-    let tau_e = chains[..take]
-        .iter()
-        .map(|c| integrated_autocorrelation_time(&c.e))
-        .sum::<f64>()
-        / take as f64;
-    let tau_m = chains[..take]
-        .iter()
-        .map(|c| integrated_autocorrelation_time(&c.m))
-        .sum::<f64>()
-        / take as f64;
-    TemperaturePoint {
-        temperature: t,
-        beta,
-        energy,
-        abs_magnetization: abs_m,
-        heat_capacity: heat,
-        susceptibility: chi,
-        binder,
-        tau_energy: tau_e,
-        tau_abs_magnetization: tau_m,
-        measurements: s.sweeps,
-        flip_attempts: attempts,
-        kernel_seconds: kernel,
-        snapshot,
+
+    /// Sweeps until `until` sweeps are done (or the flag is raised), measuring after
+    /// equilibration.
+    fn advance(&mut self, v: &ValidSpinSweep, until: usize, stop: &StopFlag) -> Result<(), Error> {
+        let therm = v.thermalization();
+        let model = v.model();
+        let beta = self.beta;
+        while self.done < until.min(v.total()) {
+            if stop.is_raised() {
+                break;
+            }
+            let measure = self.done >= therm;
+            let t0 = Instant::now();
+            let st = match (&mut self.engine, model) {
+                (Engine::Single(sp, k), SpinModel::Ising(g)) => {
+                    k.step(&mut &**g, sp, beta, &mut self.rng)?
+                }
+                (Engine::Wolff(sp, k), SpinModel::Ising(g)) => {
+                    k.calibrating = !measure;
+                    k.step(&mut &**g, sp, beta, &mut self.rng)?
+                }
+                (Engine::SwendsenWang(sp, k), SpinModel::Ising(g)) => {
+                    k.step(&mut &**g, sp, beta, &mut self.rng)?
+                }
+                (Engine::MultiSpin(ms), SpinModel::Ising(g)) => {
+                    MultiSpinSweep.step(&mut &**g, ms, beta, &mut self.rng)?
+                }
+                (Engine::Potts(sp, k), SpinModel::Potts(p)) => {
+                    k.step(&mut &*p, sp, beta, &mut self.rng)?
+                }
+                _ => unreachable!("the engine is built for the model"),
+            };
+            self.kernel_seconds += t0.elapsed().as_secs_f64();
+            self.attempts += st.attempts;
+            if measure {
+                self.measure(model);
+            }
+            self.done += 1;
+        }
+        Ok(())
+    }
+
+    fn measure(&mut self, model: &SpinModel) {
+        match (&self.engine, model) {
+            (Engine::MultiSpin(ms), _) => {
+                let nf = (ms.l() * ms.l()) as f64;
+                let m = ms.measure();
+                for (r, c) in self.series.iter_mut().enumerate() {
+                    c.e.push(m.energy[r] / nf);
+                    c.m.push(m.magnetization[r].abs() / nf);
+                }
+            }
+            (
+                Engine::Single(sp, _) | Engine::Wolff(sp, _) | Engine::SwendsenWang(sp, _),
+                SpinModel::Ising(g),
+            ) => {
+                let nf = g.n() as f64;
+                self.series[0].e.push(g.energy(sp) / nf);
+                self.series[0]
+                    .m
+                    .push((IsingGraph::magnetization(sp) as f64).abs() / nf);
+            }
+            (Engine::Potts(sp, _), SpinModel::Potts(p)) => {
+                let q = usize::from(p.q);
+                let nf = p.lattice.n() as f64;
+                let mut hist = vec![0usize; q];
+                sp.iter().for_each(|&v| hist[usize::from(v)] += 1);
+                let mx = *hist.iter().max().unwrap_or(&0) as f64 / nf;
+                self.series[0].e.push(p.energy(sp) / nf);
+                self.series[0]
+                    .m
+                    .push((q as f64 * mx - 1.0) / (q as f64 - 1.0));
+            }
+            _ => unreachable!("the engine is built for the model"),
+        }
+    }
+
+    fn finish(self, v: &ValidSpinSweep) -> TemperaturePoint {
+        let s = v.get();
+        let nf = v.model().n_sites() as f64;
+        let measured = self.series[0].e.len();
+        let nan = Estimate {
+            value: f64::NAN,
+            se: f64::NAN,
+        };
+        let [energy, abs_m, heat, chi, binder] = if measured >= 2 {
+            observables(&self.series, s.blocks, self.beta, nf)
+        } else {
+            [nan; 5]
+        };
+        let take = self.series.len().min(8);
+        let tau = |f: &dyn Fn(&Series) -> &[f64]| {
+            self.series[..take]
+                .iter()
+                .map(|c| integrated_autocorrelation_time(f(c)))
+                .sum::<f64>()
+                / take as f64
+        };
+        let (tau_e, tau_m) = if measured >= 2 {
+            (tau(&|c| &c.e), tau(&|c| &c.m))
+        } else {
+            (f64::NAN, f64::NAN)
+        };
+        let snapshot = s.snapshots.then(|| match &self.engine {
+            Engine::Single(sp, _) | Engine::Wolff(sp, _) | Engine::SwendsenWang(sp, _) => {
+                sp.clone()
+            }
+            Engine::MultiSpin(ms) => ms.replica(0),
+            Engine::Potts(sp, _) => sp.iter().map(|&v| v as i8).collect(),
+        });
+        TemperaturePoint {
+            temperature: self.temperature,
+            beta: self.beta,
+            energy,
+            abs_magnetization: abs_m,
+            heat_capacity: heat,
+            susceptibility: chi,
+            binder,
+            tau_energy: tau_e,
+            tau_abs_magnetization: tau_m,
+            measurements: measured,
+            flip_attempts: self.attempts,
+            kernel_seconds: self.kernel_seconds,
+            snapshot,
+        }
     }
 }
 
-/// Runs every temperature of the sweep (in parallel on a pool of `threads` workers) and returns
-/// one point per temperature, in the input order. `progress` receives counts of finished sweeps.
-pub fn run_sweep(
-    model: &SpinModel,
+/// Progress of a sweep, reported between blocks.
+#[derive(Debug, Clone, Copy)]
+pub struct SweepEvent {
+    /// Sweeps done per temperature.
+    pub sweeps: usize,
+    /// Sweeps per temperature in all.
+    pub total: usize,
+    /// Temperatures in the run.
+    pub temperatures: usize,
+}
+
+/// A finished (or stopped) sweep.
+#[derive(Debug, Clone)]
+pub struct SpinSweep {
+    /// One point per temperature, in the input order.
+    pub points: Vec<TemperaturePoint>,
+    /// Why the run ended.
+    pub termination: Termination,
+}
+
+/// Runs every temperature of the sweep (in parallel on a pool of `threads` workers), in blocks
+/// of sweeps between which the context is consulted. Temperature i draws from stream i of
+/// `streams` (a seed: (seed, chain, i)).
+pub fn run_sweep<O: Observer<SweepEvent>>(
     settings: &ValidSpinSweep,
-    seed: u64,
-    progress: &(dyn Fn(u64) + Sync),
-) -> Vec<TemperaturePoint> {
+    streams: impl Into<Streams>,
+    ctx: &mut RunContext<O>,
+) -> Result<SpinSweep, Error> {
+    let streams = streams.into();
     let s = settings.get();
-    let idx: Vec<usize> = (0..s.temperatures.len()).collect();
-    let work = || {
-        idx.par_iter()
-            .map(|&i| run_point(model, s, i, seed, progress))
-            .collect::<Vec<_>>()
+    let total = settings.total();
+    let every = match s.report_every {
+        0 => (total / 100).max(1),
+        k => k,
     };
-    match rayon::ThreadPoolBuilder::new()
+    let mut points: Vec<Point> = (0..s.temperatures.len())
+        .map(|i| Point::new(settings, i, streams))
+        .collect();
+    let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(s.threads)
         .build()
-    {
-        Ok(pool) => pool.install(work),
-        Err(_) => idx
-            .iter()
-            .map(|&i| run_point(model, s, i, seed, progress))
-            .collect(),
+        .ok();
+    let stop = ctx.stop_flag().clone();
+    let mut termination = Termination::Finished;
+    let mut done = 0;
+    ctx.init::<SweepEvent>();
+    while done < total {
+        let until = (done / every + 1) * every;
+        let mut work = || {
+            points
+                .par_iter_mut()
+                .map(|p| p.advance(settings, until, &stop))
+                .collect::<Result<Vec<()>, Error>>()
+        };
+        match &pool {
+            Some(p) => p.install(work)?,
+            None => work()?,
+        };
+        done = points.iter().map(|p| p.done).min().unwrap_or(total);
+        let attempts: u64 = points.iter().map(|p| p.attempts).sum();
+        let ev = SweepEvent {
+            sweeps: done,
+            total,
+            temperatures: points.len(),
+        };
+        if let Some(t) = ctx.step(&ev, attempts) {
+            if done < total {
+                termination = t;
+                break;
+            }
+        }
     }
+    ctx.finish::<SweepEvent>(termination);
+    Ok(SpinSweep {
+        points: points.into_iter().map(|p| p.finish(settings)).collect(),
+        termination,
+    })
 }
 
 /// Free energy and entropy per site from thermodynamic integration at one β.
@@ -483,189 +610,53 @@ pub struct TiPoint {
 
 /// Thermodynamic integration for an Ising model (any graph, any field), where ⟨E⟩ = 0 at β = 0
 /// and `ln Z(0) = N ln 2`: `ln Z(β)/N = ln 2 − ∫₀^β u(β′) dβ′` over the measured per-site energies
-/// `u` on an increasing grid of β > 0. Simpson's rule on uniform pairs of intervals (trapezoid on
-/// a last odd interval); the discretisation error is estimated as |Simpson − trapezoid| and added
-/// in quadrature to the propagated statistical error (independent runs per β).
+/// `u` on an increasing grid of β > 0, by Simpson's rule ([`crate::estimate::evidence`]'s one
+/// implementation; independent runs per β).
 pub fn thermodynamic_integration(betas: &[f64], energies: &[Estimate]) -> Vec<TiPoint> {
-    let mut b = vec![0.0];
-    b.extend_from_slice(betas);
-    let mut u = vec![Estimate {
-        value: 0.0,
+    let mut nodes = vec![TiNode {
+        t: 0.0,
+        slope: 0.0,
         se: 0.0,
+        var: None,
     }];
-    u.extend_from_slice(energies);
-    let mut out = Vec::new();
-    // Cumulative integral with weights tracked per node for the statistical error.
-    for k in 1..b.len() {
-        let mut w = vec![0.0; k + 1];
-        let mut trap = vec![0.0; k + 1];
-        for i in 0..k {
-            let h = b[i + 1] - b[i];
-            trap[i] += h / 2.0;
-            trap[i + 1] += h / 2.0;
-        }
-        let mut i = 0;
-        while i + 2 <= k {
-            let (h1, h2) = (b[i + 1] - b[i], b[i + 2] - b[i + 1]);
-            if (h1 - h2).abs() <= 1e-9 * h1.max(h2) {
-                w[i] += h1 / 3.0;
-                w[i + 1] += 4.0 * h1 / 3.0;
-                w[i + 2] += h1 / 3.0;
-            } else {
-                for (a, c) in [(i, h1), (i + 1, h2)] {
-                    w[a] += c / 2.0;
-                    w[a + 1] += c / 2.0;
-                }
+    nodes.extend(betas.iter().zip(energies).map(|(&b, u)| TiNode {
+        t: b,
+        slope: -u.value,
+        se: u.se,
+        var: None,
+    }));
+    integrate(&nodes, TiRule::Simpson)
+        .into_iter()
+        .zip(&nodes)
+        .skip(1)
+        .zip(energies)
+        .map(|((i, node), u)| {
+            let lz = Estimate {
+                value: 2f64.ln() + i.value,
+                se: i.se,
+            };
+            let beta = node.t;
+            TiPoint {
+                beta,
+                log_z_per_site: lz,
+                free_energy_per_site: Estimate {
+                    value: -lz.value / beta,
+                    se: lz.se / beta,
+                },
+                entropy_per_site: Estimate {
+                    value: lz.value + beta * u.value,
+                    se: (lz.se * lz.se + (beta * u.se).powi(2)).sqrt(),
+                },
             }
-            i += 2;
-        }
-        if i < k {
-            let h = b[k] - b[i];
-            w[i] += h / 2.0;
-            w[k] += h / 2.0;
-        }
-        let integral: f64 = (0..=k).map(|j| w[j] * u[j].value).sum();
-        let t_int: f64 = (0..=k).map(|j| trap[j] * u[j].value).sum();
-        let stat: f64 = (0..=k).map(|j| (w[j] * u[j].se).powi(2)).sum::<f64>();
-        let se = (stat + (integral - t_int).powi(2)).sqrt();
-        let lz = Estimate {
-            value: 2f64.ln() - integral,
-            se,
-        };
-        let beta = b[k];
-        out.push(TiPoint {
-            beta,
-            log_z_per_site: lz,
-            free_energy_per_site: Estimate {
-                value: -lz.value / beta,
-                se: se / beta,
-            },
-            entropy_per_site: Estimate {
-                value: lz.value + beta * u[k].value,
-                se: (se * se + (beta * u[k].se).powi(2)).sqrt(),
-            },
-        });
-    }
-    out
-}
-
-/// What [`temper_ising`] measured.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct IsingTempering {
-    /// The ladder of β, from 0.
-    pub betas: Vec<f64>,
-    /// `ln Z(β_k) / N` by stepping-stone from `ln Z(0) = N ln 2`, for every rung.
-    pub log_z_per_site: Vec<Estimate>,
-    /// Swap acceptance rate of each neighbouring pair.
-    pub swap_acceptance: Vec<f64>,
-}
-
-/// Parallel tempering of an Ising model over a ladder of β starting at 0 (single-spin Metropolis
-/// or heat-bath sweeps, even/odd swaps), then stepping-stone for `ln Z` along the ladder:
-/// `ln Z(β_k) = N ln 2 + Σ_{j≤k} ln mean_{β_{j−1}} e^{−(β_j − β_{j−1}) E}`, each stone's variance
-/// from its weights' variance over the effective sample size (from τ_int of the energy).
-pub fn temper_ising(
-    g: &IsingGraph,
-    betas: &[f64],
-    rounds: usize,
-    seed: u64,
-) -> Result<IsingTempering, SettingsError> {
-    if betas.first() != Some(&0.0) || betas.windows(2).any(|w| w[1] <= w[0]) || betas.len() < 2 {
-        return Err(SettingsError::new(
-            "ladder",
-            "must start at β = 0 and increase strictly",
-        ));
-    }
-    nonzero("rounds", rounds)?;
-    let n = g.n();
-    let k = betas.len();
-    let mut rngs: Vec<FastRng> = (0..k).map(|i| fast_rng(seed, i as u64)).collect();
-    let mut swap_rng = fast_rng(seed, k as u64);
-    let mut spins: Vec<Vec<i8>> = (0..k)
-        .map(|i| random_spins(n, true, &mut rngs[i]))
-        .collect();
-    let tables: Vec<Option<LatticeTables>> = betas
-        .iter()
-        .map(|&b| {
-            g.uniform()
-                .map(|u| LatticeTables::new(SpinRule::Metropolis, b, u.j, u.h, u.lattice.z()))
         })
-        .collect();
-    let mut energies: Vec<Vec<f64>> = vec![Vec::with_capacity(rounds); k];
-    let mut acc = vec![0.0f64; k - 1];
-    let mut tries = vec![0.0f64; k - 1];
-    let therm = rounds / 5;
-    for round in 0..therm + rounds {
-        for i in 0..k {
-            sweep(
-                g,
-                &mut spins[i],
-                SpinRule::Metropolis,
-                betas[i],
-                tables[i].as_ref(),
-                &mut rngs[i],
-            );
-        }
-        let e: Vec<f64> = spins.iter().map(|s| g.energy(s)).collect();
-        let mut e = e;
-        let mut p = round % 2;
-        while p + 1 < k {
-            let log_a = (betas[p] - betas[p + 1]) * (e[p] - e[p + 1]);
-            let ok = log_a >= 0.0 || rng_uniform(&mut swap_rng) < log_a.exp();
-            if round >= therm {
-                tries[p] += 1.0;
-                acc[p] += f64::from(u8::from(ok));
-            }
-            if ok {
-                spins.swap(p, p + 1);
-                e.swap(p, p + 1);
-            }
-            p += 2;
-        }
-        if round >= therm {
-            for (store, v) in energies.iter_mut().zip(&e) {
-                store.push(*v);
-            }
-        }
-    }
-    let mut lz = n as f64 * 2f64.ln();
-    let mut var = 0.0;
-    let mut out = vec![Estimate {
-        value: lz / n as f64,
-        se: 0.0,
-    }];
-    for j in 1..k {
-        let db = betas[j] - betas[j - 1];
-        let a: Vec<f64> = energies[j - 1].iter().map(|u| -db * u).collect();
-        let l = crate::estimate::evidence::log_mean_exp(&a);
-        lz += l;
-        let w: Vec<f64> = a.iter().map(|v| (v - l).exp()).collect();
-        let m = w.iter().sum::<f64>() / w.len() as f64;
-        let vw = w.iter().map(|x| (x - m) * (x - m)).sum::<f64>() / (w.len() as f64 - 1.0);
-        let ess = w.len() as f64 / (2.0 * integrated_autocorrelation_time(&w));
-        var += vw / ess;
-        out.push(Estimate {
-            value: lz / n as f64,
-            se: var.sqrt() / n as f64,
-        });
-    }
-    Ok(IsingTempering {
-        betas: betas.to_vec(),
-        log_z_per_site: out,
-        swap_acceptance: acc
-            .iter()
-            .zip(&tries)
-            .map(|(a, t)| a / t.max(1.0))
-            .collect(),
-    })
-}
-
-fn rng_uniform(rng: &mut FastRng) -> f64 {
-    rng.random::<f64>()
+        .collect()
 }
 
 /// A uniform lattice ferromagnet or antiferromagnet as a sweep model.
-pub fn lattice_model(dim: usize, l: usize, j: f64, h: f64) -> Result<SpinModel, String> {
+pub fn lattice_model(dim: usize, l: usize, j: f64, h: f64) -> Result<SpinModel, ModelError> {
+    if !(j.is_finite() && h.is_finite()) {
+        return Err(ModelError::new("J", "J and h must be finite"));
+    }
     Ok(SpinModel::Ising(Arc::new(IsingGraph::lattice(
         Lattice::new(dim, l)?,
         j,

@@ -5,9 +5,11 @@
 //! plays the role of a temperature (see [`ThermoMonitor`](crate::observe::ThermoMonitor)).
 
 use super::optim::{Optimizer, OptimizerSettings};
-use crate::energy::{EnergyError, EvalCounts};
+use crate::energy::EvalCounts;
+use crate::error::Error;
 use crate::nn::MinibatchEnergy;
-use crate::observe::{Control, Observer, Termination};
+use crate::rng::{self, Purpose};
+use crate::run::{Observer, RunContext, Termination};
 use crate::settings::{nonzero, SettingsError};
 use rand::seq::SliceRandom;
 use rand::Rng;
@@ -107,20 +109,22 @@ pub struct TrainResult {
     pub loop_seconds: f64,
 }
 
-/// Trains `energy` from `theta0`. A non-finite loss or gradient ends training as `Diverged`
-/// (the parameters are those before the offending step); bad data ends it with the error.
-pub fn train<E, R, O>(
+/// Trains `energy` from `theta0` (minibatch order from stream (seed, training, 0)). A
+/// non-finite loss or gradient ends training as `Diverged` (the parameters are those before the
+/// offending step); bad data ends it with the error; the context may stop it after any
+/// minibatch.
+pub fn train<E, O>(
     energy: &mut E,
     theta0: Vec<f64>,
     settings: &ValidTrainSettings,
-    rng: &mut R,
-    observer: &mut O,
-) -> Result<TrainResult, EnergyError>
+    seed: u64,
+    ctx: &mut RunContext<O>,
+) -> Result<TrainResult, Error>
 where
     E: MinibatchEnergy + ?Sized,
-    R: Rng + ?Sized,
-    O: for<'a> Observer<TrainEvent<'a>> + ?Sized,
+    O: for<'a> Observer<TrainEvent<'a>>,
 {
+    let mut rng = rng::stream(seed, Purpose::Training, 0);
     let s = settings.get();
     let n = energy.n_data();
     let p = energy.dim();
@@ -136,12 +140,12 @@ where
     let mut losses = Vec::with_capacity(s.epochs);
     let mut counts = EvalCounts::default();
     let mut termination = Termination::Finished;
-    observer.on_init();
+    ctx.init::<TrainEvent<'_>>();
     let start = Instant::now();
     energy.set_batch(None);
     'epochs: for epoch in 0..s.epochs {
         if !full {
-            order.shuffle(rng);
+            order.shuffle(&mut rng);
         }
         let mut sum = 0.0;
         for b in 0..nb {
@@ -155,7 +159,7 @@ where
                     termination = Termination::Diverged;
                     break 'epochs;
                 }
-                Err(e) => return Err(e),
+                Err(e) => return Err(e.into()),
             };
             sum += loss;
             let ev = TrainEvent::Batch {
@@ -166,8 +170,8 @@ where
                 lr,
                 batches_per_epoch: nb,
             };
-            if observer.on_step(&ev) == Control::Stop {
-                termination = Termination::Interrupted;
+            if let Some(t) = ctx.step(&ev, counts.gradient) {
+                termination = t;
             }
             opt.step(&mut theta, &grad);
         }
@@ -178,8 +182,8 @@ where
             loss,
             theta: &theta,
         };
-        if observer.on_step(&ev) == Control::Stop {
-            termination = Termination::Interrupted;
+        if let Some(t) = ctx.step(&ev, counts.gradient) {
+            termination = t;
         }
         if termination != Termination::Finished {
             break;
@@ -198,9 +202,9 @@ where
             termination = Termination::Diverged;
             f64::NAN
         }
-        Err(e) => return Err(e),
+        Err(e) => return Err(e.into()),
     };
-    observer.on_finish(termination);
+    ctx.finish::<TrainEvent<'_>>(termination);
     Ok(TrainResult {
         theta,
         epochs_run: losses.len(),

@@ -1,4 +1,5 @@
-//! The energy contracts: `Energy`, `Gradient`, errors, tempering and the log-density adapters.
+//! The energy contracts: `Energy`, `Gradient`, errors, tempering, paths along t and the
+//! log-density adapters.
 //!
 //! An energy is a scalar function of a flat `f64` state. By convention
 //! `E(x) = −log p(x) + const`, so minimising an energy is maximising a density, and sampling at
@@ -8,10 +9,12 @@
 mod adapt;
 mod counted;
 mod error;
+mod path;
 
 pub use adapt::{AsLogDensity, FromLogDensity, LogDensity};
 pub use counted::{Counted, EvalCounts};
 pub use error::EnergyError;
+pub use path::{BoltzmannPath, LinearPath, PathAt, PathEnergy, ReferencePath};
 
 /// A scalar energy over a flat state of fixed dimension. Lower is better.
 ///

@@ -1,10 +1,13 @@
-//! Estimators of log Z / log evidence along the power-posterior path, each with a standard
-//! error: thermodynamic integration (trapezoid with the Calderhead–Girolami correction, and
-//! Simpson), stepping-stone, annealed-importance weights, bridge sampling, the Laplace
-//! approximation and — for teaching only — the harmonic mean.
+//! Estimators of log Z / log evidence along a path, each with a standard error: thermodynamic
+//! integration (one implementation: trapezoid with the Calderhead–Girolami correction, or
+//! Simpson), stepping-stone (one implementation), annealed-importance weights, bridge sampling
+//! and — for teaching only — the harmonic mean.
 //!
-//! Conventions: `u_k` are the likelihood energies `E_lik = −log L` of draws from the power
-//! posterior at `t_k`; `ln Z(1) − ln Z(0) = −∫₀¹ ⟨E_lik⟩_t dt` and `d⟨log L⟩/dt = Var_t(log L)`.
+//! Conventions: a path `p_t ∝ exp(−E_ref − t·ΔE)` for t ∈ [0, 1]; for a power posterior ΔE is
+//! the likelihood energy `−log L`. `ln Z(1) − ln Z(0) = ∫₀¹ ⟨∂_t ln p*_t⟩_t dt = −∫₀¹ ⟨ΔE⟩_t dt`,
+//! and on a linear path `d²ln Z/dt² = Var_t(ΔE)`. Paths that are not linear in t (a Boltzmann
+//! machine with its hidden units summed out) give each draw's log ratio to the next rung
+//! explicitly.
 //!
 //! # References
 //! - Friel, N. & Pettitt, A. N. (2008), "Marginal likelihood estimation via power posteriors",
@@ -21,15 +24,31 @@
 use super::series::Estimate;
 use serde::{Deserialize, Serialize};
 
-/// Draws' likelihood energies at one rung of the path, with their effective sample size.
+/// The draws of one rung of a path, with their effective sample size.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Rung {
-    /// Power t ∈ [0, 1].
+    /// Position t ∈ [0, 1].
     pub t: f64,
-    /// `E_lik` of every draw (all chains).
-    pub lik_energy: Vec<f64>,
-    /// Effective sample size of `E_lik` (bulk ESS).
+    /// `−∂_t ln p*_t(x)` of every draw: ΔE on a linear path (the likelihood energy of a power
+    /// posterior, the energy of β-tempering).
+    pub delta: Vec<f64>,
+    /// `ln p*_{t'}(x) − ln p*_t(x)` of every draw, t' the next rung, for paths that are not
+    /// linear in t (`None`: it is `−(t' − t)·ΔE`).
+    pub forward: Option<Vec<f64>>,
+    /// Effective sample size of the draws.
     pub ess: f64,
+}
+
+impl Rung {
+    /// A rung of a linear path from the ΔE of its draws.
+    pub fn linear(t: f64, delta: Vec<f64>, ess: f64) -> Self {
+        Self {
+            t,
+            delta,
+            forward: None,
+            ess,
+        }
+    }
 }
 
 fn mean(x: &[f64]) -> f64 {
@@ -50,109 +69,165 @@ pub fn log_mean_exp(a: &[f64]) -> f64 {
     m + (a.iter().map(|v| (v - m).exp()).sum::<f64>() / a.len() as f64).ln()
 }
 
-/// Thermodynamic integration by the trapezoid rule with the Calderhead–Girolami (Friel–Pettitt)
-/// variance correction: `Σ Δt (m_k + m_{k+1})/2 − Σ Δt²/12 (v_{k+1} − v_k)`, `m = ⟨log L⟩`,
-/// `v = Var(log L)`. The standard error propagates each rung's MCSE (independent rungs) and adds,
-/// in quadrature, a discretisation error: the difference from the same rule on every other rung,
-/// divided by 3 (Richardson's estimate for a second-order rule).
-pub fn ti_corrected(rungs: &[Rung]) -> Estimate {
-    let fine = ti_corrected_stat(rungs);
-    if rungs.len() < 5 {
-        return fine;
-    }
-    let mut coarse: Vec<Rung> = rungs.iter().step_by(2).cloned().collect();
-    if (rungs.len() - 1) % 2 == 1 {
-        coarse.push(rungs[rungs.len() - 1].clone());
-    }
-    let disc = (fine.value - ti_corrected_stat(&coarse).value).abs() / 3.0;
-    Estimate {
-        value: fine.value,
-        se: (fine.se * fine.se + disc * disc).sqrt(),
-    }
+/// The quadrature rule of [`thermodynamic_integration`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TiRule {
+    /// Trapezoid, with the Calderhead–Girolami variance correction where the nodes carry
+    /// `Var(ΔE)`; discretisation error by Richardson's estimate against every other node.
+    Trapezoid,
+    /// Simpson on consecutive pairs of equal intervals (trapezoid elsewhere); discretisation
+    /// error |Simpson − trapezoid|.
+    Simpson,
 }
 
-fn ti_corrected_stat(rungs: &[Rung]) -> Estimate {
-    let m: Vec<f64> = rungs.iter().map(|r| -mean(&r.lik_energy)).collect();
-    let v: Vec<f64> = rungs.iter().map(|r| var(&r.lik_energy)).collect();
-    let se2: Vec<f64> = rungs
-        .iter()
-        .zip(&v)
-        .map(|(r, v)| v / r.ess.max(1.0))
-        .collect();
-    let mut total = 0.0;
-    let mut w = vec![0.0; rungs.len()];
-    for k in 0..rungs.len() - 1 {
-        let h = rungs[k + 1].t - rungs[k].t;
-        total += h * (m[k] + m[k + 1]) / 2.0 - h * h / 12.0 * (v[k + 1] - v[k]);
-        w[k] += h / 2.0;
-        w[k + 1] += h / 2.0;
-    }
-    let se = w
-        .iter()
-        .zip(&se2)
-        .map(|(w, s)| w * w * s)
-        .sum::<f64>()
-        .sqrt();
-    Estimate { value: total, se }
+/// One node of a thermodynamic integration: the mean slope `⟨∂_t ln p*⟩_t = −⟨ΔE⟩_t` with its
+/// standard error, and (on linear paths) `Var_t(ΔE)` for the trapezoid correction.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct TiNode {
+    /// Position t.
+    pub t: f64,
+    /// `⟨∂_t ln p*_t⟩`.
+    pub slope: f64,
+    /// Its standard error.
+    pub se: f64,
+    /// `Var_t(ΔE) = d²ln Z/dt²` on a linear path.
+    pub var: Option<f64>,
 }
 
-/// Thermodynamic integration by Simpson's rule on consecutive pairs of equal intervals
-/// (trapezoid where intervals differ or one is left over).
-pub fn ti_simpson(rungs: &[Rung]) -> Estimate {
-    let m: Vec<f64> = rungs.iter().map(|r| -mean(&r.lik_energy)).collect();
-    let se2: Vec<f64> = rungs
-        .iter()
-        .map(|r| var(&r.lik_energy) / r.ess.max(1.0))
-        .collect();
-    let n = rungs.len();
-    let mut w = vec![0.0; n];
-    let mut k = 0;
-    while k + 2 < n {
-        let (h1, h2) = (rungs[k + 1].t - rungs[k].t, rungs[k + 2].t - rungs[k + 1].t);
-        if (h1 - h2).abs() <= 1e-9 * h1.max(h2) {
-            w[k] += h1 / 3.0;
-            w[k + 1] += 4.0 * h1 / 3.0;
-            w[k + 2] += h1 / 3.0;
-        } else {
-            w[k] += h1 / 2.0;
-            w[k + 1] += (h1 + h2) / 2.0;
-            w[k + 2] += h2 / 2.0;
+impl TiNode {
+    /// The node of a rung: mean and MCSE of `−ΔE`, and (on linear paths) its variance.
+    pub fn of(rung: &Rung) -> Self {
+        let v = var(&rung.delta);
+        Self {
+            t: rung.t,
+            slope: -mean(&rung.delta),
+            se: (v / rung.ess.max(1.0)).sqrt(),
+            var: rung.forward.is_none().then_some(v),
         }
-        k += 2;
-    }
-    if k + 1 < n {
-        let h = rungs[k + 1].t - rungs[k].t;
-        w[k] += h / 2.0;
-        w[k + 1] += h / 2.0;
-    }
-    Estimate {
-        value: w.iter().zip(&m).map(|(w, m)| w * m).sum(),
-        se: w
-            .iter()
-            .zip(&se2)
-            .map(|(w, s)| w * w * s)
-            .sum::<f64>()
-            .sqrt(),
     }
 }
 
-/// Stepping-stone: `ln Z = Σ_k ln mean_{t_{k−1}} exp(−(t_k − t_{k−1}) E_lik)`, with a
-/// delta-method standard error per stone (`Var(w) / (ESS · mean(w)²)`).
-pub fn stepping_stone(rungs: &[Rung]) -> Estimate {
+/// Thermodynamic integration `∫ ⟨∂_t ln p*⟩ dt` over increasing nodes: the cumulative integral
+/// at every node (the first is 0). The standard error propagates the nodes' errors (independent
+/// nodes) and adds, in quadrature, the rule's discretisation error.
+pub fn thermodynamic_integration(nodes: &[TiNode], rule: TiRule) -> Vec<Estimate> {
+    let n = nodes.len();
+    let mut out = vec![Estimate {
+        value: 0.0,
+        se: 0.0,
+    }];
+    for k in 1..n {
+        let part = &nodes[..=k];
+        let (value, w) = quadrature(part, rule);
+        let stat: f64 = w.iter().zip(part).map(|(w, p)| (w * p.se).powi(2)).sum();
+        let disc = match rule {
+            TiRule::Simpson => (value - quadrature(part, TiRule::Trapezoid).0).abs(),
+            TiRule::Trapezoid if part.len() >= 5 => {
+                let mut coarse: Vec<TiNode> = part.iter().step_by(2).copied().collect();
+                if (part.len() - 1) % 2 == 1 {
+                    coarse.push(part[part.len() - 1]);
+                }
+                (value - quadrature(&coarse, TiRule::Trapezoid).0).abs() / 3.0
+            }
+            TiRule::Trapezoid => 0.0,
+        };
+        out.push(Estimate {
+            value,
+            se: (stat + disc * disc).sqrt(),
+        });
+    }
+    out
+}
+
+/// The rule's value over `nodes` and each node's weight.
+fn quadrature(nodes: &[TiNode], rule: TiRule) -> (f64, Vec<f64>) {
+    let n = nodes.len();
+    let mut w = vec![0.0; n];
+    let mut correction = 0.0;
+    match rule {
+        TiRule::Trapezoid => {
+            for k in 0..n - 1 {
+                let h = nodes[k + 1].t - nodes[k].t;
+                w[k] += h / 2.0;
+                w[k + 1] += h / 2.0;
+                if let (Some(a), Some(b)) = (nodes[k].var, nodes[k + 1].var) {
+                    correction -= h * h / 12.0 * (b - a);
+                }
+            }
+        }
+        TiRule::Simpson => {
+            let mut k = 0;
+            while k + 2 < n {
+                let (h1, h2) = (nodes[k + 1].t - nodes[k].t, nodes[k + 2].t - nodes[k + 1].t);
+                if (h1 - h2).abs() <= 1e-9 * h1.max(h2) {
+                    w[k] += h1 / 3.0;
+                    w[k + 1] += 4.0 * h1 / 3.0;
+                    w[k + 2] += h1 / 3.0;
+                } else {
+                    w[k] += h1 / 2.0;
+                    w[k + 1] += (h1 + h2) / 2.0;
+                    w[k + 2] += h2 / 2.0;
+                }
+                k += 2;
+            }
+            if k + 1 < n {
+                let h = nodes[k + 1].t - nodes[k].t;
+                w[k] += h / 2.0;
+                w[k + 1] += h / 2.0;
+            }
+        }
+    }
+    let value = w.iter().zip(nodes).map(|(w, p)| w * p.slope).sum::<f64>() + correction;
+    (value, w)
+}
+
+/// Thermodynamic integration over a ladder of rungs (trapezoid with the Calderhead–Girolami
+/// correction where the path is linear): `ln Z(1) − ln Z(t₀)`.
+pub fn ti_corrected(rungs: &[Rung]) -> Estimate {
+    let nodes: Vec<TiNode> = rungs.iter().map(TiNode::of).collect();
+    *thermodynamic_integration(&nodes, TiRule::Trapezoid)
+        .last()
+        .expect("at least one node")
+}
+
+/// Stepping-stone: `ln Z(t_K) − ln Z(t_0) = Σ_k ln mean_{t_{k−1}} exp(r_k)` with `r_k` each
+/// draw's log ratio to the next rung (`−(t_k − t_{k−1}) ΔE` on a linear path), and a
+/// delta-method standard error per stone (`Var(w) / (ESS · mean(w)²)`). Also returns the
+/// cumulative estimate at every rung (the first is 0).
+pub fn stepping_stones(rungs: &[Rung]) -> Vec<Estimate> {
     let mut total = 0.0;
     let mut var_total = 0.0;
+    let mut out = vec![Estimate {
+        value: 0.0,
+        se: 0.0,
+    }];
+    let mut a = Vec::new();
     for k in 1..rungs.len() {
-        let dt = rungs[k].t - rungs[k - 1].t;
-        let a: Vec<f64> = rungs[k - 1].lik_energy.iter().map(|u| -dt * u).collect();
+        let r = &rungs[k - 1];
+        a.clear();
+        match &r.forward {
+            Some(f) => a.extend_from_slice(f),
+            None => {
+                let dt = rungs[k].t - r.t;
+                a.extend(r.delta.iter().map(|u| -dt * u));
+            }
+        }
         let lr = log_mean_exp(&a);
         total += lr;
         let w: Vec<f64> = a.iter().map(|v| (v - lr).exp()).collect(); // normalised to mean 1
-        var_total += var(&w) / rungs[k - 1].ess.max(1.0);
+        var_total += var(&w) / r.ess.max(1.0);
+        out.push(Estimate {
+            value: total,
+            se: var_total.sqrt(),
+        });
     }
-    Estimate {
-        value: total,
-        se: var_total.sqrt(),
-    }
+    out
+}
+
+/// [`stepping_stones`] over the whole ladder: `ln Z(t_K) − ln Z(t_0)`.
+pub fn stepping_stone(rungs: &[Rung]) -> Estimate {
+    *stepping_stones(rungs).last().expect("at least one rung")
 }
 
 /// Log Z from annealed-importance log-weights: `ln mean exp(log w)`, standard error by the
@@ -259,14 +334,47 @@ mod tests {
             .map(|k| {
                 let t = k as f64 / 20.0;
                 let m = -(1.0 - t) * (1.0 - t) + 0.5;
+                Rung::linear(t, vec![-m, -m], 2.0)
+            })
+            .collect();
+        let nodes: Vec<TiNode> = rungs.iter().map(TiNode::of).collect();
+        let simpson = thermodynamic_integration(&nodes, TiRule::Simpson);
+        assert!((simpson[20].value - (-1.0 / 3.0 + 0.5)).abs() < 1e-12);
+        assert!((ti_corrected(&rungs).value - (-1.0 / 3.0 + 0.5)).abs() < 1e-3);
+        // Cumulative: at t = ½ the integral of −(1−t)² + ½ is −7/24 + ¼.
+        assert!((simpson[10].value - (-7.0 / 24.0 + 0.25)).abs() < 1e-12);
+    }
+
+    /// A two-state path with E ∈ {0, 1}: ln Z(t) = ln(1 + e^{−t}) exactly. Linear stones and the
+    /// same stones given as explicit forward ratios agree with it.
+    #[test]
+    fn stepping_stone_on_an_exact_two_state_path() {
+        let ts: Vec<f64> = (0..=8).map(|k| k as f64 / 8.0).collect();
+        // Each rung's "draws": the two states with their exact weights, 1000 copies in proportion.
+        let rungs: Vec<Rung> = ts
+            .iter()
+            .map(|&t| {
+                let p1 = (-t).exp() / (1.0 + (-t).exp());
+                let n1 = (p1 * 100_000.0).round() as usize;
+                let mut d = vec![0.0; 100_000 - n1];
+                d.extend(std::iter::repeat_n(1.0, n1));
+                Rung::linear(t, d, 100_000.0)
+            })
+            .collect();
+        let exact = (1.0 + (-1f64).exp()).ln() - 2f64.ln();
+        let ss = stepping_stone(&rungs);
+        assert!((ss.value - exact).abs() < 1e-4, "{ss:?} vs {exact}");
+        let explicit: Vec<Rung> = rungs
+            .iter()
+            .enumerate()
+            .map(|(k, r)| {
+                let dt = ts.get(k + 1).map_or(0.0, |n| n - r.t);
                 Rung {
-                    t,
-                    lik_energy: vec![-m, -m],
-                    ess: 2.0,
+                    forward: Some(r.delta.iter().map(|u| -dt * u).collect()),
+                    ..r.clone()
                 }
             })
             .collect();
-        assert!((ti_simpson(&rungs).value - (-1.0 / 3.0 + 0.5)).abs() < 1e-12);
-        assert!((ti_corrected(&rungs).value - (-1.0 / 3.0 + 0.5)).abs() < 1e-3);
+        assert!((stepping_stone(&explicit).value - ss.value).abs() < 1e-12);
     }
 }

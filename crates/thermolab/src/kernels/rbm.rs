@@ -9,13 +9,92 @@
 //! `p(h_j = 1 | v) = σ(β (c_j + ((v/σ)W)_j))` and, for Bernoulli units,
 //! `p(v_i = 1 | h) = σ(α b_{A,i} + β (b_i + (Wh)_i))`; Gaussian units are normal with precision
 //! `(α + β)/σ_i²` and mean `(α b_{A,i} + β b_i + β σ_i (Wh)_i)/(α + β)`.
+//!
+//! [`BlockGibbs`] is the [`Kernel`] over an [`RbmPath`] (the machine, with or without its
+//! base-rate end): one step draws the hidden units given the visible ones, then the visible units
+//! given the hidden ones, at the path position β. Because the hidden units are drawn afresh from
+//! the visible ones at the start of every step, the chain's state is its visible units, and every
+//! method along β (swaps, AIS weights, stepping-stone ratios) may use the marginal
+//! `ln p*_β(v)` with the hidden units summed out ([`RbmPath::log_marginal`]).
 
-use crate::systems::rbm::dense::{
-    bernoulli_in_place, fast_rng, gemm, sigmoid_in_place, softplus_sum, FastRng, View,
-};
+use crate::energy::EnergyError;
+use crate::kernels::Kernel;
+use crate::systems::rbm::dense::{bernoulli_in_place, gemm, sigmoid_in_place, softplus_sum, View};
 use crate::systems::rbm::{Rbm, VisibleKind};
+use rand::{Rng, RngCore};
 use rand_distr::{Distribution, StandardNormal};
 use serde::{Deserialize, Serialize};
+
+/// A Boltzmann machine as a path target: plain β-tempering (`base = None`:
+/// `p_β ∝ e^{−βE(v,h)}`) or the annealing path from the base-rate machine with visible biases
+/// `base` (`p_β ∝ e^{−(1−β)E_A(v) − βE(v,h)}`, Salakhutdinov & Murray 2008).
+#[derive(Debug, Clone, Copy)]
+pub struct RbmPath<'a> {
+    /// The machine (β = 1).
+    pub rbm: &'a Rbm,
+    /// Visible biases of the base-rate machine (β = 0), if the path starts there.
+    pub base: Option<&'a [f32]>,
+}
+
+impl<'a> RbmPath<'a> {
+    /// The base-rate mixture weight `α` at path position `beta`.
+    fn base_at(&self, beta: f64) -> Option<BaseRate<'a>> {
+        self.base.map(|b| BaseRate {
+            b,
+            alpha: (1.0 - beta) as f32,
+        })
+    }
+    /// `ln p*_β(v)` of chain `k` of `g` with the hidden units summed out (activations must be
+    /// current): `−α E_A(v) − β·(visible term) + Σ_j softplus(β a_j)`.
+    pub fn log_marginal(&self, g: &GibbsBatch, k: usize, beta: f64) -> f64 {
+        let (nv, nh) = (self.rbm.n_visible, self.rbm.n_hidden);
+        let v = &g.v[k * nv..(k + 1) * nv];
+        let a = &g.act[k * nh..(k + 1) * nh];
+        let mut lp = -beta * self.rbm.visible_term(v) + softplus_sum(a, beta);
+        if let Some(b) = self.base {
+            lp -= (1.0 - beta) * base_energy(self.rbm, b, v);
+        }
+        lp
+    }
+    /// `∂_β ln p*_β(v)` of chain `k` (the thermodynamic-integration integrand):
+    /// `E_A(v) − (visible term) + Σ_j a_j σ(β a_j)`.
+    pub fn log_marginal_slope(&self, g: &GibbsBatch, k: usize, beta: f64) -> f64 {
+        let (nv, nh) = (self.rbm.n_visible, self.rbm.n_hidden);
+        let v = &g.v[k * nv..(k + 1) * nv];
+        let a = &g.act[k * nh..(k + 1) * nh];
+        let hid: f64 = a
+            .iter()
+            .map(|&x| x as f64 * crate::math::sigmoid(beta * x as f64))
+            .sum();
+        let base = self.base.map_or(0.0, |b| base_energy(self.rbm, b, v));
+        base - self.rbm.visible_term(v) + hid
+    }
+    /// `ln Z` at β = 0: the base-rate machine's (hidden units included), or `None` without a base.
+    pub fn log_z_start(&self) -> Option<f64> {
+        self.base.map(|b| base_log_partition(self.rbm, b))
+    }
+}
+
+/// Block Gibbs sampling of a batch of chains along an [`RbmPath`]: one step draws `h | v`, then
+/// `v | h`, at path position β, and leaves the activations current.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct BlockGibbs;
+
+impl<'a> Kernel<RbmPath<'a>, GibbsBatch> for BlockGibbs {
+    type Stats = ();
+    fn step<R: Rng + ?Sized>(
+        &mut self,
+        path: &mut RbmPath<'a>,
+        g: &mut GibbsBatch,
+        beta: f64,
+        rng: &mut R,
+    ) -> Result<(), EnergyError> {
+        g.sample_hidden_current(beta as f32, rng);
+        g.sample_visible(path.rbm, beta as f32, path.base_at(beta), rng);
+        g.update_activations(path.rbm);
+        Ok(())
+    }
+}
 
 /// The base-rate end of an annealing path: visible biases `b_A` and their weight `α`.
 #[derive(Debug, Clone, Copy)]
@@ -27,7 +106,7 @@ pub struct BaseRate<'a> {
 }
 
 /// A batch of `n` Gibbs chains with their visible and hidden states and working buffers
-/// (serialisable with its generator, so a run can checkpoint and resume exactly).
+/// (serialisable, so a run can checkpoint and resume exactly; the generator is the caller's).
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct GibbsBatch {
     /// Number of chains.
@@ -48,15 +127,14 @@ pub struct GibbsBatch {
     uniform: Vec<f32>,
     #[serde(skip)]
     scaled: Vec<f32>,
-    rng: FastRng,
 }
 
 impl GibbsBatch {
-    /// `n` chains starting at visible states `v0` (`n × V`), drawing from a fast generator
-    /// seeded by `rng`. The hidden states are set by the first [`GibbsBatch::sample_hidden`].
-    pub fn new(rbm: &Rbm, v0: Vec<f32>, rng: &mut crate::rng::Rng) -> Self {
+    /// `n` chains starting at visible states `v0` (`n × V`), with current activations. The
+    /// hidden states are set by the first [`GibbsBatch::sample_hidden`].
+    pub fn new(rbm: &Rbm, v0: Vec<f32>) -> Self {
         let n = v0.len() / rbm.n_visible;
-        Self {
+        let mut g = Self {
             n,
             v: v0,
             h: vec![0.0; n * rbm.n_hidden],
@@ -65,8 +143,9 @@ impl GibbsBatch {
             wh: Vec::new(),
             uniform: Vec::new(),
             scaled: Vec::new(),
-            rng: fast_rng(rng),
-        }
+        };
+        g.update_activations(rbm);
+        g
     }
 
     /// Recomputes [`GibbsBatch::act`] for the current visible states.
@@ -87,34 +166,40 @@ impl GibbsBatch {
     }
 
     /// Draws every hidden unit given the visible ones at inverse temperature `beta`.
-    pub fn sample_hidden(&mut self, rbm: &Rbm, beta: f32) {
+    pub fn sample_hidden<R: RngCore + ?Sized>(&mut self, rbm: &Rbm, beta: f32, rng: &mut R) {
         self.update_activations(rbm);
-        self.sample_hidden_current(beta);
+        self.sample_hidden_current(beta, rng);
     }
 
     /// [`GibbsBatch::sample_hidden`] with activations already current.
-    pub fn sample_hidden_current(&mut self, beta: f32) {
+    pub fn sample_hidden_current<R: RngCore + ?Sized>(&mut self, beta: f32, rng: &mut R) {
         self.prob.clear();
         self.prob.extend(self.act.iter().map(|&a| beta * a));
         sigmoid_in_place(&mut self.prob);
         self.h.clear();
         self.h.extend_from_slice(&self.prob);
-        bernoulli_in_place(&mut self.rng, &mut self.h, &mut self.uniform);
+        bernoulli_in_place(rng, &mut self.h, &mut self.uniform);
     }
 
     /// Sets `p(h = 1 | v)` to `prob` (e.g. computed elsewhere for the same `v`) and draws the
     /// hidden units from it.
-    pub fn set_hidden_probabilities(&mut self, prob: &[f32]) {
+    pub fn set_hidden_probabilities<R: RngCore + ?Sized>(&mut self, prob: &[f32], rng: &mut R) {
         self.prob.clear();
         self.prob.extend_from_slice(prob);
         self.h.clear();
         self.h.extend_from_slice(prob);
-        bernoulli_in_place(&mut self.rng, &mut self.h, &mut self.uniform);
+        bernoulli_in_place(rng, &mut self.h, &mut self.uniform);
     }
 
     /// Draws every visible unit given the hidden ones at inverse temperature `beta`, optionally
     /// mixed with the base-rate machine.
-    pub fn sample_visible(&mut self, rbm: &Rbm, beta: f32, base: Option<BaseRate<'_>>) {
+    pub fn sample_visible<R: Rng + ?Sized>(
+        &mut self,
+        rbm: &Rbm,
+        beta: f32,
+        base: Option<BaseRate<'_>>,
+        rng: &mut R,
+    ) {
         let (nv, nh) = (rbm.n_visible, rbm.n_hidden);
         self.wh.resize(self.n * nv, 0.0);
         gemm(
@@ -136,7 +221,7 @@ impl GibbsBatch {
                     }
                 }
                 sigmoid_in_place(&mut self.v);
-                bernoulli_in_place(&mut self.rng, &mut self.v, &mut self.uniform);
+                bernoulli_in_place(rng, &mut self.v, &mut self.uniform);
             }
             VisibleKind::Gaussian => {
                 let prec = alpha + beta;
@@ -144,7 +229,7 @@ impl GibbsBatch {
                     for i in 0..nv {
                         let s = rbm.sigma[i];
                         let mean = (alpha * bz[i] + beta * (rbm.b[i] + s * whrow[i])) / prec;
-                        let z: f32 = StandardNormal.sample(&mut self.rng);
+                        let z: f32 = StandardNormal.sample(rng);
                         vrow[i] = mean + s / prec.sqrt() * z;
                     }
                 }
@@ -154,9 +239,9 @@ impl GibbsBatch {
 
     /// One full sweep: visible given hidden, then hidden given visible (plain chains, β = 1
     /// unless tempered).
-    pub fn sweep(&mut self, rbm: &Rbm, beta: f32) {
-        self.sample_visible(rbm, beta, None);
-        self.sample_hidden(rbm, beta);
+    pub fn sweep<R: Rng + ?Sized>(&mut self, rbm: &Rbm, beta: f32, rng: &mut R) {
+        self.sample_visible(rbm, beta, None, rng);
+        self.sample_hidden(rbm, beta, rng);
     }
 
     /// `ln p*(v)` of every chain's visible state under the path density at (`beta`, base):
@@ -244,8 +329,7 @@ pub fn base_log_partition(rbm: &Rbm, b_a: &[f32]) -> f64 {
 }
 
 /// Independent draws from the base-rate machine (`n × V`).
-pub fn sample_base(rbm: &Rbm, b_a: &[f32], n: usize, rng: &mut crate::rng::Rng) -> Vec<f32> {
-    use rand::Rng as _;
+pub fn sample_base<R: Rng + ?Sized>(rbm: &Rbm, b_a: &[f32], n: usize, rng: &mut R) -> Vec<f32> {
     let mut out = Vec::with_capacity(n * rbm.n_visible);
     for _ in 0..n {
         for (i, &ba) in b_a.iter().enumerate() {

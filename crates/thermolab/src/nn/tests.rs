@@ -5,8 +5,9 @@ use crate::data::{sin_data, Dataset};
 use crate::drivers::optim::OptimizerSettings;
 use crate::drivers::train::{train, TrainSettings};
 use crate::energy::{Energy, Gradient};
-use crate::observe::{Termination, ThermoMonitor};
+use crate::observe::ThermoMonitor;
 use crate::rng::{chain_stream, init_stream};
+use crate::run::{RunContext, Termination};
 use crate::systems::tests::check_gradient_tol;
 use std::sync::Arc;
 
@@ -116,7 +117,8 @@ fn adam_fits_the_sin_data_and_the_monitor_measures_it() {
     .validate()
     .unwrap();
     let mut mon = ThermoMonitor::new(100, 20);
-    let r = train(&mut e, th0, &s, &mut chain_stream(0, 0), &mut mon).unwrap();
+    let mut ctx = RunContext::new().with_observer(&mut mon);
+    let r = train(&mut e, th0, &s, 0, &mut ctx).unwrap();
     assert_eq!(r.termination, Termination::Finished);
     assert!(
         r.final_loss < 0.05 && r.final_loss < l0 / 5.0,
@@ -149,7 +151,8 @@ fn minibatch_training_has_a_positive_noise_temperature_and_is_reproducible() {
     let run = || {
         let mut e = MlpEnergy::new(arch.clone(), data.clone(), Loss::Mse).unwrap();
         let mut mon = ThermoMonitor::new(10, 10);
-        let r = train(&mut e, th0.clone(), &s, &mut chain_stream(4, 0), &mut mon).unwrap();
+        let mut ctx = RunContext::new().with_observer(&mut mon);
+        let r = train(&mut e, th0.clone(), &s, 4, &mut ctx).unwrap();
         (r, mon.into_report())
     };
     let (a, ra) = run();
@@ -173,7 +176,7 @@ fn a_nan_loss_ends_training_as_diverged() {
     }
     .validate()
     .unwrap();
-    let r = train(&mut e, th0, &s, &mut chain_stream(0, 0), &mut ()).unwrap();
+    let r = train(&mut e, th0, &s, 0, &mut RunContext::new()).unwrap();
     assert_eq!(r.termination, Termination::Diverged);
     assert!(r.epochs_run < 100);
     assert!(r.theta.iter().all(|v| v.is_finite()) || r.final_loss.is_nan());

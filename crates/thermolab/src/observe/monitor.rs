@@ -11,7 +11,7 @@
 
 use crate::drivers::train::TrainEvent;
 use crate::estimate::{histogram, plateau_epoch, vasicek_entropy, Histogram, PlateauRule};
-use crate::observe::{Control, Observer, Termination};
+use crate::run::{Control, Observer, Termination};
 use serde::{Deserialize, Serialize};
 
 /// What the monitor measured.

@@ -4,6 +4,7 @@
 //! `Z(β) = ∫ exp(−β E) dx = (2π/β)^{d/2} |Σ|^{1/2}`, and under `p_β` the mean is μ, the
 //! covariance Σ/β and the mean energy `⟨E⟩_β = d/(2β)` (equipartition).
 
+use super::ModelError;
 use crate::energy::{check_dim, Energy, EnergyError, Gradient};
 use std::f64::consts::PI;
 
@@ -15,10 +16,18 @@ pub struct IsotropicGaussian {
 }
 
 impl IsotropicGaussian {
-    /// A Gaussian with the given mean vector and standard deviation σ > 0.
-    pub fn new(mean: Vec<f64>, sigma: f64) -> Self {
-        assert!(sigma > 0.0 && sigma.is_finite(), "sigma must be > 0");
-        Self { mean, sigma }
+    /// A Gaussian with the given (finite) mean vector and standard deviation σ > 0.
+    pub fn new(mean: Vec<f64>, sigma: f64) -> Result<Self, ModelError> {
+        if !(sigma > 0.0 && sigma.is_finite()) {
+            return Err(ModelError::new(
+                "sigma",
+                format!("must be a finite number > 0, got {sigma}"),
+            ));
+        }
+        if let Some(m) = mean.iter().find(|m| !m.is_finite()) {
+            return Err(ModelError::new("mean", format!("must be finite, got {m}")));
+        }
+        Ok(Self { mean, sigma })
     }
     /// The mean vector.
     pub fn mean(&self) -> &[f64] {
@@ -80,11 +89,25 @@ pub struct Ar1Gaussian {
 }
 
 impl Ar1Gaussian {
-    /// AR(1) Gaussian in `dim` dimensions with correlation `rho` and marginal sd `sigma`.
-    pub fn new(dim: usize, rho: f64, sigma: f64) -> Self {
-        assert!(rho.abs() < 1.0, "|rho| must be < 1");
-        assert!(sigma > 0.0 && sigma.is_finite(), "sigma must be > 0");
-        Self { dim, rho, sigma }
+    /// AR(1) Gaussian in `dim ≥ 1` dimensions with correlation `rho` (|ρ| < 1) and marginal sd
+    /// `sigma` > 0.
+    pub fn new(dim: usize, rho: f64, sigma: f64) -> Result<Self, ModelError> {
+        if dim == 0 {
+            return Err(ModelError::new("dim", "must be at least 1"));
+        }
+        if rho.is_nan() || rho.abs() >= 1.0 {
+            return Err(ModelError::new(
+                "rho",
+                format!("|rho| must be < 1, got {rho}"),
+            ));
+        }
+        if !(sigma > 0.0 && sigma.is_finite()) {
+            return Err(ModelError::new(
+                "sigma",
+                format!("must be a finite number > 0, got {sigma}"),
+            ));
+        }
+        Ok(Self { dim, rho, sigma })
     }
     /// `Cov(x_i, x_j)` at β = 1.
     pub fn covariance(&self, i: usize, j: usize) -> f64 {

@@ -15,6 +15,26 @@ pub use gaussian::{Ar1Gaussian, IsotropicGaussian};
 use crate::energy::Gradient;
 use serde::{Deserialize, Serialize};
 
+/// An invalid model parameter given to a constructor, naming the parameter.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("invalid model parameter `{parameter}`: {message}")]
+pub struct ModelError {
+    /// The parameter (as the constructor and the command line name it).
+    pub parameter: &'static str,
+    /// What is wrong with it.
+    pub message: String,
+}
+
+impl ModelError {
+    /// A new error for `parameter`.
+    pub fn new(parameter: &'static str, message: impl Into<String>) -> Self {
+        Self {
+            parameter,
+            message: message.into(),
+        }
+    }
+}
+
 /// A box `[lower, upper]` on every coordinate.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct Bounds {
@@ -69,19 +89,25 @@ pub trait TestFunction: Gradient + Send {
 pub const TEST_FUNCTIONS: &[&str] = &["quadratic", "rastrigin", "ackley", "rosenbrock"];
 
 /// Builds a test function by name. `dim` is ignored by the 2-D quadratic.
-pub fn test_function(name: &str, dim: usize) -> Result<Box<dyn TestFunction>, String> {
+pub fn test_function(name: &str, dim: usize) -> Result<Box<dyn TestFunction>, ModelError> {
     if dim == 0 {
-        return Err("dimension must be at least 1".into());
+        return Err(ModelError::new("dim", "dimension must be at least 1"));
     }
     match name {
         "quadratic" => Ok(Box::new(Quadratic)),
         "rastrigin" => Ok(Box::new(Rastrigin::new(dim))),
         "ackley" => Ok(Box::new(Ackley::new(dim))),
-        "rosenbrock" if dim < 2 => Err("rosenbrock needs dimension at least 2".into()),
+        "rosenbrock" if dim < 2 => Err(ModelError::new(
+            "dim",
+            "rosenbrock needs dimension at least 2",
+        )),
         "rosenbrock" => Ok(Box::new(Rosenbrock::new(dim))),
-        _ => Err(format!(
-            "unknown function `{name}` (expected one of: {})",
-            TEST_FUNCTIONS.join(", ")
+        _ => Err(ModelError::new(
+            "function",
+            format!(
+                "unknown function `{name}` (expected one of: {})",
+                TEST_FUNCTIONS.join(", ")
+            ),
         )),
     }
 }

@@ -7,12 +7,13 @@ use std::path::{Path, PathBuf};
 #[non_exhaustive]
 pub enum RunFolderError {
     /// The folder (or its parent) cannot be written.
-    #[error("cannot write output folder {path}: {cause}")]
+    #[error("cannot write output folder {path}")]
     Io {
         /// The path involved.
         path: PathBuf,
         /// The cause.
-        cause: std::io::Error,
+        #[source]
+        source: std::io::Error,
     },
     /// The target exists and is not a thermolab run folder, so it is not replaced.
     #[error("output folder {0} exists and is not a thermolab run folder (no run.json); refusing to replace it")]
@@ -30,9 +31,9 @@ pub struct RunFolder {
 }
 
 fn io(path: &Path) -> impl FnOnce(std::io::Error) -> RunFolderError + '_ {
-    move |cause| RunFolderError::Io {
+    move |source| RunFolderError::Io {
         path: path.to_path_buf(),
-        cause,
+        source,
     }
 }
 

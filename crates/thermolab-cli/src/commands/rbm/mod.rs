@@ -8,14 +8,9 @@ use super::images::ImageGrid;
 use super::Run;
 use crate::args::{RbmArgs, RbmCommand};
 use crate::plots::render_png;
-use anyhow::Result;
-use std::time::Instant;
-use thermolab::drivers::rbm::{ais_log_z, AisEstimate, AisSettings};
-use thermolab::kernels::rbm::GibbsBatch;
-use thermolab::systems::rbm::{log_partition_exact, Rbm};
-
-/// Largest layer enumerated exactly at the end of a run or by `eval`.
-const EXACT_UNITS: usize = 25;
+use anyhow::{bail, Result};
+use thermolab::data::Binarize;
+use thermolab::systems::rbm::Rbm;
 
 /// `thermolab rbm`.
 pub fn run(a: RbmArgs) -> Result<()> {
@@ -25,51 +20,15 @@ pub fn run(a: RbmArgs) -> Result<()> {
     }
 }
 
-/// Final log Z: exact when the smaller layer allows, else forward AIS.
-fn final_log_z(
-    rbm: &Rbm,
-    base_data: &[f32],
-    force_ais: bool,
-    chains: usize,
-    temperatures: usize,
-    seed: u64,
-    threads: usize,
-) -> Result<(f64, Option<AisEstimate>, f64)> {
-    let t0 = Instant::now();
-    if !force_ais {
-        if let Ok(lz) = log_partition_exact(rbm, EXACT_UNITS) {
-            return Ok((lz, None, t0.elapsed().as_secs_f64()));
-        }
+/// Parses `--binarize`: a threshold in [0, 1) or `sample`.
+fn parse_binarize(text: &str, seed: u64) -> Result<Binarize> {
+    if text == "sample" {
+        return Ok(Binarize::Sample(seed));
     }
-    let s = AisSettings {
-        chains,
-        temperatures,
-        seed,
-        threads,
-        ..Default::default()
+    match text.parse::<f32>() {
+        Ok(t) if (0.0..1.0).contains(&t) => Ok(Binarize::Threshold(t)),
+        _ => bail!("--binarize: `{text}` is not a threshold in [0, 1) or `sample`"),
     }
-    .validate()?;
-    let base = rbm.base_rate_biases(base_data);
-    let e = ais_log_z(rbm, &base, &s)?;
-    Ok((e.log_z, Some(e), t0.elapsed().as_secs_f64()))
-}
-
-/// Fantasy samples: `n` Gibbs chains from data rows, `sweeps` sweeps, then the visible means.
-fn fantasies(rbm: &Rbm, start: &[f32], n: usize, sweeps: usize, seed: u64) -> Vec<Vec<f32>> {
-    let nv = rbm.n_visible;
-    let rows = (start.len() / nv).min(n);
-    if rows == 0 {
-        return Vec::new();
-    }
-    let mut r = thermolab::rng::stream(seed, 7_000_000);
-    let mut g = GibbsBatch::new(rbm, start[..rows * nv].to_vec(), &mut r);
-    g.sample_hidden(rbm, 1.0);
-    for _ in 0..sweeps {
-        g.sweep(rbm, 1.0);
-    }
-    let mut means = Vec::new();
-    rbm.visible_means(&g.h, &mut means);
-    means.chunks_exact(nv).map(|c| c.to_vec()).collect()
 }
 
 /// The weights into each of the first `max` hidden units, as images.

@@ -2,65 +2,83 @@
 //! log-likelihood, and the model file.
 
 use super::super::images::load_split;
-use super::super::{checkpoint_path, fmt, unix_time, write_atomic, Run};
-use super::{add_grids, fantasies, final_log_z, EXACT_UNITS};
+use super::super::{checkpoint_path, fmt, unix_time, Run};
+use super::{add_grids, parse_binarize};
 use crate::args::RbmTrainArgs;
 use crate::plots::LineChart;
 use crate::Diverged;
 use anyhow::{bail, Context, Result};
 use serde_json::{json, Value};
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
-use thermolab::data::Binarize;
-use thermolab::drivers::rbm::{init_rbm, Method, RbmTrainer, TrainSettings};
-use thermolab::observe::{Control, Termination};
-use thermolab::systems::rbm::{
-    average_log_likelihood, log_partition_exact, Preprocess, Rbm, SavedRbm, VisibleKind,
-    MODEL_FORMAT,
+use thermolab::drivers::ais::AisSettings;
+use thermolab::drivers::rbm::{
+    exact_is_cheap, fantasies, final_log_z, init_rbm, learning_curve_point, EpochEvent, LogZMethod,
+    Method, RbmTrainer, TrainSettings, TrainerState,
 };
+use thermolab::run::{Control, Observer, RunContext, StopFlag, Termination};
+use thermolab::systems::rbm::{
+    average_log_likelihood, Preprocess, SavedRbm, VisibleKind, MODEL_FORMAT,
+};
+use thermolab::trace::{load_checkpoint, save_checkpoint};
 
-/// Parses `--binarize`: a threshold in [0, 1) or `sample`.
-fn parse_binarize(text: &str, seed: u64) -> Result<Binarize> {
-    if text == "sample" {
-        return Ok(Binarize::Sample(seed));
-    }
-    match text.parse::<f32>() {
-        Ok(t) if (0.0..1.0).contains(&t) => Ok(Binarize::Threshold(t)),
-        _ => bail!("--binarize: `{text}` is not a threshold in [0, 1) or `sample`"),
+/// What training reports at each epoch: learning curves, the progress bar and checkpoints.
+struct EpochWatcher<'a> {
+    out: &'a crate::output::Out,
+    progress: crate::output::Progress,
+    eval_every: usize,
+    epochs: usize,
+    exact: bool,
+    mon_train: &'a [f32],
+    mon_test: &'a [f32],
+    curves: Vec<Value>,
+    checkpoint_every: usize,
+    checkpoint: PathBuf,
+    target: Value,
+    stop: StopFlag,
+    error: Option<thermolab::Error>,
+}
+
+impl EpochWatcher<'_> {
+    fn save(&self, state: &TrainerState) -> Result<(), thermolab::Error> {
+        let doc = json!({"trainer": state, "curves": self.curves});
+        save_checkpoint(&self.checkpoint, "rbm train", &self.target, &doc)
     }
 }
 
-/// Learning-curve measurements on the monitor subsets.
-fn monitor(rbm: &Rbm, train: &[f32], test: &[f32], exact: bool) -> Value {
-    let f_train = rbm.free_energies(train);
-    let f_test = rbm.free_energies(test);
-    let mean = |v: &[f64]| v.iter().sum::<f64>() / v.len().max(1) as f64;
-    let mut m = json!({
-        "reconstruction_error": rbm.reconstruction_error(train),
-        "free_energy_gap": mean(&f_test) - mean(&f_train),
-    });
-    if let Ok(pl) = rbm.pseudo_log_likelihood(test) {
-        m["pseudo_log_likelihood_test"] = json!(mean(&pl));
-    }
-    if exact {
-        if let Ok(lz) = log_partition_exact(rbm, EXACT_UNITS) {
-            m["log_z"] = json!(lz);
-            m["log_likelihood_train"] = json!(-mean(&f_train) - lz);
-            m["log_likelihood_test"] = json!(-mean(&f_test) - lz);
+impl<'a, 'e> Observer<EpochEvent<'e>> for EpochWatcher<'a> {
+    fn on_step(&mut self, ev: &EpochEvent<'e>) -> Control {
+        let r = ev.report;
+        self.progress.set(r.epoch as u64);
+        if r.epoch % self.eval_every == 0 || r.epoch == self.epochs {
+            let mut point = serde_json::to_value(learning_curve_point(
+                ev.rbm,
+                self.mon_train,
+                self.mon_test,
+                self.exact,
+            ))
+            .expect("a curve point serialises");
+            point["epoch"] = json!(r.epoch);
+            point["seconds"] = json!(r.seconds);
+            point["learning_rate"] = json!(r.learning_rate);
+            if !r.swap_rates.is_empty() {
+                point["swap_rates"] = json!(r.swap_rates);
+            }
+            self.out.event("epoch", point.clone());
+            self.curves.push(point);
         }
+        let unfinished = r.epoch < self.epochs;
+        let due = self.checkpoint_every > 0 && r.epoch % self.checkpoint_every == 0;
+        if unfinished && (due || (self.checkpoint_every > 0 && self.stop.is_raised())) {
+            if let Err(e) = self.save(ev.state) {
+                self.error = Some(e);
+                return Control::Stop;
+            }
+        }
+        Control::Continue
     }
-    m
-}
-
-/// Whether exact log Z is cheap enough to compute at every curve point (≤ ~3·10⁷ terms).
-fn exact_is_cheap(rbm: &Rbm) -> bool {
-    let units = match rbm.visible {
-        VisibleKind::Gaussian => rbm.n_hidden,
-        VisibleKind::Bernoulli => rbm.n_hidden.min(rbm.n_visible),
-    };
-    let other = rbm.n_hidden + rbm.n_visible - units;
-    units <= 20 && (1u64 << units) * other as u64 <= 30_000_000
+    fn on_finish(&mut self, _t: Termination) {
+        self.progress.finish();
+    }
 }
 
 /// `thermolab rbm train`.
@@ -94,7 +112,6 @@ pub fn train(a: RbmTrainArgs) -> Result<()> {
         final_learning_rate_fraction: a.final_lr_fraction,
         momentum: a.momentum,
         weight_decay: a.weight_decay,
-        seed,
         ..Default::default()
     }
     .validate()?;
@@ -123,28 +140,27 @@ pub fn train(a: RbmTrainArgs) -> Result<()> {
         .unwrap_or_else(|| PathBuf::from("thermolab-rbm"));
     let cp_path = checkpoint_path(&out_dir);
     let data_desc = split.desc.clone();
+    let target = json!({"data": data_desc, "settings": settings.get(), "seed": seed});
     let mut resumed_curves: Vec<Value> = Vec::new();
     let mut trainer = if a.resume {
-        let text = std::fs::read_to_string(&cp_path)
-            .with_context(|| format!("--resume: no checkpoint at {}", cp_path.display()))?;
-        let v: Value = serde_json::from_str(&text)
-            .with_context(|| format!("{}: not a thermolab checkpoint", cp_path.display()))?;
-        if v["data"] != json!(data_desc) || v["settings"] != json!(settings) {
-            bail!(
-                "{}: the checkpoint was made with other data or settings; rerun without --resume",
-                cp_path.display()
-            );
+        if !cp_path.exists() {
+            bail!("--resume: no checkpoint at {}", cp_path.display());
         }
-        let t = serde_json::from_value::<RbmTrainer>(v["trainer"].clone())
-            .with_context(|| format!("{}: not a thermolab checkpoint", cp_path.display()))?;
-        resumed_curves = v["curves"].as_array().cloned().unwrap_or_default();
-        t
+        let mut doc: Value = load_checkpoint(&cp_path, "rbm train", &target).map_err(|e| {
+            anyhow::anyhow!(
+                "{e}; the checkpoint was made with other data or settings: rerun without --resume"
+            )
+        })?;
+        resumed_curves = doc["curves"].as_array().cloned().unwrap_or_default();
+        let state: TrainerState = serde_json::from_value(doc["trainer"].take())
+            .with_context(|| format!("{}: a damaged checkpoint", cp_path.display()))?;
+        RbmTrainer::resume(state)?
     } else {
-        let mut m0 = init_rbm(visible, width, a.hidden, &train_x, &settings)?;
+        let mut m0 = init_rbm(visible, width, a.hidden, &train_x, &settings, seed)?;
         if split.train.rows > 1 {
             m0.image_shape = Some((split.train.rows, split.train.cols));
         }
-        RbmTrainer::new(m0, &train_x, settings.clone())?
+        RbmTrainer::new(m0, &train_x, settings.clone(), seed)?
     };
     let mut run = Run::start(&a.common, "thermolab-rbm", "thermolab rbm train")?;
     let started = unix_time();
@@ -156,11 +172,7 @@ pub fn train(a: RbmTrainArgs) -> Result<()> {
         "training a {}×{} {:?} RBM on {} ({} train, {} test images) by {:?}",
         width, a.hidden, visible, data_desc, split.train.n, split.test.n, method
     ));
-    let stop = Arc::new(AtomicBool::new(false));
-    {
-        let s = stop.clone();
-        let _ = ctrlc::set_handler(move || s.store(true, Ordering::Relaxed));
-    }
+    let stop = super::super::stop_on_ctrl_c();
     let mon_train: Vec<f32> = train_x[..a.monitor_rows.min(split.train.n) * width].to_vec();
     let mon_test: Vec<f32> = test_x[..a.monitor_rows.min(split.test.n) * width].to_vec();
     let eval_every = if a.eval_every > 0 {
@@ -168,84 +180,54 @@ pub fn train(a: RbmTrainArgs) -> Result<()> {
     } else {
         (a.epochs / 50).max(1)
     };
-    let exact_curves = exact_is_cheap(&trainer.rbm);
-    let curves = std::cell::RefCell::new(resumed_curves);
     let mut progress = run.out.progress(a.epochs as u64, "epochs");
     progress.set(trainer.epoch() as u64);
-    let mut cp_error: Option<String> = None;
-    let summary = {
-        let cp_every = a.checkpoint_every;
-        let out = &run.out;
-        let mut observer = |r: &thermolab::drivers::rbm::EpochReport, m: &Rbm| {
-            progress.set(r.epoch as u64);
-            if r.epoch % eval_every == 0 || r.epoch == a.epochs {
-                let mut point = monitor(m, &mon_train, &mon_test, exact_curves);
-                point["epoch"] = json!(r.epoch);
-                point["seconds"] = json!(r.seconds);
-                point["learning_rate"] = json!(r.learning_rate);
-                if !r.swap_rates.is_empty() {
-                    point["swap_rates"] = json!(r.swap_rates);
-                }
-                out.event("epoch", point.clone());
-                curves.borrow_mut().push(point);
-            }
-            if stop.load(Ordering::Relaxed) {
-                Control::Stop
-            } else {
-                Control::Continue
-            }
-        };
-        // Checkpoints need the trainer itself, so run epoch by epoch.
-        let mut last = None;
-        while trainer.epoch() < a.epochs {
-            let target = trainer.epoch() + 1;
-            let mut stopped = false;
-            let s = trainer.run_until(&train_x, target, &mut |r, m| {
-                let c = observer(r, m);
-                stopped = c == Control::Stop;
-                c
-            })?;
-            last = Some(s);
-            if cp_every > 0
-                && (trainer.epoch() % cp_every == 0 || stopped)
-                && trainer.epoch() < a.epochs
-            {
-                let doc = json!({"data": data_desc, "settings": settings, "trainer": trainer,
-                    "curves": *curves.borrow()});
-                if let Err(e) = write_atomic(&cp_path, &doc.to_string()) {
-                    cp_error = Some(format!(
-                        "cannot write checkpoint {}: {e}",
-                        cp_path.display()
-                    ));
-                }
-            }
-            if stopped
-                || last
-                    .as_ref()
-                    .is_some_and(|s| s.termination == Termination::Diverged)
-            {
-                break;
-            }
-        }
-        last
+    let watcher = EpochWatcher {
+        out: &run.out,
+        progress,
+        eval_every,
+        epochs: a.epochs,
+        exact: exact_is_cheap(trainer.rbm()),
+        mon_train: &mon_train,
+        mon_test: &mon_test,
+        curves: resumed_curves,
+        checkpoint_every: a.checkpoint_every,
+        checkpoint: cp_path.clone(),
+        target,
+        stop: stop.clone(),
+        error: None,
     };
-    progress.finish();
-    if let Some(e) = cp_error {
-        bail!(e);
+    let mut ctx = RunContext::new().with_stop(stop).with_observer(watcher);
+    if trainer.epoch() >= a.epochs {
+        bail!("no epochs to run (the checkpoint is already complete)");
     }
-    let summary = summary.context("no epochs to run (the checkpoint is already complete)")?;
-    let curves = curves.into_inner();
-    let rbm = trainer.rbm.clone();
+    let summary = trainer.run(&train_x, &mut ctx)?;
+    let watcher = ctx.into_observer();
+    if let Some(e) = watcher.error {
+        return Err(e.into());
+    }
+    if summary.termination == Termination::Interrupted && a.checkpoint_every > 0 {
+        watcher.save(trainer.state())?;
+    }
+    let curves = watcher.curves;
+    let rbm = trainer.rbm().clone();
     // Final evaluation on the full train and test sets.
-    let (log_z, ais, z_seconds) = final_log_z(
+    let lz = final_log_z(
         &rbm,
         &train_x,
         false,
-        a.ais_chains,
-        a.ais_temperatures,
+        AisSettings {
+            chains: a.ais_chains,
+            temperatures: a.ais_temperatures,
+            ..Default::default()
+        },
         seed,
-        0,
     )?;
+    let (log_z, z_seconds) = (lz.value, lz.seconds);
+    let ais = match &lz.method {
+        LogZMethod::Ais(e) => Some(e.clone()),
+        LogZMethod::Exact => None,
+    };
     let ll_train = average_log_likelihood(&rbm, &train_x, log_z);
     let ll_test = average_log_likelihood(&rbm, &test_x, log_z);
     // The pseudo-likelihood costs V·H softplus terms per image: use the monitor images.
@@ -290,7 +272,7 @@ pub fn train(a: RbmTrainArgs) -> Result<()> {
         rbm: rbm.clone(),
         preprocess: preprocess.clone(),
         data: data_desc.clone(),
-        training: json!({"settings": settings, "epochs": summary.epochs, "seconds": summary.seconds}),
+        training: json!({"settings": settings.get(), "seed": seed, "epochs": summary.epochs, "seconds": summary.seconds}),
     };
     run.folder.write("model.json", saved.to_json())?;
     let header = [
@@ -396,7 +378,7 @@ pub fn train(a: RbmTrainArgs) -> Result<()> {
         "version": thermolab::VERSION,
         "seed": seed,
         "started_unix": started,
-        "settings": {"data": data_desc, "visible": visible, "hidden": a.hidden, "training": settings,
+        "settings": {"data": data_desc, "visible": visible, "hidden": a.hidden, "training": settings.get(),
             "preprocess": preprocess, "train_images": split.train.n, "test_images": split.test.n},
         "results": {
             "epochs": summary.epochs, "updates": summary.updates, "train_seconds": summary.seconds,

@@ -1,13 +1,13 @@
-//! The adaptive annealer: the simulated annealing a user should actually run.
+//! The adaptive annealer: the simulated annealing a user should actually run, with any kernel.
 //!
-//! Per restart: the temperature follows a [`Schedule`] from T₀ to `T₀·t_final_ratio`; each
-//! iteration proposes either a single-coordinate move (heavy-tailed Cauchy steps by default, which
-//! hop between basins) or a move of all coordinates (Gaussian), reflected into the search box when
-//! there is one. The scale of each move type is adapted on the log scale towards a target
-//! acceptance rate (Robbins–Monro), so steps shrink as the system freezes. T₀ is set once from the
-//! mean uphill energy change of trial moves so that a fraction `initial_acceptance` of uphill moves
-//! would be accepted (Johnson et al. 1989). After cooling, the best state of the restart is
-//! refined by L-BFGS when `refine` is on.
+//! Per restart: the temperature follows a [`Schedule`] from T₀ to `T₀·t_final_ratio`, and each
+//! iteration is one step of an [`AnnealKernel`] at β = 1/T — by default the annealer's own
+//! proposals ([`AnnealMove`]: single-coordinate Cauchy or all-coordinate Gaussian moves with
+//! adapted scales, reflected into the search box), or any tuned MCMC kernel (RWM, MALA, HMC,
+//! NUTS) through [`Cooled`](crate::kernels::anneal::Cooled). T₀ is set once from the mean uphill
+//! energy change of trial moves so that a fraction `initial_acceptance` of uphill moves would be
+//! accepted (Johnson et al. 1989). After cooling, the best state of the restart is refined by
+//! L-BFGS when `refine` is on.
 //!
 //! Stopping rule: the run ends when the best energy has been reached (within `tolerance`) by
 //! `confirmations` restarts, when `target_energy` is reached, when the evaluation budget is spent,
@@ -17,9 +17,13 @@
 use super::AnnealEvent;
 use crate::drivers::lbfgs::{minimise, LbfgsSettings};
 use crate::drivers::schedule::Schedule;
-use crate::energy::{eval, Counted, EnergyError, EvalCounts, Gradient};
+use crate::energy::{eval, Counted, EvalCounts, Gradient};
+use crate::error::Error;
+use crate::kernels::anneal::{AnnealKernel, AnnealMove};
+use crate::kernels::mcmc::State;
 use crate::kernels::{AcceptanceRule, StepDistribution};
-use crate::observe::{Control, Observer, Termination};
+use crate::rng::{self, Purpose};
+use crate::run::{Observer, RunContext, Termination};
 use crate::settings::{in_open, nonzero, positive, SettingsError};
 use crate::systems::Bounds;
 use rand::Rng;
@@ -65,7 +69,8 @@ pub struct AnnealSettings {
     pub bounds: Option<Bounds>,
     /// Stop as soon as the best energy is at or below this.
     pub target_energy: Option<f64>,
-    /// Stop when the evaluation cost reaches this.
+    /// Stop when the evaluation cost (energy evaluations + 2 × gradient evaluations) reaches
+    /// this.
     pub max_evaluations: Option<u64>,
     /// Absolute and relative tolerance for "the same best energy".
     pub tolerance: f64,
@@ -105,6 +110,28 @@ impl ValidAnnealSettings {
     /// The checked settings.
     pub fn get(&self) -> &AnnealSettings {
         &self.0
+    }
+    /// Proposals per restart for a problem of dimension `dim`.
+    pub fn iterations(&self, dim: usize) -> usize {
+        self.0.iterations.unwrap_or((350 * dim).max(1000))
+    }
+    /// The box width (10 without a box) and the initial proposal scale.
+    fn scales(&self) -> (f64, f64) {
+        let width = self.0.bounds.map_or(10.0, |b| b.width());
+        (width, self.0.initial_scale.unwrap_or(width / 10.0))
+    }
+    /// The annealer's own proposals, configured by these settings, for dimension `dim`.
+    pub fn proposals(&self, dim: usize) -> AnnealMove {
+        let (width, scale0) = self.scales();
+        let s = &self.0;
+        let mut m = AnnealMove::new(dim, scale0, width);
+        m.coordinate_fraction = s.coordinate_fraction;
+        m.wide_fraction = s.wide_fraction;
+        m.step = s.step;
+        m.rule = s.rule;
+        m.bounds = s.bounds;
+        m.target_acceptance = s.target_acceptance;
+        m
     }
 }
 
@@ -186,8 +213,52 @@ pub struct AnnealResult {
     pub non_finite: u64,
 }
 
+/// The energy restricted to the search box: a state outside it is out of the support (a
+/// rejected move, not an evaluation), so kernels that do not reflect their proposals (MCMC
+/// kernels) stay inside.
+pub struct InBox<E> {
+    inner: E,
+    bounds: Option<Bounds>,
+}
+
+impl<E> InBox<E> {
+    fn outside(&self, x: &[f64]) -> bool {
+        self.bounds
+            .is_some_and(|b| x.iter().any(|v| !(b.lower..=b.upper).contains(v)))
+    }
+    /// The energy inside.
+    pub fn inner(&mut self) -> &mut E {
+        &mut self.inner
+    }
+}
+
+impl<E: crate::energy::Energy> crate::energy::Energy for InBox<E> {
+    fn dim(&self) -> usize {
+        self.inner.dim()
+    }
+    fn energy(&mut self, x: &[f64]) -> Result<f64, crate::energy::EnergyError> {
+        if self.outside(x) {
+            return Err(crate::energy::EnergyError::OutOfSupport(
+                "outside the search box".into(),
+            ));
+        }
+        self.inner.energy(x)
+    }
+}
+
+impl<E: Gradient> Gradient for InBox<E> {
+    fn energy_grad(&mut self, x: &[f64], g: &mut [f64]) -> Result<f64, crate::energy::EnergyError> {
+        if self.outside(x) {
+            return Err(crate::energy::EnergyError::OutOfSupport(
+                "outside the search box".into(),
+            ));
+        }
+        self.inner.energy_grad(x, g)
+    }
+}
+
 struct Run<'a, E: ?Sized> {
-    f: Counted<&'a mut E>,
+    f: InBox<Counted<&'a mut E>>,
     s: &'a AnnealSettings,
     best_x: Vec<f64>,
     best_e: f64,
@@ -195,10 +266,11 @@ struct Run<'a, E: ?Sized> {
 }
 
 impl<E: Gradient + ?Sized> Run<'_, E> {
+    fn cost(&self) -> u64 {
+        self.f.inner.counts().cost()
+    }
     fn budget_spent(&self) -> bool {
-        self.s
-            .max_evaluations
-            .is_some_and(|m| self.f.counts().cost() >= m)
+        self.s.max_evaluations.is_some_and(|m| self.cost() >= m)
     }
     fn target_hit(&self) -> bool {
         self.s.target_energy.is_some_and(|t| self.best_e <= t)
@@ -211,57 +283,79 @@ impl<E: Gradient + ?Sized> Run<'_, E> {
     }
 }
 
-fn propose<R: Rng + ?Sized>(
+/// T₀ from trial moves of the annealer's proposals at their initial scale around `x` (energy
+/// `e`): the temperature at which a fraction `initial_acceptance` of uphill moves is accepted.
+fn initial_temperature<E: Gradient + ?Sized, R: Rng + ?Sized>(
+    run: &mut Run<'_, E>,
+    trial: &mut AnnealMove,
     x: &[f64],
-    prop: &mut [f64],
-    coord: bool,
-    scale: f64,
-    s: &AnnealSettings,
+    e: f64,
     rng: &mut R,
-) {
-    prop.copy_from_slice(x);
-    if coord {
-        let i = rng.random_range(0..x.len());
-        prop[i] = x[i] + scale * s.step.sample(rng);
-    } else {
-        for (p, xi) in prop.iter_mut().zip(x) {
-            let z: f64 = StandardNormal.sample(rng);
-            *p = xi + scale * z;
+) -> f64 {
+    let d = x.len();
+    let (mut sum, mut cnt) = (0.0, 0usize);
+    for k in 0..(2 * d).max(20) {
+        let prop = trial.trial(x, k % 5 != 4, rng);
+        if let Ok(en) = eval(&mut run.f, prop) {
+            let prop = prop.to_vec();
+            run.consider(&prop, en);
+            if en > e {
+                sum += en - e;
+                cnt += 1;
+            }
         }
     }
-    if let Some(b) = s.bounds {
-        prop.iter_mut().for_each(|p| *p = b.reflect(*p));
+    if cnt > 0 && e.is_finite() {
+        (sum / cnt as f64) / (1.0 / run.s.initial_acceptance).ln()
+    } else {
+        1.0f64.max(0.1 * e.abs())
     }
 }
 
-/// Anneals `energy` from `x0`. Recoverable energy errors reject the move (and are counted);
-/// a non-recoverable error ends the run with that error.
-pub fn anneal<E, R, O>(
+/// Anneals `energy` from `x0` with the annealer's own proposals (configured by `settings`).
+/// See [`anneal_with`].
+pub fn anneal<E, O>(
     energy: &mut E,
     x0: &[f64],
     settings: &ValidAnnealSettings,
-    rng: &mut R,
-    observer: &mut O,
-) -> Result<AnnealResult, EnergyError>
+    seed: u64,
+    ctx: &mut RunContext<O>,
+) -> Result<AnnealResult, Error>
 where
     E: Gradient + ?Sized,
-    R: Rng + ?Sized,
-    O: for<'a> Observer<AnnealEvent<'a>> + ?Sized,
+    O: for<'a> Observer<AnnealEvent<'a>>,
+{
+    let kernel = settings.proposals(x0.len());
+    anneal_with(energy, kernel, x0, settings, seed, ctx)
+}
+
+/// Anneals `energy` from `x0` with `kernel`: restart r draws from stream (seed, chain, r). With
+/// a search box the kernel sees the energy restricted to it ([`InBox`]: moves out of the box are
+/// rejected). Recoverable energy errors reject the move (and are counted); a non-recoverable
+/// error ends the run with that error.
+pub fn anneal_with<E, K, O>(
+    energy: &mut E,
+    mut kernel: K,
+    x0: &[f64],
+    settings: &ValidAnnealSettings,
+    seed: u64,
+    ctx: &mut RunContext<O>,
+) -> Result<AnnealResult, Error>
+where
+    E: Gradient + ?Sized,
+    K: for<'c> AnnealKernel<InBox<Counted<&'c mut E>>>,
+    O: for<'a> Observer<AnnealEvent<'a>>,
 {
     let s = settings.get();
     let d = x0.len();
-    if d != energy.dim() {
-        return Err(EnergyError::DimensionMismatch {
-            expected: energy.dim(),
-            got: d,
-        });
-    }
-    let n = s.iterations.unwrap_or((350 * d).max(1000));
-    let width = s.bounds.map_or(10.0, |b| b.width());
-    let scale0 = s.initial_scale.unwrap_or(width / 10.0);
-    let (min_scale, max_scale) = (1e-12 * width, width);
+    crate::energy::check_dim(energy.dim(), x0)?;
+    let n = settings.iterations(d);
+    let mut trial = settings.proposals(d);
     let mut run = Run {
-        f: Counted::new(energy),
+        f: InBox {
+            inner: Counted::new(energy),
+            bounds: s.bounds,
+        },
         s,
         best_x: x0.to_vec(),
         best_e: f64::INFINITY,
@@ -271,90 +365,71 @@ where
     if let Some(b) = s.bounds {
         start.iter_mut().for_each(|v| *v = b.reflect(*v));
     }
-    observer.on_init();
+    ctx.init::<AnnealEvent<'_>>();
     let mut summaries = Vec::new();
     let mut t0 = s.t_initial;
     let mut confirmed = 0usize;
     let mut termination = Termination::Finished;
-    let mut prop = vec![0.0; d];
     'restarts: for r in 0..s.restarts {
-        let mut x = start.clone();
-        let mut e = match eval(&mut run.f, &x) {
-            Ok(v) => v,
+        let mut rng = rng::stream(seed, Purpose::Chain, r as u64);
+        if r > 0 {
+            // Next start: uniform in the box, or a wide jitter around x0 without one.
+            let (_, scale0) = settings.scales();
+            match s.bounds {
+                Some(b) => start
+                    .iter_mut()
+                    .for_each(|v| *v = rng.random_range(b.lower..b.upper)),
+                None => {
+                    for (v, c) in start.iter_mut().zip(x0) {
+                        let z: f64 = StandardNormal.sample(&mut rng);
+                        *v = c + scale0 * 10.0 * z;
+                    }
+                }
+            }
+        }
+        let mut state = match kernel.state_at(&mut run.f, start.clone()) {
+            Ok(st) => st,
             Err(err) if err.is_recoverable() => {
                 run.non_finite += 1;
                 if r == 0 {
                     termination = Termination::Diverged;
                     break;
                 }
-                f64::INFINITY
+                State {
+                    x: start.clone(),
+                    energy: f64::INFINITY,
+                    grad: vec![0.0; d],
+                }
             }
-            Err(err) => return Err(err),
+            Err(err) => return Err(err.into()),
         };
-        run.consider(&x, e);
-        // Automatic T₀ from trial moves at the initial scale (first restart only).
+        run.consider(&state.x, state.energy);
         let t_init = match t0 {
             Some(t) => t,
             None => {
-                let (mut sum, mut cnt) = (0.0, 0usize);
-                for k in 0..(2 * d).max(20) {
-                    propose(&x, &mut prop, k % 5 != 4, scale0, s, rng);
-                    if let Ok(en) = eval(&mut run.f, &prop) {
-                        run.consider(&prop, en);
-                        if en > e {
-                            sum += en - e;
-                            cnt += 1;
-                        }
-                    }
-                }
-                let t = if cnt > 0 && e.is_finite() {
-                    (sum / cnt as f64) / (1.0 / s.initial_acceptance).ln()
-                } else {
-                    1.0f64.max(0.1 * e.abs())
-                };
+                let t = initial_temperature(&mut run, &mut trial, &state.x, state.energy, &mut rng);
                 t0 = Some(t);
                 t
             }
         };
         let t_end = t_init * s.t_final_ratio;
-        let mut log_scale = [scale0.ln(), (scale0 / (d as f64).sqrt()).ln()];
-        let (mut rb_x, mut rb_e) = (x.clone(), e);
+        if state.energy.is_finite() {
+            kernel.restart(&mut run.f, &state, 1.0 / t_init, &mut rng)?;
+        }
+        let (mut rb_x, mut rb_e) = (state.x.clone(), state.energy);
         let mut accepted = 0usize;
         let mut iters = 0usize;
         for k in 0..n {
             let temp = s.schedule.temperature(k, n, t_init, t_end);
-            let coord = d == 1 || rng.random::<f64>() < s.coordinate_fraction;
-            let wide = coord && rng.random::<f64>() < s.wide_fraction;
-            let which = usize::from(!coord);
-            let scale = if wide { scale0 } else { log_scale[which].exp() };
-            propose(&x, &mut prop, coord, scale, s, rng);
-            let acc = match eval(&mut run.f, &prop) {
-                Ok(en) => {
-                    let ok = !e.is_finite() || s.rule.accept((en - e) / temp, rng);
-                    if ok {
-                        std::mem::swap(&mut x, &mut prop);
-                        e = en;
-                        if e < rb_e {
-                            rb_e = e;
-                            rb_x.copy_from_slice(&x);
-                        }
-                    }
-                    ok
-                }
-                Err(err) if err.is_recoverable() => {
-                    run.non_finite += 1;
-                    false
-                }
-                Err(err) => return Err(err),
-            };
-            accepted += acc as usize;
-            iters += 1;
-            // Robbins–Monro on the log scale with a constant gain (the target moves with T).
-            if !wide {
-                log_scale[which] = (log_scale[which]
-                    + 0.05 * (f64::from(u8::from(acc)) - s.target_acceptance))
-                    .clamp(min_scale.ln(), max_scale.ln());
+            let info = kernel.step(&mut run.f, &mut state, 1.0 / temp, &mut rng)?;
+            kernel.adapt(&info);
+            run.non_finite += u64::from(info.divergent);
+            if state.energy < rb_e {
+                rb_e = state.energy;
+                rb_x.copy_from_slice(&state.x);
             }
+            accepted += usize::from(info.accepted);
+            iters += 1;
             if rb_e < run.best_e {
                 run.consider(&rb_x, rb_e);
             }
@@ -362,14 +437,14 @@ where
                 restart: r,
                 iteration: k,
                 temperature: temp,
-                x: &x,
-                energy: e,
+                x: &state.x,
+                energy: state.energy,
                 best_energy: run.best_e,
-                accepted: acc,
-                scale,
+                accepted: info.accepted,
+                scale: info.step_size,
             };
-            if observer.on_step(&ev) == Control::Stop {
-                termination = Termination::Interrupted;
+            if let Some(t) = ctx.step(&ev, run.cost()) {
+                termination = t;
             } else if run.target_hit() {
                 termination = Termination::TargetReached;
             } else if run.budget_spent() {
@@ -382,14 +457,14 @@ where
                     annealed_energy: rb_e,
                     refined_energy: rb_e,
                     acceptance_rate: accepted as f64 / iters as f64,
-                    cost_so_far: run.f.counts().cost(),
+                    cost_so_far: run.cost(),
                 });
                 break 'restarts;
             }
         }
         let annealed = rb_e;
         if s.refine && rb_e.is_finite() {
-            let lr = minimise(&mut run.f, &rb_x, &s.lbfgs)?;
+            let lr = minimise(&mut run.f.inner, &rb_x, &s.lbfgs)?;
             if lr.energy < rb_e {
                 rb_e = lr.energy;
                 rb_x = lr.x;
@@ -409,7 +484,7 @@ where
             annealed_energy: annealed,
             refined_energy: rb_e,
             acceptance_rate: accepted as f64 / iters.max(1) as f64,
-            cost_so_far: run.f.counts().cost(),
+            cost_so_far: run.cost(),
         });
         if run.target_hit() {
             termination = Termination::TargetReached;
@@ -423,26 +498,18 @@ where
             termination = Termination::BudgetExhausted;
             break;
         }
-        // Next start: uniform in the box, or a wide jitter around x0 without one.
-        match s.bounds {
-            Some(b) => start
-                .iter_mut()
-                .for_each(|v| *v = rng.random_range(b.lower..b.upper)),
-            None => {
-                for (v, c) in start.iter_mut().zip(x0) {
-                    let z: f64 = StandardNormal.sample(rng);
-                    *v = c + scale0 * 10.0 * z;
-                }
-            }
+        if let Some(t) = ctx.check(run.cost()) {
+            termination = t;
+            break;
         }
     }
-    observer.on_finish(termination);
+    ctx.finish::<AnnealEvent<'_>>(termination);
     Ok(AnnealResult {
         best_x: run.best_x,
         best_energy: run.best_e,
         termination,
         restarts: summaries,
-        evaluations: run.f.counts(),
+        evaluations: run.f.inner.counts(),
         non_finite: run.non_finite,
     })
 }

@@ -1,17 +1,18 @@
-//! The seed walkthrough's simulated annealing, reproduced exactly as a named baseline.
+//! The seed walkthrough's simulated annealing, reproduced as a named baseline.
 //!
-//! Every iteration perturbs every coordinate with `N(0, step²)`, accepts by the Metropolis rule at
-//! temperature T (a uniform number is drawn only for uphill moves), tracks the best accepted
-//! state, and cools geometrically `T ← αT`. No bounds, no adaptation, no restarts: it exists to be
-//! compared against, not to be used.
+//! Every iteration perturbs every coordinate with `N(0, step²)` ([`GaussianWalk`]), accepts by
+//! the Metropolis rule at temperature T (a uniform number is drawn only for uphill moves), tracks
+//! the best accepted state, and cools geometrically `T ← αT`. No bounds, no adaptation, no
+//! restarts: it exists to be compared against, not to be used. It runs through the same
+//! annealing driver as everything else, configured as one restart of a geometric schedule.
 
-use super::AnnealEvent;
-use crate::energy::{eval, Counted, Energy, EnergyError, EvalCounts};
-use crate::kernels::AcceptanceRule;
-use crate::observe::{Control, Observer, Termination};
+use super::{anneal_with, AnnealEvent, AnnealResult, AnnealSettings};
+use crate::drivers::schedule::Schedule;
+use crate::energy::Gradient;
+use crate::error::Error;
+use crate::kernels::anneal::GaussianWalk;
+use crate::run::{Observer, RunContext};
 use crate::settings::{in_open, nonzero, positive, SettingsError};
-use rand::Rng;
-use rand_distr::{Distribution, Normal};
 use serde::{Deserialize, Serialize};
 
 /// Settings of the baseline (defaults are the walkthrough's).
@@ -39,113 +40,62 @@ impl Default for BlogSettings {
     }
 }
 
+/// Baseline settings that passed [`BlogSettings::validate`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct ValidBlogSettings {
+    blog: BlogSettings,
+    anneal: super::ValidAnnealSettings,
+}
+
+impl ValidBlogSettings {
+    /// The checked settings.
+    pub fn get(&self) -> &BlogSettings {
+        &self.blog
+    }
+}
+
 impl BlogSettings {
     /// Checks every field.
-    pub fn validate(&self) -> Result<Self, SettingsError> {
+    pub fn validate(self) -> Result<ValidBlogSettings, SettingsError> {
         nonzero("iterations", self.iterations)?;
         positive("t_initial", self.t_initial)?;
         positive("step", self.step)?;
         in_open("alpha", self.alpha, 0.0, 1.0 + f64::EPSILON)?;
-        Ok(*self)
+        let ratio = self.alpha.powi(self.iterations.saturating_sub(1) as i32);
+        if ratio.is_nan() || ratio <= 0.0 {
+            return Err(SettingsError::new(
+                "alpha",
+                "cools below the smallest positive temperature in this many iterations",
+            ));
+        }
+        let anneal = AnnealSettings {
+            schedule: Schedule::Geometric,
+            iterations: Some(self.iterations),
+            restarts: 1,
+            confirmations: 0,
+            t_initial: Some(self.t_initial),
+            t_final_ratio: ratio,
+            refine: false,
+            ..Default::default()
+        }
+        .validate()?;
+        Ok(ValidBlogSettings { blog: self, anneal })
     }
-}
-
-/// Result of the baseline.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct BlogResult {
-    /// Best state found.
-    pub best_x: Vec<f64>,
-    /// Its energy.
-    pub best_energy: f64,
-    /// Accepted proposals / iterations.
-    pub acceptance_rate: f64,
-    /// Evaluations made.
-    pub evaluations: EvalCounts,
-    /// Why it stopped.
-    pub termination: Termination,
 }
 
 /// Runs the baseline from `x0`. A non-finite energy at a proposal rejects it; one at `x0` ends
 /// the run as `Diverged`.
-pub fn blog_anneal<E, R, O>(
+pub fn blog_anneal<E, O>(
     energy: &mut E,
     x0: &[f64],
-    settings: &BlogSettings,
-    rng: &mut R,
-    observer: &mut O,
-) -> Result<BlogResult, EnergyError>
+    settings: &ValidBlogSettings,
+    seed: u64,
+    ctx: &mut RunContext<O>,
+) -> Result<AnnealResult, Error>
 where
-    E: Energy + ?Sized,
-    R: Rng + ?Sized,
-    O: for<'a> Observer<AnnealEvent<'a>> + ?Sized,
+    E: Gradient + ?Sized,
+    O: for<'a> Observer<AnnealEvent<'a>>,
 {
-    let s = settings;
-    let mut f = Counted::new(energy);
-    let normal = Normal::new(0.0, s.step).expect("validated step");
-    let mut x = x0.to_vec();
-    let mut prop = x.clone();
-    observer.on_init();
-    let mut e = match eval(&mut f, &x) {
-        Ok(v) => v,
-        Err(err) if err.is_recoverable() => {
-            observer.on_finish(Termination::Diverged);
-            return Ok(BlogResult {
-                best_x: x,
-                best_energy: f64::NAN,
-                acceptance_rate: 0.0,
-                evaluations: f.counts(),
-                termination: Termination::Diverged,
-            });
-        }
-        Err(err) => return Err(err),
-    };
-    let (mut best_x, mut best_e) = (x.clone(), e);
-    let mut t = s.t_initial;
-    let mut accepted = 0usize;
-    let mut termination = Termination::Finished;
-    for k in 0..s.iterations {
-        for (p, xi) in prop.iter_mut().zip(&x) {
-            *p = xi + normal.sample(rng);
-        }
-        let acc = match eval(&mut f, &prop) {
-            Ok(en) => {
-                let ok = AcceptanceRule::Metropolis.accept((en - e) / t, rng);
-                if ok {
-                    std::mem::swap(&mut x, &mut prop);
-                    e = en;
-                    if e < best_e {
-                        best_e = e;
-                        best_x.copy_from_slice(&x);
-                    }
-                }
-                ok
-            }
-            Err(err) if err.is_recoverable() => false,
-            Err(err) => return Err(err),
-        };
-        accepted += acc as usize;
-        let ev = AnnealEvent {
-            restart: 0,
-            iteration: k,
-            temperature: t,
-            x: &x,
-            energy: e,
-            best_energy: best_e,
-            accepted: acc,
-            scale: s.step,
-        };
-        if observer.on_step(&ev) == Control::Stop {
-            termination = Termination::Interrupted;
-            break;
-        }
-        t *= s.alpha;
-    }
-    observer.on_finish(termination);
-    Ok(BlogResult {
-        best_x,
-        best_energy: best_e,
-        acceptance_rate: accepted as f64 / s.iterations as f64,
-        evaluations: f.counts(),
-        termination,
-    })
+    let walk = GaussianWalk::new(settings.blog.step);
+    anneal_with(energy, walk, x0, &settings.anneal, seed, ctx)
 }

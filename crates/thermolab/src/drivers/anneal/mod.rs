@@ -1,5 +1,6 @@
-//! Simulated annealing for continuous energies: the seed walkthrough's baseline, and the adaptive
-//! annealer with schedules, restarts, gradient refinement and a stopping rule.
+//! Simulated annealing for continuous energies: the adaptive annealer (schedules, restarts,
+//! gradient refinement, a stopping rule) driving any annealing kernel, and the seed
+//! walkthrough's baseline.
 //!
 //! Annealing samples `p_T(x) ∝ exp(−E(x)/T)` while T falls, so the chain settles into low-energy
 //! basins; at T → 0 it is a minimiser.
@@ -14,10 +15,12 @@
 mod adaptive;
 mod blog;
 
-pub use adaptive::{anneal, AnnealResult, AnnealSettings, RestartSummary, ValidAnnealSettings};
-pub use blog::{blog_anneal, BlogResult, BlogSettings};
+pub use adaptive::{
+    anneal, anneal_with, AnnealResult, AnnealSettings, InBox, RestartSummary, ValidAnnealSettings,
+};
+pub use blog::{blog_anneal, BlogSettings, ValidBlogSettings};
 
-/// What an annealer reports to observers after each proposal.
+/// What an annealer reports to observers after each step.
 #[derive(Debug, Clone, Copy)]
 pub struct AnnealEvent<'a> {
     /// Restart index (0 for the baseline).
@@ -26,15 +29,15 @@ pub struct AnnealEvent<'a> {
     pub iteration: usize,
     /// Temperature at this iteration.
     pub temperature: f64,
-    /// Current state after the accept/reject decision.
+    /// Current state after the step.
     pub x: &'a [f64],
     /// Energy of the current state.
     pub energy: f64,
     /// Best energy found so far in the whole run.
     pub best_energy: f64,
-    /// Whether the proposal was accepted.
+    /// Whether the step moved the state.
     pub accepted: bool,
-    /// Current proposal scale.
+    /// The step's proposal scale (the step size of MCMC kernels).
     pub scale: f64,
 }
 

@@ -1,6 +1,7 @@
 //! Evidence estimators against the exact evidence of conjugate linear regression.
 
 use super::*;
+use crate::rng::chain_stream;
 use crate::systems::posterior::LinearRegression;
 
 fn problem(n: usize, d: usize, seed: u64) -> LinearRegression {
@@ -22,7 +23,9 @@ fn every_estimator_recovers_the_exact_linear_regression_evidence() {
         ais_particles: 200,
         ais_steps: 300,
         ..Default::default()
-    };
+    }
+    .validate()
+    .unwrap();
     let run = evidence(&post, &s, 7).unwrap();
     assert_eq!(run.path.len(), 25);
     for e in &run.estimates {
@@ -52,6 +55,17 @@ fn ladders_are_validated() {
         .unwrap_err()
         .message
     };
+    // Settings the driver used without checking: no particles made `clamp(1, 0)` panic.
+    assert_eq!(
+        EvidenceSettings {
+            ais_particles: 0,
+            ..Default::default()
+        }
+        .validate()
+        .unwrap_err()
+        .field,
+        "ais_particles"
+    );
     assert!(bad(vec![0.0, 0.5, 0.3, 1.0]).contains("strictly increasing"));
     assert!(bad(vec![0.0, 1.5]).contains("[0, 1]"));
     assert!(bad(vec![0.1, 1.0]).contains("start at 0"));
@@ -75,7 +89,9 @@ fn ti_and_stepping_stone_are_calibrated_over_seeds() {
         ais_particles: 32,
         ais_steps: 100,
         ..Default::default()
-    };
+    }
+    .validate()
+    .unwrap();
     let mut worst = 0.0f64;
     for seed in 0..5 {
         let run = evidence(&post, &s, seed).unwrap();
@@ -94,7 +110,8 @@ fn ti_and_stepping_stone_are_calibrated_over_seeds() {
 /// likelihood energies, and every estimator's evidence, must match the closed form.
 #[test]
 fn a_linear_bayesian_network_has_the_regression_evidence() {
-    use crate::systems::posterior::{BayesianMlp, Posterior};
+    use crate::energy::LinearPath;
+    use crate::systems::posterior::BayesianMlp;
     use std::sync::Arc;
     let data = crate::data::sin_data(40, 0.3, 2);
     let net = crate::nn::MlpEnergy::new(
@@ -111,11 +128,13 @@ fn a_linear_bayesian_network_has_the_regression_evidence() {
     let mut lin = LinearRegression::new(&with_one, 0.8, 1.5).unwrap();
     let (mut g1, mut g2) = (vec![0.0; 2], vec![0.0; 2]);
     for th in [[0.3, -0.2], [-1.0, 0.7], [0.0, 0.0]] {
-        let a = bnn.lik_energy(&th, &mut g1).unwrap() + bnn.prior_energy(&th, &mut g1).unwrap();
-        let b = lin.lik_energy(&th, &mut g2).unwrap() + lin.prior_energy(&th, &mut g2).unwrap();
+        let a =
+            bnn.delta_energy(&th, &mut g1).unwrap() + bnn.reference_energy(&th, &mut g1).unwrap();
+        let b =
+            lin.delta_energy(&th, &mut g2).unwrap() + lin.reference_energy(&th, &mut g2).unwrap();
         assert!((a - b).abs() < 1e-9 * b.abs(), "{a} vs {b}");
-        bnn.lik_energy(&th, &mut g1).unwrap();
-        lin.lik_energy(&th, &mut g2).unwrap();
+        bnn.delta_energy(&th, &mut g1).unwrap();
+        lin.delta_energy(&th, &mut g2).unwrap();
         for (x, y) in g1.iter().zip(&g2) {
             assert!((x - y).abs() < 1e-9 * (1.0 + y.abs()), "{g1:?} vs {g2:?}");
         }
@@ -127,7 +146,9 @@ fn a_linear_bayesian_network_has_the_regression_evidence() {
         ais_particles: 100,
         ais_steps: 200,
         ..Default::default()
-    };
+    }
+    .validate()
+    .unwrap();
     let run = evidence(&bnn, &s, 5).unwrap();
     for e in run.estimates.iter().filter(|e| e.method != "harmonic mean") {
         let err = e.log_z.value - exact;
@@ -165,28 +186,33 @@ fn ais_uses_a_dense_pilot_metric_on_correlated_posteriors() {
         ..Default::default()
     };
     let metrics = ais_metrics(
-        power_posterior_rungs(&post, &pilot, 1).unwrap().metrics,
+        power_posterior_rungs(&post, &pilot, 1, Purpose::Pilot)
+            .unwrap()
+            .metrics,
         200,
     );
     assert!(matches!(metrics.last().unwrap().1, Metric::Dense { .. }));
     // The schedule as `evidence` spaces it: 6L² steps evenly in thermodynamic length.
-    let (ts, sds) = ladder_sds(&power_posterior_rungs(&post, &pilot, 1).unwrap().rungs);
+    let pr = power_posterior_rungs(&post, &pilot, 1, Purpose::Pilot).unwrap();
+    let (ts, sds) = ladder_sds(&pr.rungs);
     let s = EvidenceSettings {
         ais_particles: 128,
-        ais_ladder: Some(ais_schedule(&ts, &sds, 1000)),
+        ais_ladder: Some(ais_schedule(&ts, &thermodynamic_length(&ts, &sds), 1000)),
         ..Default::default()
     };
     // The weight ESS of one run is noisy (57-85 dense, 9-31 identity over seeds 1-8): compare
     // means over four seeds.
     let (mut ess, mut ess_identity) = (0.0, 0.0);
     for seed in 1..=4 {
-        let (est, e, _) = ais(&post, &s, &metrics, seed).unwrap();
+        let est = ais(&post, &s, &metrics, seed).unwrap();
         assert!(
-            (est.value - exact).abs() < 3.0 * est.se,
-            "seed {seed}: {est:?} vs exact {exact}"
+            (est.log_z - exact).abs() < 3.0 * est.se,
+            "seed {seed}: {} ± {} vs exact {exact}",
+            est.log_z,
+            est.se
         );
-        ess += e / 4.0;
-        ess_identity += ais(&post, &s, &[], seed).unwrap().1 / 4.0;
+        ess += est.ess / 4.0;
+        ess_identity += ais(&post, &s, &[], seed).unwrap().ess / 4.0;
     }
     assert!(
         ess > 0.3 * 128.0 && ess > 2.0 * ess_identity,

@@ -1,17 +1,23 @@
 //! Boltzmann-machine drivers: training by contrastive divergence, persistent CD and tempered
-//! persistent CD; log Z by annealed importance sampling (forward and reverse) and by parallel
-//! tempering with stepping-stone.
+//! persistent CD, and evaluation — exact or AIS `ln Z`, reverse AIS from model samples,
+//! learning-curve monitors and fantasy samples. The methods along β themselves are the shared
+//! engines of [`crate::drivers::ais`] and [`crate::drivers::tempering`].
 
-mod ais;
-mod tempering;
+mod eval;
 mod train;
 
-pub use ais::{
+pub use crate::drivers::ais::{
     adaptive_betas, ais_log_z, reverse_ais_log_z, AisEstimate, AisSchedule, AisSettings,
     ValidAisSettings,
 };
-pub use tempering::{temper_rbm, RbmTemperResult, RbmTemperSettings};
+pub use crate::drivers::tempering::{
+    temper_rbm, RbmTemperSettings, RbmTempering, ValidRbmTemperSettings,
+};
+pub use eval::{
+    exact_is_cheap, fantasies, final_log_z, learning_curve_point, reverse_start, CurvePoint, LogZ,
+    LogZMethod, ReverseStart, EXACT_UNITS,
+};
 pub use train::{
-    init_rbm, EpochReport, Method, RbmTrainer, TrainError, TrainSettings, TrainSummary,
-    ValidTrainSettings,
+    init_rbm, EpochEvent, EpochReport, Method, RbmTrainer, TrainSettings, TrainSummary,
+    TrainerState, ValidTrainSettings,
 };

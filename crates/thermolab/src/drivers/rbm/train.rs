@@ -14,9 +14,12 @@
 //! - G. Desjardins, A. Courville, Y. Bengio, P. Vincent & O. Delalleau (2010), "Tempered Markov
 //!   chain Monte Carlo for training of restricted Boltzmann machines".
 
-use crate::kernels::rbm::GibbsBatch;
-use crate::observe::{Control, Termination};
-use crate::rng;
+use crate::drivers::tempering::{Exchange, RbmReplicas};
+use crate::error::Error;
+use crate::kernels::rbm::{BlockGibbs, GibbsBatch, RbmPath};
+use crate::kernels::Kernel;
+use crate::rng::{self, FastRng, Purpose};
+use crate::run::{Observer, RunContext, Termination};
 use crate::settings::{nonzero, positive, SettingsError};
 use crate::systems::rbm::dense::{gemm, sigmoid_in_place, View};
 use crate::systems::rbm::{Rbm, RbmError, VisibleKind};
@@ -69,8 +72,6 @@ pub struct TrainSettings {
     pub base_rate_init: bool,
     /// Shuffle the rows every epoch (else keep the data order).
     pub shuffle: bool,
-    /// Run seed.
-    pub seed: u64,
 }
 
 impl Default for TrainSettings {
@@ -90,13 +91,13 @@ impl Default for TrainSettings {
             init_std: 0.01,
             base_rate_init: true,
             shuffle: true,
-            seed: 0,
         }
     }
 }
 
-/// Settings that passed [`TrainSettings::validate`].
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+/// Settings that passed [`TrainSettings::validate`] (not deserialisable: a resumed trainer
+/// validates its settings again).
+#[derive(Debug, Clone, PartialEq)]
 pub struct ValidTrainSettings(TrainSettings);
 
 impl ValidTrainSettings {
@@ -158,18 +159,6 @@ impl TrainSettings {
     }
 }
 
-/// A training failure.
-#[derive(Debug, Clone, PartialEq, thiserror::Error)]
-#[non_exhaustive]
-pub enum TrainError {
-    /// The data do not fit the machine.
-    #[error(transparent)]
-    Data(#[from] RbmError),
-    /// No rows to train on.
-    #[error("the training data has no rows")]
-    Empty,
-}
-
 /// What one epoch did (passed to the caller's observer).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct EpochReport {
@@ -206,9 +195,10 @@ pub fn init_rbm(
     n_hidden: usize,
     data: &[f32],
     settings: &ValidTrainSettings,
+    seed: u64,
 ) -> Result<Rbm, RbmError> {
     let s = settings.get();
-    let mut r = rng::init_stream(s.seed);
+    let mut r = rng::init_stream(seed);
     let mut m = Rbm::random(visible, n_visible, n_hidden, s.init_std, &mut r)?;
     if s.base_rate_init {
         m.b = m.base_rate_biases(data);
@@ -216,25 +206,47 @@ pub fn init_rbm(
     Ok(m)
 }
 
-/// The whole state of a training run (serialisable: checkpoint it between epochs and resume to
-/// the same result).
+/// Everything a training run needs to continue: the machine, its settings (as given; validated
+/// again by [`RbmTrainer::resume`]), momenta, persistent chains and generators.
 #[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct RbmTrainer {
+pub struct TrainerState {
     /// The machine being trained.
     pub rbm: Rbm,
-    settings: ValidTrainSettings,
+    /// The settings.
+    pub settings: TrainSettings,
     vel_w: Vec<f32>,
     vel_b: Vec<f32>,
     vel_c: Vec<f32>,
     /// Persistent chains, one batch per temperature (empty for CD).
     chains: Vec<GibbsBatch>,
     betas: Vec<f32>,
+    chain_rng: FastRng,
     order_rng: rng::Rng,
-    cd_rng: rng::Rng,
-    epoch: usize,
+    /// Replica exchange of tempered PCD.
+    exchange: Option<Exchange>,
+    /// Epochs completed.
+    pub epoch: usize,
     updates: u64,
     seconds: f64,
-    swap_parity: bool,
+}
+
+/// An RBM training run: its state and its checked settings. Checkpoint it between epochs
+/// ([`RbmTrainer::state`]) and resume to the same result ([`RbmTrainer::resume`]).
+#[derive(Debug, Clone)]
+pub struct RbmTrainer {
+    state: TrainerState,
+    settings: ValidTrainSettings,
+}
+
+/// What training reports to observers after each epoch.
+#[derive(Debug)]
+pub struct EpochEvent<'a> {
+    /// The epoch's report.
+    pub report: &'a EpochReport,
+    /// The machine after the epoch.
+    pub rbm: &'a Rbm,
+    /// The trainer's state (for checkpoints).
+    pub state: &'a TrainerState,
 }
 
 /// Scratch buffers of one update.
@@ -246,20 +258,26 @@ struct Scratch {
     grad_w: Vec<f32>,
     grad_b: Vec<f32>,
     grad_c: Vec<f32>,
-    energies: Vec<Vec<f64>>,
+    cd: Option<GibbsBatch>,
 }
 
 impl RbmTrainer {
-    /// A trainer for `rbm` on `data` (`n × V`; used to start the persistent chains).
-    pub fn new(rbm: Rbm, data: &[f32], settings: ValidTrainSettings) -> Result<Self, TrainError> {
+    /// A trainer for `rbm` on `data` (`n × V`; used to start the persistent chains), with the
+    /// streams of seed `seed`.
+    pub fn new(
+        rbm: Rbm,
+        data: &[f32],
+        settings: ValidTrainSettings,
+        seed: u64,
+    ) -> Result<Self, Error> {
         rbm.validate()?;
         let n = rbm.check_data(data)?;
         if n == 0 {
-            return Err(TrainError::Empty);
+            return Err(SettingsError::new("data", "the training data has no rows").into());
         }
         let s = settings.get().clone();
         let nv = rbm.n_visible;
-        let mut chain_rng = rng::chain_stream(s.seed, 0);
+        let mut start_rng = rng::stream(seed, Purpose::Chain, 0);
         let n_chains = if s.chains == 0 {
             s.batch_size
         } else {
@@ -272,37 +290,80 @@ impl RbmTrainer {
                 .map(|r| (1.0 - (1.0 - s.beta_min) * r as f64 / (s.replicas - 1) as f64) as f32)
                 .collect(),
         };
+        let mut chain_rng = rng::fast_from(&mut start_rng);
         let mut chains = Vec::new();
         for &beta in &betas {
             let mut v0 = Vec::with_capacity(n_chains * nv);
             for _ in 0..n_chains {
-                let row = chain_rng.random_range(0..n);
+                let row = start_rng.random_range(0..n);
                 v0.extend_from_slice(&data[row * nv..(row + 1) * nv]);
             }
-            let mut g = GibbsBatch::new(&rbm, v0, &mut chain_rng);
-            g.sample_hidden(&rbm, beta);
+            let mut g = GibbsBatch::new(&rbm, v0);
+            g.sample_hidden(&rbm, beta, &mut chain_rng);
             chains.push(g);
         }
+        let exchange = (s.method == Method::Tempered)
+            .then(|| Exchange::new(betas.len(), n_chains, rng::stream(seed, Purpose::Swap, 0)));
         Ok(Self {
-            vel_w: vec![0.0; rbm.w.len()],
-            vel_b: vec![0.0; rbm.b.len()],
-            vel_c: vec![0.0; rbm.c.len()],
-            rbm,
+            state: TrainerState {
+                vel_w: vec![0.0; rbm.w.len()],
+                vel_b: vec![0.0; rbm.b.len()],
+                vel_c: vec![0.0; rbm.c.len()],
+                rbm,
+                settings: s,
+                chains,
+                betas,
+                chain_rng,
+                order_rng: rng::stream(seed, Purpose::Training, 0),
+                exchange,
+                epoch: 0,
+                updates: 0,
+                seconds: 0.0,
+            },
             settings,
-            chains,
-            betas,
-            order_rng: rng::chain_stream(s.seed, 1),
-            cd_rng: rng::chain_stream(s.seed, 2),
-            epoch: 0,
-            updates: 0,
-            seconds: 0.0,
-            swap_parity: false,
         })
+    }
+
+    /// A trainer continuing from `state` (e.g. read from a checkpoint): its settings are
+    /// validated again and its arrays checked against its machine.
+    pub fn resume(state: TrainerState) -> Result<Self, Error> {
+        let settings = state.settings.clone().validate()?;
+        state.rbm.validate()?;
+        let (nv, nh) = (state.rbm.n_visible, state.rbm.n_hidden);
+        let shapes_ok = state.vel_w.len() == nv * nh
+            && state.vel_b.len() == nv
+            && state.vel_c.len() == nh
+            && state.chains.len() == state.betas.len()
+            && state
+                .chains
+                .iter()
+                .all(|g| g.v.len() == g.n * nv && g.h.len() == g.n * nh);
+        if !shapes_ok {
+            return Err(
+                SettingsError::new("checkpoint", "its arrays do not fit its machine").into(),
+            );
+        }
+        let mut t = Self { state, settings };
+        let rbm = t.state.rbm.clone();
+        for g in &mut t.state.chains {
+            g.update_activations(&rbm);
+        }
+        Ok(t)
+    }
+
+    /// The machine being trained.
+    pub fn rbm(&self) -> &Rbm {
+        &self.state.rbm
+    }
+
+    /// The state to checkpoint.
+    pub fn state(&self) -> &TrainerState {
+        &self.state
     }
 
     /// Epochs completed so far.
     pub fn epoch(&self) -> usize {
-        self.epoch
+        self.state.epoch
     }
 
     /// The settings.
@@ -312,144 +373,158 @@ impl RbmTrainer {
 
     /// Visible states of the persistent chains at β = 1 (`chains × V`; empty for CD).
     pub fn fantasy(&self) -> &[f32] {
-        self.chains.first().map(|c| &c.v[..]).unwrap_or(&[])
+        self.state.chains.first().map(|c| &c.v[..]).unwrap_or(&[])
     }
 
-    /// Runs the remaining epochs, calling `observer` after each; it may stop the run.
-    pub fn run(
-        &mut self,
-        data: &[f32],
-        observer: &mut dyn FnMut(&EpochReport, &Rbm) -> Control,
-    ) -> Result<TrainSummary, TrainError> {
+    /// Runs the remaining epochs; the observer sees every epoch and the context may stop the run
+    /// between epochs. A run whose weights become non-finite ends as `Diverged`.
+    pub fn run<O>(&mut self, data: &[f32], ctx: &mut RunContext<O>) -> Result<TrainSummary, Error>
+    where
+        O: for<'a> Observer<EpochEvent<'a>>,
+    {
         let total = self.settings.get().epochs;
-        self.run_until(data, total, observer)
+        self.run_until(data, total, ctx)
     }
 
-    /// Runs epochs until `until` (capped at the configured number) have completed, calling
-    /// `observer` after each (so a caller can checkpoint between calls).
-    pub fn run_until(
+    /// Runs epochs until `until` (capped at the configured number) have completed.
+    pub fn run_until<O>(
         &mut self,
         data: &[f32],
         until: usize,
-        observer: &mut dyn FnMut(&EpochReport, &Rbm) -> Control,
-    ) -> Result<TrainSummary, TrainError> {
-        let n = self.rbm.check_data(data)?;
+        ctx: &mut RunContext<O>,
+    ) -> Result<TrainSummary, Error>
+    where
+        O: for<'a> Observer<EpochEvent<'a>>,
+    {
+        let n = self.state.rbm.check_data(data)?;
         if n == 0 {
-            return Err(TrainError::Empty);
+            return Err(SettingsError::new("data", "the training data has no rows").into());
         }
         let mut scratch = Scratch::default();
         let total = self.settings.get().epochs.min(until);
         let mut termination = Termination::Finished;
-        while self.epoch < total {
+        ctx.init::<EpochEvent<'_>>();
+        while self.state.epoch < total {
             let report = self.run_epoch(data, n, &mut scratch);
-            let finite = self
-                .rbm
-                .w
-                .iter()
-                .chain(&self.rbm.b)
-                .chain(&self.rbm.c)
-                .all(|x| x.is_finite());
+            let r = &self.state.rbm;
+            let finite = r.w.iter().chain(&r.b).chain(&r.c).all(|x| x.is_finite());
             if !finite {
                 termination = Termination::Diverged;
                 break;
             }
-            if observer(&report, &self.rbm) == Control::Stop {
-                termination = Termination::Interrupted;
-                break;
+            let ev = EpochEvent {
+                report: &report,
+                rbm: &self.state.rbm,
+                state: &self.state,
+            };
+            if let Some(t) = ctx.step(&ev, self.state.updates) {
+                if self.state.epoch < total {
+                    termination = t;
+                    break;
+                }
             }
         }
+        ctx.finish::<EpochEvent<'_>>(termination);
         Ok(TrainSummary {
             termination,
-            epochs: self.epoch,
-            updates: self.updates,
-            seconds: self.seconds,
+            epochs: self.state.epoch,
+            updates: self.state.updates,
+            seconds: self.state.seconds,
         })
     }
 
     fn learning_rate(&self, total_updates: u64) -> f64 {
         let s = self.settings.get();
-        let t = (self.updates as f64 / total_updates.max(1) as f64).min(1.0);
+        let t = (self.state.updates as f64 / total_updates.max(1) as f64).min(1.0);
         s.learning_rate * (1.0 - (1.0 - s.final_learning_rate_fraction) * t)
     }
 
     fn run_epoch(&mut self, data: &[f32], n: usize, scratch: &mut Scratch) -> EpochReport {
         let start = Instant::now();
         let s = self.settings.get().clone();
-        let nv = self.rbm.n_visible;
+        let nv = self.state.rbm.n_visible;
         let mut order: Vec<usize> = (0..n).collect();
         if s.shuffle {
-            order.shuffle(&mut self.order_rng);
+            order.shuffle(&mut self.state.order_rng);
         }
         let batches = n.div_ceil(s.batch_size);
         let total_updates = (batches * s.epochs) as u64;
-        let mut swaps = vec![(0u64, 0u64); self.betas.len().saturating_sub(1)];
+        if let Some(x) = self.state.exchange.as_mut() {
+            x.reset_counts();
+        }
         for batch in order.chunks(s.batch_size) {
             scratch.vpos.clear();
             for &r in batch {
                 scratch.vpos.extend_from_slice(&data[r * nv..(r + 1) * nv]);
             }
             let lr = self.learning_rate(total_updates);
-            self.update(&s, lr as f32, scratch, &mut swaps);
+            self.update(&s, lr as f32, scratch);
         }
-        self.epoch += 1;
-        self.seconds += start.elapsed().as_secs_f64();
+        self.state.epoch += 1;
+        self.state.seconds += start.elapsed().as_secs_f64();
         EpochReport {
-            epoch: self.epoch,
-            updates: self.updates,
+            epoch: self.state.epoch,
+            updates: self.state.updates,
             learning_rate: self.learning_rate(total_updates),
-            seconds: self.seconds,
-            swap_rates: swaps
-                .iter()
-                .map(|&(a, t)| if t == 0 { 0.0 } else { a as f64 / t as f64 })
-                .collect(),
+            seconds: self.state.seconds,
+            swap_rates: self.state.exchange.as_ref().map_or_else(Vec::new, |x| {
+                x.rejection().iter().map(|r| 1.0 - r).collect()
+            }),
         }
     }
 
-    fn update(&mut self, s: &TrainSettings, lr: f32, sc: &mut Scratch, swaps: &mut [(u64, u64)]) {
-        let rbm = &self.rbm;
+    fn update(&mut self, s: &TrainSettings, lr: f32, sc: &mut Scratch) {
+        let st = &mut self.state;
+        let rbm = &st.rbm;
         let (nv, nh) = (rbm.n_visible, rbm.n_hidden);
         let b = sc.vpos.len() / nv;
         // Positive phase: p(h | v) at the data.
         rbm.hidden_probabilities(&sc.vpos, &mut sc.ppos);
         // Negative phase.
-        let mut cd_chain;
         let neg: &GibbsBatch = match s.method {
             Method::Cd => {
-                cd_chain = GibbsBatch::new(rbm, sc.vpos.clone(), &mut self.cd_rng);
-                cd_chain.set_hidden_probabilities(&sc.ppos);
-                for _ in 0..s.k {
-                    cd_chain.sweep(rbm, 1.0);
+                let g = sc
+                    .cd
+                    .get_or_insert_with(|| GibbsBatch::new(rbm, sc.vpos.clone()));
+                if g.n == b {
+                    g.v.copy_from_slice(&sc.vpos);
+                } else {
+                    *g = GibbsBatch::new(rbm, sc.vpos.clone());
                 }
-                &cd_chain
+                g.set_hidden_probabilities(&sc.ppos, &mut st.chain_rng);
+                for _ in 0..s.k {
+                    g.sweep(rbm, 1.0, &mut st.chain_rng);
+                }
+                g
             }
             Method::Pcd => {
                 for _ in 0..s.k {
-                    self.chains[0].sweep(rbm, 1.0);
+                    st.chains[0].sweep(rbm, 1.0, &mut st.chain_rng);
                 }
-                &self.chains[0]
+                &st.chains[0]
             }
             Method::Tempered => {
+                let family = RbmReplicas {
+                    path: RbmPath { rbm, base: None },
+                    chains: st.chains[0].n,
+                };
+                let ladder: Vec<f64> = st.betas.iter().map(|&b| f64::from(b)).collect();
                 for _ in 0..s.k {
-                    for (g, &beta) in self.chains.iter_mut().zip(&self.betas) {
-                        g.sweep(rbm, beta);
+                    for (g, &beta) in st.chains.iter_mut().zip(&ladder) {
+                        BlockGibbs
+                            .step(&mut family.path.clone(), g, beta, &mut st.chain_rng)
+                            .expect("block Gibbs cannot fail");
                     }
-                    exchange(
-                        rbm,
-                        &mut self.chains,
-                        &self.betas,
-                        self.swap_parity,
-                        &mut sc.energies,
-                        &mut self.cd_rng,
-                        swaps,
-                    );
-                    self.swap_parity = !self.swap_parity;
+                    if let Some(x) = st.exchange.as_mut() {
+                        x.round(&family, &ladder, &mut st.chains);
+                    }
                 }
                 // Statistics at β = 1 from the states now in the first replica.
-                let g = &mut self.chains[0];
+                let g = &mut st.chains[0];
                 g.prob.clear();
                 g.prob.extend_from_slice(&g.act);
                 sigmoid_in_place(&mut g.prob);
-                &self.chains[0]
+                &st.chains[0]
             }
         };
         let k = neg.n;
@@ -504,52 +579,19 @@ impl RbmTrainer {
         }
         let m = s.momentum as f32;
         let wd = s.weight_decay as f32;
-        let rbm = &mut self.rbm;
-        for ((w, v), &g) in rbm.w.iter_mut().zip(self.vel_w.iter_mut()).zip(&sc.grad_w) {
+        let rbm = &mut st.rbm;
+        for ((w, v), &g) in rbm.w.iter_mut().zip(st.vel_w.iter_mut()).zip(&sc.grad_w) {
             *v = m * *v + lr * (g - wd * *w);
             *w += *v;
         }
-        for ((p, v), &g) in rbm.b.iter_mut().zip(self.vel_b.iter_mut()).zip(&sc.grad_b) {
+        for ((p, v), &g) in rbm.b.iter_mut().zip(st.vel_b.iter_mut()).zip(&sc.grad_b) {
             *v = m * *v + lr * g;
             *p += *v;
         }
-        for ((p, v), &g) in rbm.c.iter_mut().zip(self.vel_c.iter_mut()).zip(&sc.grad_c) {
+        for ((p, v), &g) in rbm.c.iter_mut().zip(st.vel_c.iter_mut()).zip(&sc.grad_c) {
             *v = m * *v + lr * g;
             *p += *v;
         }
-        self.updates += 1;
-    }
-}
-
-/// One round of replica exchange between adjacent temperatures (even pairs, then odd pairs on
-/// the next call: the non-reversible scheme), per chain index, on joint energies.
-fn exchange(
-    rbm: &Rbm,
-    chains: &mut [GibbsBatch],
-    betas: &[f32],
-    odd: bool,
-    energies: &mut Vec<Vec<f64>>,
-    rng: &mut rng::Rng,
-    swaps: &mut [(u64, u64)],
-) {
-    energies.resize(chains.len(), Vec::new());
-    for (g, e) in chains.iter().zip(energies.iter_mut()) {
-        g.joint_energies(rbm, e);
-    }
-    let start = usize::from(odd);
-    let mut r = start;
-    while r + 1 < chains.len() {
-        let (lo, hi) = chains.split_at_mut(r + 1);
-        let (a, b) = (&mut lo[r], &mut hi[0]);
-        let dbeta = (betas[r] - betas[r + 1]) as f64;
-        for (k, (ea, eb)) in energies[r].iter().zip(&energies[r + 1]).enumerate() {
-            let log_acc = dbeta * (ea - eb);
-            swaps[r].1 += 1;
-            if log_acc >= 0.0 || rng.random::<f64>() < log_acc.exp() {
-                a.exchange(b, rbm, k);
-                swaps[r].0 += 1;
-            }
-        }
-        r += 2;
+        st.updates += 1;
     }
 }

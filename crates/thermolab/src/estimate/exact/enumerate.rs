@@ -2,6 +2,7 @@
 //! accumulation, and the exact density of states g(E) for integer-valued energies.
 
 use crate::systems::spin::{IsingGraph, Potts};
+use crate::systems::ModelError;
 use serde::{Deserialize, Serialize};
 
 /// The most states enumerated.
@@ -93,10 +94,11 @@ impl Acc {
     }
 }
 
-fn check_states(n_states: f64) -> Result<(), String> {
+fn check_states(n_states: f64) -> Result<(), ModelError> {
     if n_states > MAX_STATES as f64 {
-        Err(format!(
-            "{n_states:.3e} states is too many to enumerate (at most {MAX_STATES})"
+        Err(ModelError::new(
+            "model",
+            format!("{n_states:.3e} states is too many to enumerate (at most {MAX_STATES})"),
         ))
     } else {
         Ok(())
@@ -105,7 +107,7 @@ fn check_states(n_states: f64) -> Result<(), String> {
 
 /// Enumerates every state of `g` (in Gray-code order, one flip per step) and returns the exact
 /// thermodynamics at each β in `betas`.
-pub fn enumerate_ising(g: &IsingGraph, betas: &[f64]) -> Result<Vec<ExactPoint>, String> {
+pub fn enumerate_ising(g: &IsingGraph, betas: &[f64]) -> Result<Vec<ExactPoint>, ModelError> {
     let n = g.n();
     check_states(2f64.powi(n as i32))?;
     let mut s = vec![-1i8; n];
@@ -149,11 +151,14 @@ impl DensityOfStates {
 }
 
 /// Enumerates `g` into its density of states (integer energies only).
-pub fn density_of_states(g: &IsingGraph) -> Result<DensityOfStates, String> {
+pub fn density_of_states(g: &IsingGraph) -> Result<DensityOfStates, ModelError> {
     let integral = g.bonds().iter().all(|b| b.2.fract() == 0.0)
         && (0..g.n()).all(|i| g.field(i).fract() == 0.0);
     if !integral {
-        return Err("the density of states needs integer couplings and fields".into());
+        return Err(ModelError::new(
+            "model",
+            "the density of states needs integer couplings and fields",
+        ));
     }
     let n = g.n();
     check_states(2f64.powi(n as i32))?;
@@ -176,7 +181,7 @@ pub fn density_of_states(g: &IsingGraph) -> Result<DensityOfStates, String> {
 }
 
 /// Enumerates every state of a small Potts model; magnetisation is not computed.
-pub fn enumerate_potts(p: &Potts, betas: &[f64]) -> Result<Vec<ExactPoint>, String> {
+pub fn enumerate_potts(p: &Potts, betas: &[f64]) -> Result<Vec<ExactPoint>, ModelError> {
     let n = p.lattice.n();
     check_states(f64::from(p.q).powi(n as i32))?;
     let mut s = vec![0u8; n];

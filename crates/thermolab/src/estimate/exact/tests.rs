@@ -77,7 +77,7 @@ fn torus(m: usize, n: usize) -> IsingGraph {
             bonds.push((idx(r, c), idx(r + 1, c), 1.0));
         }
     }
-    IsingGraph::from_bonds(m * n, bonds, vec![0.0; m * n])
+    IsingGraph::from_bonds(m * n, bonds, vec![0.0; m * n]).unwrap()
 }
 
 #[test]

@@ -7,12 +7,14 @@
 //! - Duane, Kennedy, Pendleton & Roweth (1987), "Hybrid Monte Carlo", *Phys. Lett. B* 195.
 //! - Neal, R. M. (2011), "MCMC using Hamiltonian dynamics", *Handbook of MCMC*.
 
-use super::{Metric, Sampler, State, StepInfo};
+use super::{refresh_state, Buffers, Metric, State, StepInfo, TunedKernel, Tuning};
 use crate::energy::{eval_grad, EnergyError, Gradient};
+use crate::kernels::Kernel;
 use rand::Rng;
+use serde::{Deserialize, Serialize};
 
 /// A phase-space point: position, momentum, velocity `Σp`, energy and gradient.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub(crate) struct Point {
     pub x: Vec<f64>,
     pub p: Vec<f64>,
@@ -25,6 +27,28 @@ impl Point {
     /// `H = βE + ½ p·v`.
     pub fn hamiltonian(&self, beta: f64) -> f64 {
         beta * self.energy + 0.5 * crate::linalg::dot4(&self.p, &self.v)
+    }
+    /// Overwrites this point with `state` and a fresh momentum drawn from the metric (buffers
+    /// are resized on first use only).
+    pub fn start<R: Rng + ?Sized>(&mut self, metric: &Metric, state: &State, rng: &mut R) {
+        let d = state.x.len();
+        self.x.clear();
+        self.x.extend_from_slice(&state.x);
+        self.grad.clear();
+        self.grad.extend_from_slice(&state.grad);
+        self.p.resize(d, 0.0);
+        self.v.resize(d, 0.0);
+        metric.sample_momentum(rng, &mut self.p);
+        metric.velocity(&self.p, &mut self.v);
+        self.energy = state.energy;
+    }
+    /// Copies `other` into this point without allocating (same dimension).
+    pub fn copy_from(&mut self, other: &Point) {
+        self.x.copy_from_slice(&other.x);
+        self.p.copy_from_slice(&other.p);
+        self.v.copy_from_slice(&other.v);
+        self.grad.copy_from_slice(&other.grad);
+        self.energy = other.energy;
     }
 }
 
@@ -83,38 +107,23 @@ pub(crate) fn leapfrog<E: Gradient + ?Sized>(
     Ok(true)
 }
 
-/// A fresh phase-space point at `state` with momentum drawn from the metric.
-pub(crate) fn start<R: Rng + ?Sized>(metric: &Metric, state: &State, rng: &mut R) -> Point {
-    let d = state.x.len();
-    let mut p = vec![0.0; d];
-    metric.sample_momentum(rng, &mut p);
-    let mut v = vec![0.0; d];
-    metric.velocity(&p, &mut v);
-    Point {
-        x: state.x.clone(),
-        p,
-        v,
-        energy: state.energy,
-        grad: state.grad.clone(),
-    }
-}
-
-/// One static-HMC transition with `steps` leapfrog steps.
-pub fn hmc<E: Gradient + ?Sized, R: Rng + ?Sized>(
-    s: &Sampler,
+/// One static-HMC transition with `steps` leapfrog steps through the point `pt`.
+pub(crate) fn transition<E: Gradient + ?Sized, R: Rng + ?Sized>(
+    t: &Tuning,
+    pt: &mut Point,
     energy: &mut E,
     state: &mut State,
     beta: f64,
     steps: u32,
     rng: &mut R,
 ) -> Result<StepInfo, EnergyError> {
-    let mut pt = start(&s.metric, state, rng);
+    pt.start(&t.metric, state, rng);
     let h0 = pt.hamiltonian(beta);
     let mut ok = true;
     let mut n = 0;
     for _ in 0..steps.max(1) {
         n += 1;
-        if !leapfrog(energy, &s.metric, &mut pt, s.step_size, beta)? {
+        if !leapfrog(energy, &t.metric, pt, t.step_size, beta)? {
             ok = false;
             break;
         }
@@ -124,7 +133,7 @@ pub fn hmc<E: Gradient + ?Sized, R: Rng + ?Sized>(
     } else {
         f64::INFINITY
     };
-    let divergent = !dh.is_finite() || dh > s.max_energy_error;
+    let divergent = !dh.is_finite() || dh > t.max_energy_error;
     let a = if dh.is_finite() {
         (-dh).exp().min(1.0)
     } else {
@@ -132,9 +141,9 @@ pub fn hmc<E: Gradient + ?Sized, R: Rng + ?Sized>(
     };
     let accepted = !divergent && rng.random::<f64>() < a;
     if accepted {
-        state.x = pt.x;
+        std::mem::swap(&mut state.x, &mut pt.x);
+        std::mem::swap(&mut state.grad, &mut pt.grad);
         state.energy = pt.energy;
-        state.grad = pt.grad;
     }
     Ok(StepInfo {
         accepted,
@@ -145,6 +154,105 @@ pub fn hmc<E: Gradient + ?Sized, R: Rng + ?Sized>(
         divergent,
         tree_depth: 0,
         n_evals: n,
-        step_size: s.step_size,
+        step_size: t.step_size,
     })
+}
+
+/// The acceptance statistic of one leapfrog step from `state` (unchanged), for the step-size
+/// search of trajectory kernels.
+pub(crate) fn probe<E: Gradient + ?Sized, R: Rng + ?Sized>(
+    t: &Tuning,
+    pt: &mut Point,
+    energy: &mut E,
+    state: &State,
+    beta: f64,
+    rng: &mut R,
+) -> Result<f64, EnergyError> {
+    let mut st = state.clone();
+    let info = transition(t, pt, energy, &mut st, beta, 1, rng)?;
+    Ok(if info.accept_stat.is_finite() {
+        info.accept_stat
+    } else {
+        0.0
+    })
+}
+
+/// Hamiltonian Monte Carlo with a fixed number of leapfrog steps.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Hmc {
+    /// Step size and metric.
+    pub tuning: Tuning,
+    /// Leapfrog steps per transition (at least 1).
+    pub steps: u32,
+    #[serde(skip)]
+    point: Buffers<Point>,
+}
+
+impl Hmc {
+    /// Identity metric in `dim` dimensions, step size `step_size`, `steps` leapfrog steps.
+    pub fn new(dim: usize, step_size: f64, steps: u32) -> Self {
+        Self::with_tuning(Tuning::new(dim, step_size), steps)
+    }
+    /// A kernel with the given tuning.
+    pub fn with_tuning(tuning: Tuning, steps: u32) -> Self {
+        Self {
+            tuning,
+            steps: steps.max(1),
+            point: Buffers::default(),
+        }
+    }
+}
+
+impl<T: Gradient + ?Sized> Kernel<T, State> for Hmc {
+    type Stats = StepInfo;
+    fn step<R: Rng + ?Sized>(
+        &mut self,
+        target: &mut T,
+        state: &mut State,
+        beta: f64,
+        rng: &mut R,
+    ) -> Result<StepInfo, EnergyError> {
+        transition(
+            &self.tuning,
+            &mut self.point.0,
+            target,
+            state,
+            beta,
+            self.steps,
+            rng,
+        )
+    }
+}
+
+impl<T: Gradient + ?Sized> TunedKernel<T> for Hmc {
+    fn tuning(&self) -> &Tuning {
+        &self.tuning
+    }
+    fn tuning_mut(&mut self) -> &mut Tuning {
+        &mut self.tuning
+    }
+    fn uses_gradient(&self) -> bool {
+        true
+    }
+    fn default_target_accept(&self) -> f64 {
+        0.65
+    }
+    fn name(&self) -> &'static str {
+        "hmc"
+    }
+    fn probe<R: Rng + ?Sized>(
+        &mut self,
+        target: &mut T,
+        state: &State,
+        beta: f64,
+        rng: &mut R,
+    ) -> Result<f64, EnergyError> {
+        probe(&self.tuning, &mut self.point.0, target, state, beta, rng)
+    }
+    fn state_at(&self, target: &mut T, x: Vec<f64>) -> Result<State, EnergyError> {
+        State::new(target, x)
+    }
+    fn refresh(&self, target: &mut T, state: &mut State) -> Result<(), EnergyError> {
+        refresh_state(target, state, true)
+    }
 }

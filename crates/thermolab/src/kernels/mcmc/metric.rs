@@ -93,8 +93,13 @@ impl Metric {
             }
         }
     }
-    /// Draws `ξ ~ N(0, Σ)`.
-    pub fn sample_noise<R: Rng + ?Sized>(&self, rng: &mut R, out: &mut [f64]) {
+    /// Draws `ξ ~ N(0, Σ)`; a dense metric uses `scratch` (resized once, then reused).
+    pub fn sample_noise<R: Rng + ?Sized>(
+        &self,
+        rng: &mut R,
+        out: &mut [f64],
+        scratch: &mut Vec<f64>,
+    ) {
         match self {
             Self::Diag { inv_mass } => {
                 for (o, s) in out.iter_mut().zip(inv_mass) {
@@ -103,19 +108,21 @@ impl Metric {
                 }
             }
             Self::Dense { dim, chol, .. } => {
-                let z: Vec<f64> = (0..*dim).map(|_| StandardNormal.sample(rng)).collect();
-                lower_mul(chol, *dim, &z, out);
+                scratch.clear();
+                scratch.extend((0..*dim).map(|_| -> f64 { StandardNormal.sample(rng) }));
+                lower_mul(chol, *dim, scratch, out);
             }
         }
     }
-    /// `dᵀ Σ⁻¹ d`.
-    pub fn inv_quad(&self, d: &[f64]) -> f64 {
+    /// `dᵀ Σ⁻¹ d`; a dense metric uses `scratch` (resized once, then reused).
+    pub fn inv_quad(&self, d: &[f64], scratch: &mut Vec<f64>) -> f64 {
         match self {
             Self::Diag { inv_mass } => d.iter().zip(inv_mass).map(|(a, s)| a * a / s).sum(),
             Self::Dense { dim, chol, .. } => {
-                let mut w = d.to_vec();
-                lower_solve(chol, *dim, &mut w);
-                w.iter().map(|a| a * a).sum()
+                scratch.clear();
+                scratch.extend_from_slice(d);
+                lower_solve(chol, *dim, scratch);
+                scratch.iter().map(|a| a * a).sum()
             }
         }
     }

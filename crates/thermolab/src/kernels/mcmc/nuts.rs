@@ -8,45 +8,73 @@
 //! depth is reached. Within a subtree points are drawn in proportion to `e^{−H}`; between the old
 //! tree and a new subtree the new subtree is preferred (biased progressive sampling).
 //!
+//! The trajectory's points live in an arena that the kernel keeps between transitions (the
+//! state pool of nuts-rs is the model): a transition holds O(depth) points and, once the arena has
+//! grown to the deepest tree, allocates nothing.
+//!
 //! # References
 //! - Hoffman, M. D. & Gelman, A. (2014), "The No-U-Turn Sampler", *JMLR* 15.
 //! - Betancourt, M. (2017), "A conceptual introduction to Hamiltonian Monte Carlo", arXiv:1701.02434.
 
-use super::hmc::{leapfrog, start, Point};
-use super::{Sampler, State, StepInfo};
+use super::hmc::{leapfrog, Point};
+use super::{refresh_state, Buffers, State, StepInfo, TunedKernel, Tuning};
 use crate::energy::{EnergyError, Gradient};
+use crate::kernels::Kernel;
 use rand::Rng;
+use serde::{Deserialize, Serialize};
 
 /// A handle to a point in the [`Arena`].
 type Id = usize;
 
 /// The trajectory's points, reference-counted by hand and recycled: a leaf overwrites a free
 /// point instead of allocating one, so a transition allocates O(depth) points, not O(2^depth).
+#[derive(Debug, Clone, Default)]
 struct Arena {
     pts: Vec<Point>,
     refs: Vec<u32>,
     free: Vec<Id>,
     /// Spare momentum-sum buffers.
     rhos: Vec<Vec<f64>>,
+    /// Most points live at once in this transition.
+    high: usize,
 }
 
 impl Arena {
-    /// An arena holding `first` with `refs` references.
-    fn new(first: Point, refs: u32) -> Self {
-        Self {
-            pts: vec![first],
-            refs: vec![refs],
-            free: Vec::new(),
-            rhos: Vec::new(),
+    /// Empties the arena for a new transition, keeping every buffer; makes room for a tree of
+    /// depth `max_depth` on first use. Returns the handle of the first point (two references).
+    fn reset(&mut self, max_depth: u32, dim: usize) -> Id {
+        let want = 3 * max_depth as usize + 4;
+        if self.pts.len() < want {
+            let blank = Point {
+                x: vec![0.0; dim],
+                p: vec![0.0; dim],
+                v: vec![0.0; dim],
+                energy: 0.0,
+                grad: vec![0.0; dim],
+            };
+            self.pts.resize(want, blank);
+            self.refs.resize(want, 0);
+            self.free.reserve(want);
+            while self.rhos.len() < max_depth as usize + 3 {
+                self.rhos.push(Vec::with_capacity(dim));
+            }
         }
+        self.refs.iter_mut().for_each(|r| *r = 0);
+        self.free.clear();
+        self.free.extend((1..self.pts.len()).rev());
+        self.refs[0] = 2;
+        self.high = 1;
+        0
     }
     /// A copy of point `src`, with one reference.
     fn copy_of(&mut self, src: Id) -> Id {
         let Some(id) = self.free.pop() else {
             self.pts.push(self.pts[src].clone());
             self.refs.push(1);
+            self.high = self.pts.len();
             return self.pts.len() - 1;
         };
+        self.high = self.high.max(self.pts.len() - self.free.len());
         // `id` is free and `src` is live, so they differ.
         let (a, b) = self.pts.split_at_mut(id.max(src));
         let (dst, from) = if id < src {
@@ -54,11 +82,7 @@ impl Arena {
         } else {
             (&mut b[0], &a[src])
         };
-        dst.x.copy_from_slice(&from.x);
-        dst.p.copy_from_slice(&from.p);
-        dst.v.copy_from_slice(&from.v);
-        dst.grad.copy_from_slice(&from.grad);
-        dst.energy = from.energy;
+        dst.copy_from(from);
         self.refs[id] = 1;
         id
     }
@@ -162,13 +186,13 @@ fn dots(va: &[f64], vb: &[f64], r: &[f64], q: &[f64]) -> (f64, f64) {
 }
 
 struct Ctx<'a, E: ?Sized, R: ?Sized> {
-    s: &'a Sampler,
+    t: &'a Tuning,
     energy: &'a mut E,
     rng: &'a mut R,
     beta: f64,
     h0: f64,
     stats: Stats,
-    arena: Arena,
+    arena: &'a mut Arena,
 }
 
 impl<E: Gradient + ?Sized, R: Rng + ?Sized> Ctx<'_, E, R> {
@@ -180,9 +204,9 @@ impl<E: Gradient + ?Sized, R: Rng + ?Sized> Ctx<'_, E, R> {
             let pt = &mut self.arena.pts[id];
             let ok = leapfrog(
                 self.energy,
-                &self.s.metric,
+                &self.t.metric,
                 pt,
-                dir * self.s.step_size,
+                dir * self.t.step_size,
                 self.beta,
             )?;
             self.stats.leaves += 1;
@@ -191,7 +215,7 @@ impl<E: Gradient + ?Sized, R: Rng + ?Sized> Ctx<'_, E, R> {
             } else {
                 f64::INFINITY
             };
-            if !dh.is_finite() || dh > self.s.max_energy_error {
+            if !dh.is_finite() || dh > self.t.max_energy_error {
                 self.stats.divergent = true;
                 self.stats.max_error = f64::INFINITY;
                 self.arena.release(id);
@@ -255,41 +279,117 @@ impl<E: Gradient + ?Sized, R: Rng + ?Sized> Ctx<'_, E, R> {
     }
 }
 
-/// One NUTS transition.
-pub fn nuts<E: Gradient + ?Sized, R: Rng + ?Sized>(
-    s: &Sampler,
+/// The No-U-Turn Sampler.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Nuts {
+    /// Step size and metric.
+    pub tuning: Tuning,
+    /// Maximum tree depth (at most 2^depth leapfrog steps per transition).
+    pub max_depth: u32,
+    #[serde(skip)]
+    arena: Buffers<Arena>,
+}
+
+impl Nuts {
+    /// Identity metric in `dim` dimensions, step size `step_size`, maximum depth `max_depth`.
+    pub fn new(dim: usize, step_size: f64, max_depth: u32) -> Self {
+        Self::with_tuning(Tuning::new(dim, step_size), max_depth)
+    }
+    /// A kernel with the given tuning.
+    pub fn with_tuning(tuning: Tuning, max_depth: u32) -> Self {
+        Self {
+            tuning,
+            max_depth,
+            arena: Buffers::default(),
+        }
+    }
+    /// Most trajectory points the last transition held at once.
+    pub fn points_held(&self) -> usize {
+        self.arena.0.high
+    }
+}
+
+impl<T: Gradient + ?Sized> Kernel<T, State> for Nuts {
+    type Stats = StepInfo;
+    fn step<R: Rng + ?Sized>(
+        &mut self,
+        target: &mut T,
+        state: &mut State,
+        beta: f64,
+        rng: &mut R,
+    ) -> Result<StepInfo, EnergyError> {
+        transition(
+            &self.tuning,
+            &mut self.arena.0,
+            target,
+            state,
+            beta,
+            self.max_depth,
+            rng,
+        )
+    }
+}
+
+impl<T: Gradient + ?Sized> TunedKernel<T> for Nuts {
+    fn tuning(&self) -> &Tuning {
+        &self.tuning
+    }
+    fn tuning_mut(&mut self) -> &mut Tuning {
+        &mut self.tuning
+    }
+    fn uses_gradient(&self) -> bool {
+        true
+    }
+    fn default_target_accept(&self) -> f64 {
+        0.8
+    }
+    fn name(&self) -> &'static str {
+        "nuts"
+    }
+    fn probe<R: Rng + ?Sized>(
+        &mut self,
+        target: &mut T,
+        state: &State,
+        beta: f64,
+        rng: &mut R,
+    ) -> Result<f64, EnergyError> {
+        let arena = &mut self.arena.0;
+        arena.reset(self.max_depth, state.x.len());
+        super::hmc::probe(&self.tuning, &mut arena.pts[0], target, state, beta, rng)
+    }
+    fn state_at(&self, target: &mut T, x: Vec<f64>) -> Result<State, EnergyError> {
+        State::new(target, x)
+    }
+    fn refresh(&self, target: &mut T, state: &mut State) -> Result<(), EnergyError> {
+        refresh_state(target, state, true)
+    }
+}
+
+/// One NUTS transition through the points of `arena`.
+fn transition<E: Gradient + ?Sized, R: Rng + ?Sized>(
+    t: &Tuning,
+    arena: &mut Arena,
     energy: &mut E,
     state: &mut State,
     beta: f64,
     max_depth: u32,
     rng: &mut R,
 ) -> Result<StepInfo, EnergyError> {
-    transition(s, energy, state, beta, max_depth, rng).map(|(info, _)| info)
-}
-
-/// [`nuts`], also returning how many points the transition's arena held at most.
-fn transition<E: Gradient + ?Sized, R: Rng + ?Sized>(
-    s: &Sampler,
-    energy: &mut E,
-    state: &mut State,
-    beta: f64,
-    max_depth: u32,
-    rng: &mut R,
-) -> Result<(StepInfo, usize), EnergyError> {
-    let init = start(&s.metric, state, rng);
-    let h0 = init.hamiltonian(beta);
+    let first = arena.reset(max_depth, state.x.len());
+    arena.pts[first].start(&t.metric, state, rng);
+    let h0 = arena.pts[first].hamiltonian(beta);
     // The trajectory: its two ends (in time order), momentum sum, total weight.
-    let mut rho = init.p.clone();
+    let mut rho = arena.rho_of(first);
     let mut ctx = Ctx {
-        s,
+        t,
         energy,
         rng,
         beta,
         h0,
         stats: Stats::default(),
-        arena: Arena::new(init, 2),
+        arena,
     };
-    let (mut left, mut right): (Id, Id) = (0, 0);
+    let (mut left, mut right): (Id, Id) = (first, first);
     let mut log_w = 0.0;
     let mut prop: Option<(Id, f64)> = None;
     let mut depth = 0;
@@ -333,6 +433,7 @@ fn transition<E: Gradient + ?Sized, R: Rng + ?Sized>(
             break;
         }
     }
+    ctx.arena.rhos.push(rho);
     let st = ctx.stats;
     let accepted = prop.is_some();
     let mut hamiltonian = h0;
@@ -343,7 +444,7 @@ fn transition<E: Gradient + ?Sized, R: Rng + ?Sized>(
         state.grad.copy_from_slice(&p.grad);
         hamiltonian = h;
     }
-    let info = StepInfo {
+    Ok(StepInfo {
         accepted,
         accept_stat: if st.leaves > 0 {
             st.sum_accept / st.leaves as f64
@@ -356,9 +457,8 @@ fn transition<E: Gradient + ?Sized, R: Rng + ?Sized>(
         divergent: st.divergent,
         tree_depth: depth,
         n_evals: st.leaves,
-        step_size: s.step_size,
-    };
-    Ok((info, ctx.arena.pts.len()))
+        step_size: t.step_size,
+    })
 }
 
 #[cfg(test)]
@@ -370,14 +470,15 @@ mod tests {
     /// Points are recycled: a depth-10 tree of 1023 leaves keeps a few points per level alive.
     #[test]
     fn the_arena_stays_small_on_deep_trees() {
-        let mut e = IsotropicGaussian::new(vec![0.0; 5], 1.0);
-        let s = Sampler::new(super::super::SamplerKind::Nuts { max_depth: 10 }, 5, 1e-3);
+        let mut e = IsotropicGaussian::new(vec![0.0; 5], 1.0).unwrap();
+        let mut k = Nuts::new(5, 1e-3, 10);
         let mut st = State::new(&mut e, vec![0.3; 5]).unwrap();
         let mut rng = chain_stream(4, 0);
         for _ in 0..5 {
-            let (info, held) = transition(&s, &mut e, &mut st, 1.0, 10, &mut rng).unwrap();
+            let info = k.step(&mut e, &mut st, 1.0, &mut rng).unwrap();
             assert_eq!(info.tree_depth, 10);
             assert_eq!(info.n_evals, 1023);
+            let held = k.points_held();
             assert!(held <= 3 * 10 + 4, "{held} points for a depth-10 tree");
         }
     }

@@ -1,18 +1,24 @@
 //! Random-walk Metropolis and MALA.
 //!
-//! - RWM: propose `x' = x + ε ξ`, `ξ ~ N(0, Σ)`; accept with `min(1, e^{−β(E′−E)})`.
+//! - RWM: propose `x' = x + ε ξ`, `ξ ~ N(0, Σ)`; accept with `min(1, e^{−β(E′−E)})`. It evaluates
+//!   energies only, so it runs on any [`Energy`].
 //! - MALA: propose `x' = x − (ε²/2) Σ β∇E(x) + ε ξ` and accept with the Metropolis–Hastings
 //!   ratio including the asymmetric proposal densities.
 //!
 //! # References
+//! - Metropolis, Rosenbluth, Rosenbluth, Teller & Teller (1953), "Equation of state calculations
+//!   by fast computing machines", *J. Chem. Phys.* 21.
 //! - Roberts, G. O. & Tweedie, R. L. (1996), "Exponential convergence of Langevin distributions
 //!   and their discrete approximations", *Bernoulli* 2.
 
-use super::{Sampler, State, StepInfo};
-use crate::energy::{eval, eval_grad, EnergyError, Gradient};
+use super::{refresh_state, Buffers, State, StepInfo, TunedKernel, Tuning};
+use crate::energy::{eval, eval_grad, Energy, EnergyError, Gradient};
+use crate::kernels::Kernel;
 use rand::Rng;
+use serde::{Deserialize, Serialize};
 
-fn rejected(s: &Sampler, state: &State, beta: f64, n: u32) -> StepInfo {
+/// The step reported when the proposal's energy was not finite: rejected, divergent.
+fn rejected(t: &Tuning, state: &State, beta: f64) -> StepInfo {
     StepInfo {
         accepted: false,
         accept_stat: 0.0,
@@ -21,108 +27,237 @@ fn rejected(s: &Sampler, state: &State, beta: f64, n: u32) -> StepInfo {
         energy_error: f64::INFINITY,
         divergent: true,
         tree_depth: 0,
-        n_evals: n,
-        step_size: s.step_size,
+        n_evals: 1,
+        step_size: t.step_size,
     }
 }
 
-/// One random-walk Metropolis step.
-pub fn rwm<E: Gradient + ?Sized, R: Rng + ?Sized>(
-    s: &Sampler,
-    energy: &mut E,
-    state: &mut State,
-    beta: f64,
-    rng: &mut R,
-) -> Result<StepInfo, EnergyError> {
-    let d = state.x.len();
-    let mut xi = vec![0.0; d];
-    s.metric.sample_noise(rng, &mut xi);
-    let prop: Vec<f64> = state
-        .x
-        .iter()
-        .zip(&xi)
-        .map(|(x, z)| x + s.step_size * z)
-        .collect();
-    let e1 = match eval(energy, &prop) {
-        Ok(v) => v,
-        Err(err) if err.is_recoverable() => return Ok(rejected(s, state, beta, 1)),
-        Err(err) => return Err(err),
-    };
-    let log_a = -beta * (e1 - state.energy);
-    let a = log_a.exp().min(1.0);
-    let accepted = rng.random::<f64>() < a;
-    if accepted {
-        state.x = prop;
-        state.energy = e1;
-    }
-    Ok(StepInfo {
-        accepted,
-        accept_stat: a,
-        energy: state.energy,
-        hamiltonian: beta * state.energy,
-        energy_error: (beta * (e1 - state.energy)).abs(),
-        divergent: false,
-        tree_depth: 0,
-        n_evals: 1,
-        step_size: s.step_size,
-    })
+/// Proposal buffers.
+#[derive(Debug, Clone, Default)]
+struct Work {
+    xi: Vec<f64>,
+    prop: Vec<f64>,
+    drift: Vec<f64>,
+    drift1: Vec<f64>,
+    g1: Vec<f64>,
+    diff: Vec<f64>,
+    scratch: Vec<f64>,
 }
 
-/// One MALA step.
-pub fn mala<E: Gradient + ?Sized, R: Rng + ?Sized>(
-    s: &Sampler,
-    energy: &mut E,
-    state: &mut State,
-    beta: f64,
-    rng: &mut R,
-) -> Result<StepInfo, EnergyError> {
-    let d = state.x.len();
-    let h = s.step_size;
-    let mut drift = vec![0.0; d];
-    s.metric.velocity(&state.grad, &mut drift);
-    let mut xi = vec![0.0; d];
-    s.metric.sample_noise(rng, &mut xi);
-    let prop: Vec<f64> = (0..d)
-        .map(|i| state.x[i] - 0.5 * h * h * beta * drift[i] + h * xi[i])
-        .collect();
-    let mut g1 = vec![0.0; d];
-    let e1 = match eval_grad(energy, &prop, &mut g1) {
-        Ok(v) => v,
-        Err(err) if err.is_recoverable() => return Ok(rejected(s, state, beta, 1)),
-        Err(err) => return Err(err),
-    };
-    // log q(x | x') − log q(x' | x), both Gaussian with covariance h² Σ.
-    let mut drift1 = vec![0.0; d];
-    s.metric.velocity(&g1, &mut drift1);
-    let back: Vec<f64> = (0..d)
-        .map(|i| state.x[i] - (prop[i] - 0.5 * h * h * beta * drift1[i]))
-        .collect();
-    let fwd: Vec<f64> = (0..d)
-        .map(|i| prop[i] - (state.x[i] - 0.5 * h * h * beta * drift[i]))
-        .collect();
-    let log_q = -(s.metric.inv_quad(&back) - s.metric.inv_quad(&fwd)) / (2.0 * h * h);
-    let log_a = -beta * (e1 - state.energy) + log_q;
-    let a = if log_a.is_nan() {
-        0.0
-    } else {
-        log_a.exp().min(1.0)
-    };
-    let accepted = rng.random::<f64>() < a;
-    let err = (beta * (e1 - state.energy)).abs();
-    if accepted {
-        state.x = prop;
-        state.energy = e1;
-        state.grad = g1;
+impl Work {
+    fn size(&mut self, d: usize) {
+        for v in [
+            &mut self.xi,
+            &mut self.prop,
+            &mut self.drift,
+            &mut self.drift1,
+            &mut self.g1,
+            &mut self.diff,
+        ] {
+            v.resize(d, 0.0);
+        }
     }
-    Ok(StepInfo {
-        accepted,
-        accept_stat: a,
-        energy: state.energy,
-        hamiltonian: beta * state.energy,
-        energy_error: err,
-        divergent: false,
-        tree_depth: 0,
-        n_evals: 1,
-        step_size: s.step_size,
-    })
+}
+
+/// Random-walk Metropolis with Gaussian proposals of covariance `ε² Σ`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Rwm {
+    /// Step size and metric.
+    pub tuning: Tuning,
+    #[serde(skip)]
+    work: Buffers<Work>,
+}
+
+impl Rwm {
+    /// Identity metric in `dim` dimensions, step size `step_size`.
+    pub fn new(dim: usize, step_size: f64) -> Self {
+        Self::with_tuning(Tuning::new(dim, step_size))
+    }
+    /// A kernel with the given tuning.
+    pub fn with_tuning(tuning: Tuning) -> Self {
+        Self {
+            tuning,
+            work: Buffers::default(),
+        }
+    }
+}
+
+impl<T: Energy + ?Sized> Kernel<T, State> for Rwm {
+    type Stats = StepInfo;
+    fn step<R: Rng + ?Sized>(
+        &mut self,
+        target: &mut T,
+        state: &mut State,
+        beta: f64,
+        rng: &mut R,
+    ) -> Result<StepInfo, EnergyError> {
+        let t = &self.tuning;
+        let w = &mut self.work.0;
+        w.size(state.x.len());
+        t.metric.sample_noise(rng, &mut w.xi, &mut w.scratch);
+        for ((p, x), z) in w.prop.iter_mut().zip(&state.x).zip(&w.xi) {
+            *p = x + t.step_size * z;
+        }
+        let e1 = match eval(target, &w.prop) {
+            Ok(v) => v,
+            Err(err) if err.is_recoverable() => return Ok(rejected(t, state, beta)),
+            Err(err) => return Err(err),
+        };
+        let delta = beta * (e1 - state.energy);
+        let a = (-delta).exp().min(1.0);
+        let accepted = rng.random::<f64>() < a;
+        if accepted {
+            std::mem::swap(&mut state.x, &mut w.prop);
+            state.energy = e1;
+            // RWM keeps no gradient: a stale one must not survive a move.
+            state.grad.clear();
+        }
+        Ok(StepInfo {
+            accepted,
+            accept_stat: a,
+            energy: state.energy,
+            hamiltonian: beta * state.energy,
+            energy_error: delta.abs(),
+            divergent: false,
+            tree_depth: 0,
+            n_evals: 1,
+            step_size: t.step_size,
+        })
+    }
+}
+
+impl<T: Energy + ?Sized> TunedKernel<T> for Rwm {
+    fn tuning(&self) -> &Tuning {
+        &self.tuning
+    }
+    fn tuning_mut(&mut self) -> &mut Tuning {
+        &mut self.tuning
+    }
+    fn uses_gradient(&self) -> bool {
+        false
+    }
+    fn default_target_accept(&self) -> f64 {
+        0.234
+    }
+    fn name(&self) -> &'static str {
+        "rwm"
+    }
+    fn state_at(&self, target: &mut T, x: Vec<f64>) -> Result<State, EnergyError> {
+        State::without_gradient(target, x)
+    }
+    fn refresh(&self, target: &mut T, state: &mut State) -> Result<(), EnergyError> {
+        state.energy = eval(target, &state.x)?;
+        state.grad.clear();
+        Ok(())
+    }
+}
+
+/// The Metropolis-adjusted Langevin algorithm.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Mala {
+    /// Step size and metric.
+    pub tuning: Tuning,
+    #[serde(skip)]
+    work: Buffers<Work>,
+}
+
+impl Mala {
+    /// Identity metric in `dim` dimensions, step size `step_size`.
+    pub fn new(dim: usize, step_size: f64) -> Self {
+        Self::with_tuning(Tuning::new(dim, step_size))
+    }
+    /// A kernel with the given tuning.
+    pub fn with_tuning(tuning: Tuning) -> Self {
+        Self {
+            tuning,
+            work: Buffers::default(),
+        }
+    }
+}
+
+impl<T: Gradient + ?Sized> Kernel<T, State> for Mala {
+    type Stats = StepInfo;
+    fn step<R: Rng + ?Sized>(
+        &mut self,
+        target: &mut T,
+        state: &mut State,
+        beta: f64,
+        rng: &mut R,
+    ) -> Result<StepInfo, EnergyError> {
+        let t = &self.tuning;
+        let w = &mut self.work.0;
+        let d = state.x.len();
+        w.size(d);
+        let h = t.step_size;
+        let c = 0.5 * h * h * beta;
+        t.metric.velocity(&state.grad, &mut w.drift);
+        t.metric.sample_noise(rng, &mut w.xi, &mut w.scratch);
+        for i in 0..d {
+            w.prop[i] = state.x[i] - c * w.drift[i] + h * w.xi[i];
+        }
+        let e1 = match eval_grad(target, &w.prop, &mut w.g1) {
+            Ok(v) => v,
+            Err(err) if err.is_recoverable() => return Ok(rejected(t, state, beta)),
+            Err(err) => return Err(err),
+        };
+        // log q(x | x') − log q(x' | x), both Gaussian with covariance h² Σ.
+        t.metric.velocity(&w.g1, &mut w.drift1);
+        for i in 0..d {
+            w.diff[i] = state.x[i] - (w.prop[i] - c * w.drift1[i]);
+        }
+        let back = t.metric.inv_quad(&w.diff, &mut w.scratch);
+        for i in 0..d {
+            w.diff[i] = w.prop[i] - (state.x[i] - c * w.drift[i]);
+        }
+        let fwd = t.metric.inv_quad(&w.diff, &mut w.scratch);
+        let log_q = -(back - fwd) / (2.0 * h * h);
+        let delta = beta * (e1 - state.energy);
+        let log_a = -delta + log_q;
+        let a = if log_a.is_nan() {
+            0.0
+        } else {
+            log_a.exp().min(1.0)
+        };
+        let accepted = rng.random::<f64>() < a;
+        if accepted {
+            std::mem::swap(&mut state.x, &mut w.prop);
+            std::mem::swap(&mut state.grad, &mut w.g1);
+            state.energy = e1;
+        }
+        Ok(StepInfo {
+            accepted,
+            accept_stat: a,
+            energy: state.energy,
+            hamiltonian: beta * state.energy,
+            energy_error: delta.abs(),
+            divergent: false,
+            tree_depth: 0,
+            n_evals: 1,
+            step_size: t.step_size,
+        })
+    }
+}
+
+impl<T: Gradient + ?Sized> TunedKernel<T> for Mala {
+    fn tuning(&self) -> &Tuning {
+        &self.tuning
+    }
+    fn tuning_mut(&mut self) -> &mut Tuning {
+        &mut self.tuning
+    }
+    fn uses_gradient(&self) -> bool {
+        true
+    }
+    fn default_target_accept(&self) -> f64 {
+        0.574
+    }
+    fn name(&self) -> &'static str {
+        "mala"
+    }
+    fn state_at(&self, target: &mut T, x: Vec<f64>) -> Result<State, EnergyError> {
+        State::new(target, x)
+    }
+    fn refresh(&self, target: &mut T, state: &mut State) -> Result<(), EnergyError> {
+        refresh_state(target, state, true)
+    }
 }

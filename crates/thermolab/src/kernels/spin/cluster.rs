@@ -5,7 +5,9 @@
 //! - Swendsen & Wang (1987), "Nonuniversal critical dynamics in Monte Carlo simulations", *PRL* 58.
 //! - Wolff (1989), "Collective Monte Carlo updating for spin systems", *PRL* 62.
 
-use super::FastRng;
+use super::SpinStats;
+use crate::energy::EnergyError;
+use crate::kernels::Kernel;
 use crate::systems::spin::IsingGraph;
 use rand::Rng;
 
@@ -24,13 +26,13 @@ pub struct ClusterStats {
 /// The number of clusters must not depend on the clusters grown: stopping "once N spins have
 /// flipped" would measure at a state-dependent time and bias the samples. Drivers fix the count
 /// per sweep from the mean cluster size seen during equilibration.
-pub fn wolff_sweep(
+pub fn wolff_sweep<R: Rng + ?Sized>(
     g: &IsingGraph,
     s: &mut [i8],
     beta: f64,
     clusters: usize,
     stack: &mut Vec<u32>,
-    rng: &mut FastRng,
+    rng: &mut R,
 ) -> ClusterStats {
     let n = g.n();
     let mut st = ClusterStats::default();
@@ -71,13 +73,13 @@ fn find(parent: &mut [u32], mut i: u32) -> u32 {
 
 /// One Swendsen–Wang update: activate each satisfied bond with `p = 1 − e^{−2βJ}`, find the
 /// clusters (union–find), flip each with probability ½.
-pub fn swendsen_wang(
+pub fn swendsen_wang<R: Rng + ?Sized>(
     g: &IsingGraph,
     s: &mut [i8],
     beta: f64,
     parent: &mut Vec<u32>,
     flip: &mut Vec<i8>,
-    rng: &mut FastRng,
+    rng: &mut R,
 ) -> ClusterStats {
     let n = g.n();
     parent.clear();
@@ -110,4 +112,80 @@ pub fn swendsen_wang(
         }
     }
     st
+}
+
+/// Wolff updates as a [`Kernel`]: one step grows a fixed number of clusters. While
+/// [`Wolff::calibrating`] is on (equilibration), the number is re-set after every step so that a
+/// step flips about N spins on average; it must be off while measuring, because a count that
+/// depends on the clusters grown would measure at a state-dependent time.
+#[derive(Debug, Clone)]
+pub struct Wolff {
+    /// Clusters per step.
+    pub clusters: usize,
+    /// Whether `clusters` is still being calibrated from the mean cluster size.
+    pub calibrating: bool,
+    built: u64,
+    flipped: u64,
+    stack: Vec<u32>,
+}
+
+impl Default for Wolff {
+    fn default() -> Self {
+        Self {
+            clusters: 1,
+            calibrating: true,
+            built: 0,
+            flipped: 0,
+            stack: Vec::new(),
+        }
+    }
+}
+
+impl<'g> Kernel<&'g IsingGraph, Vec<i8>> for Wolff {
+    type Stats = SpinStats;
+    fn step<R: Rng + ?Sized>(
+        &mut self,
+        g: &mut &'g IsingGraph,
+        s: &mut Vec<i8>,
+        beta: f64,
+        rng: &mut R,
+    ) -> Result<SpinStats, EnergyError> {
+        let st = wolff_sweep(g, s, beta, self.clusters, &mut self.stack, rng);
+        if self.calibrating {
+            self.built += st.clusters;
+            self.flipped += st.flipped;
+            let mean = self.flipped as f64 / self.built as f64;
+            self.clusters = ((g.n() as f64 / mean).ceil() as usize).max(1);
+        }
+        Ok(SpinStats {
+            attempts: st.flipped,
+            flipped: st.flipped,
+            clusters: st.clusters,
+        })
+    }
+}
+
+/// Swendsen–Wang updates as a [`Kernel`]: one step decomposes the whole lattice once.
+#[derive(Debug, Clone, Default)]
+pub struct SwendsenWang {
+    parent: Vec<u32>,
+    flip: Vec<i8>,
+}
+
+impl<'g> Kernel<&'g IsingGraph, Vec<i8>> for SwendsenWang {
+    type Stats = SpinStats;
+    fn step<R: Rng + ?Sized>(
+        &mut self,
+        g: &mut &'g IsingGraph,
+        s: &mut Vec<i8>,
+        beta: f64,
+        rng: &mut R,
+    ) -> Result<SpinStats, EnergyError> {
+        let st = swendsen_wang(g, s, beta, &mut self.parent, &mut self.flip, rng);
+        Ok(SpinStats {
+            attempts: g.n() as u64,
+            flipped: st.flipped,
+            clusters: st.clusters,
+        })
+    }
 }

@@ -2,7 +2,8 @@
 //! Wolff and Swendsen–Wang cluster updates, a multi-spin-coded fast path that updates 64
 //! independent replicas per 64-bit word, and Potts updates.
 //!
-//! Every kernel takes β explicitly and its own random stream. One "sweep" is N spin-flip attempts
+//! Every kernel implements [`Kernel`](crate::kernels::Kernel) (target: the model, state: the
+//! spins) and takes β explicitly and its own random stream. One "sweep" is N spin-flip attempts
 //! for single-spin kernels; for Wolff, clusters are grown until N spins have been flipped; for
 //! Swendsen–Wang, one decomposition of the whole lattice.
 
@@ -11,10 +12,21 @@ mod msc;
 mod potts;
 mod single;
 
-pub use cluster::{swendsen_wang, wolff_sweep, ClusterStats};
-pub use msc::{MultiSpin, ReplicaMeasure};
-pub use potts::potts_sweep;
-pub use single::{sweep, LatticeTables, SpinRule};
+pub use cluster::{swendsen_wang, wolff_sweep, ClusterStats, SwendsenWang, Wolff};
+pub use msc::{MultiSpin, MultiSpinSweep, ReplicaMeasure};
+pub use potts::{potts_sweep, PottsSingle};
+pub use single::{sweep, LatticeTables, SingleSpin, SpinRule};
+
+/// What one spin-kernel step did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct SpinStats {
+    /// Spin-flip attempts (for cluster kernels: spins flipped).
+    pub attempts: u64,
+    /// Spins flipped, where the kernel counts them (cluster kernels).
+    pub flipped: u64,
+    /// Clusters built or found (cluster kernels).
+    pub clusters: u64,
+}
 
 /// Visits every site of a periodic L × L square lattice (L even) in checkerboard order — all
 /// sites of one colour, then the other — passing the site and its neighbours
@@ -37,14 +49,7 @@ pub(crate) fn checkerboard_2d(l: usize, mut visit: impl FnMut(usize, [usize; 4])
     }
 }
 
-/// The fast generator used inside spin kernels (xoshiro256++, seeded from a ChaCha stream).
-pub type FastRng = rand_xoshiro::Xoshiro256PlusPlus;
-
-/// A fast generator seeded from the run's stream `id` (see [`crate::rng`]).
-pub fn fast_rng(seed: u64, id: u64) -> FastRng {
-    use rand::SeedableRng;
-    FastRng::from_rng(&mut crate::rng::chain_stream(seed, id))
-}
+pub use crate::rng::FastRng;
 
 #[cfg(test)]
 mod tests;

@@ -14,7 +14,11 @@
 //! - Jacobs, L. & Rebbi, C. (1981), "Multi-spin coding: a very efficient technique for Monte
 //!   Carlo simulations of spin systems", *J. Comput. Phys.* 41.
 
-use super::FastRng;
+use super::SpinStats;
+use crate::energy::EnergyError;
+use crate::kernels::Kernel;
+use crate::systems::spin::IsingGraph;
+use crate::systems::ModelError;
 use rand::{Rng, RngCore};
 
 /// 64 replicas of an L × L periodic Ising ferromagnet (h = 0), one word per site.
@@ -84,14 +88,40 @@ fn bit_masks(p: f64) -> [u64; 64] {
 }
 
 impl MultiSpin {
+    /// 64 replicas of the lattice ferromagnet `g`, which must be a 2-D lattice with even L,
+    /// uniform J > 0 and no field.
+    pub fn for_graph<R: Rng + ?Sized>(
+        g: &IsingGraph,
+        hot: bool,
+        rng: &mut R,
+    ) -> Result<Self, ModelError> {
+        match g.uniform() {
+            Some(u) if u.lattice.dim == 2 && u.h == 0.0 => Self::new(u.lattice.l, u.j, hot, rng),
+            _ => Err(ModelError::new(
+                "model",
+                "multi-spin coding needs a 2-D lattice with even L, J > 0 and h = 0",
+            )),
+        }
+    }
     /// 64 replicas of side `l` (even, ≥ 2) with coupling `j > 0`, each started from independent
     /// random spins (`hot`) or all up.
-    pub fn new<R: Rng + ?Sized>(l: usize, j: f64, hot: bool, rng: &mut R) -> Result<Self, String> {
+    pub fn new<R: Rng + ?Sized>(
+        l: usize,
+        j: f64,
+        hot: bool,
+        rng: &mut R,
+    ) -> Result<Self, ModelError> {
         if l < 2 || l % 2 != 0 {
-            return Err(format!("multi-spin coding needs an even L ≥ 2, got {l}"));
+            return Err(ModelError::new(
+                "L",
+                format!("multi-spin coding needs an even L ≥ 2, got {l}"),
+            ));
         }
         if !(j > 0.0 && j.is_finite()) {
-            return Err("multi-spin coding needs a ferromagnetic coupling J > 0".into());
+            return Err(ModelError::new(
+                "J",
+                "multi-spin coding needs a ferromagnetic coupling J > 0",
+            ));
         }
         let words = (0..l * l)
             .map(|_| if hot { rng.random::<u64>() } else { u64::MAX })
@@ -104,7 +134,7 @@ impl MultiSpin {
     }
     /// One checkerboard sweep of all 64 replicas at inverse temperature β
     /// (64 · L² flip attempts).
-    pub fn sweep(&mut self, beta: f64, rng: &mut FastRng) {
+    pub fn sweep<R: RngCore + ?Sized>(&mut self, beta: f64, rng: &mut R) {
         let p1 = bit_masks((-4.0 * beta * self.j).exp());
         let p2 = bit_masks((-8.0 * beta * self.j).exp());
         let w = &mut self.words;
@@ -150,7 +180,7 @@ impl MultiSpin {
 /// The lanes that flip at a site with spin word `s` and neighbour words `a, b, c, d`.
 #[allow(clippy::too_many_arguments)]
 #[inline(always)]
-fn flip_mask(
+fn flip_mask<R: RngCore + ?Sized>(
     s: u64,
     a: u64,
     b: u64,
@@ -158,7 +188,7 @@ fn flip_mask(
     d: u64,
     p1: &[u64; 64],
     p2: &[u64; 64],
-    rng: &mut FastRng,
+    rng: &mut R,
 ) -> u64 {
     let (x1, x2, x3, x4) = (s ^ a, s ^ b, s ^ c, s ^ d);
     // k = x1 + x2 + x3 + x4 per lane, as bits (b2 b1 b0).
@@ -183,4 +213,28 @@ fn flip_mask(
         i += 1;
     }
     always | accept
+}
+
+/// Multi-spin-coded Metropolis as a [`Kernel`] over the 64 replicas of a [`MultiSpin`]: one step
+/// is one checkerboard sweep of every replica (64·N flip attempts). The graph must be the one
+/// the replicas were built for ([`MultiSpin::for_graph`]).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct MultiSpinSweep;
+
+impl<'g> Kernel<&'g IsingGraph, MultiSpin> for MultiSpinSweep {
+    type Stats = SpinStats;
+    fn step<R: Rng + ?Sized>(
+        &mut self,
+        g: &mut &'g IsingGraph,
+        s: &mut MultiSpin,
+        beta: f64,
+        rng: &mut R,
+    ) -> Result<SpinStats, EnergyError> {
+        debug_assert_eq!(g.n(), s.l * s.l);
+        s.sweep(beta, rng);
+        Ok(SpinStats {
+            attempts: 64 * g.n() as u64,
+            ..SpinStats::default()
+        })
+    }
 }

@@ -8,7 +8,9 @@
 //! - Metropolis: flip with probability `min(1, e^{−βΔE})`.
 //! - Heat-bath (Glauber): set `s_i = +1` with probability `1/(1 + e^{−2βh_i})`, `h_i` the local field.
 
-use super::FastRng;
+use super::SpinStats;
+use crate::energy::EnergyError;
+use crate::kernels::Kernel;
 use crate::systems::spin::{IsingGraph, Lattice};
 use rand::{Rng, RngCore};
 use serde::{Deserialize, Serialize};
@@ -30,6 +32,9 @@ pub struct LatticeTables {
     thresh: Vec<u64>,
     z: i32,
     rule: SpinRule,
+    beta: f64,
+    j: f64,
+    h: f64,
 }
 
 impl LatticeTables {
@@ -57,7 +62,18 @@ impl LatticeTables {
                 thresh[idx] = (p * scale).round().min(scale) as u64;
             }
         }
-        Self { thresh, z, rule }
+        Self {
+            thresh,
+            z,
+            rule,
+            beta,
+            j,
+            h,
+        }
+    }
+    /// Whether these tables serve `rule` at `beta` on a lattice of coupling `j`, field `h`.
+    fn serve(&self, rule: SpinRule, beta: f64, j: f64, h: f64, z: usize) -> bool {
+        self.rule == rule && self.beta == beta && self.j == j && self.h == h && self.z == z as i32
     }
     #[inline(always)]
     fn threshold(&self, si: i8, nsum: i32) -> u64 {
@@ -87,13 +103,13 @@ impl LatticeTables {
 }
 
 /// Supplies 32-bit uniforms two per 64-bit draw.
-struct U32s<'a> {
-    rng: &'a mut FastRng,
+struct U32s<'a, R: ?Sized> {
+    rng: &'a mut R,
     buf: u64,
     have: bool,
 }
 
-impl U32s<'_> {
+impl<R: RngCore + ?Sized> U32s<'_, R> {
     #[inline(always)]
     fn next(&mut self) -> u32 {
         if self.have {
@@ -108,7 +124,12 @@ impl U32s<'_> {
 }
 
 /// One checkerboard sweep of a periodic square lattice (L even), tabulated.
-fn sweep_square(l: usize, s: &mut [i8], t: &LatticeTables, u: &mut U32s<'_>) {
+fn sweep_square<R: RngCore + ?Sized>(
+    l: usize,
+    s: &mut [i8],
+    t: &LatticeTables,
+    u: &mut U32s<'_, R>,
+) {
     super::checkerboard_2d(l, |i, nb| {
         let ns = nb.iter().map(|&k| i32::from(s[k])).sum::<i32>();
         s[i] = t.update(s[i], ns, u.next());
@@ -116,7 +137,12 @@ fn sweep_square(l: usize, s: &mut [i8], t: &LatticeTables, u: &mut U32s<'_>) {
 }
 
 /// One checkerboard sweep of any periodic lattice with even L, tabulated.
-fn sweep_lattice(lat: &Lattice, s: &mut [i8], t: &LatticeTables, u: &mut U32s<'_>) {
+fn sweep_lattice<R: RngCore + ?Sized>(
+    lat: &Lattice,
+    s: &mut [i8],
+    t: &LatticeTables,
+    u: &mut U32s<'_, R>,
+) {
     for color in 0..2 {
         for i in 0..lat.n() {
             if lat.color(i) != color {
@@ -131,13 +157,13 @@ fn sweep_lattice(lat: &Lattice, s: &mut [i8], t: &LatticeTables, u: &mut U32s<'_
 /// One sweep (N update attempts) of `g` at inverse temperature `beta`. Uniform lattices with
 /// even L use the tabulated checkerboard kernels; everything else visits sites in order.
 /// `tables` must have been built for this β, rule and lattice (see [`LatticeTables::new`]).
-pub fn sweep(
+pub fn sweep<R: Rng + ?Sized>(
     g: &IsingGraph,
     s: &mut [i8],
     rule: SpinRule,
     beta: f64,
     tables: Option<&LatticeTables>,
-    rng: &mut FastRng,
+    rng: &mut R,
 ) {
     if let (Some(ul), Some(t)) = (g.uniform(), tables) {
         if ul.lattice.l % 2 == 0 {
@@ -174,5 +200,52 @@ pub fn sweep(
                 }
             }
         };
+    }
+}
+
+/// Single-spin Metropolis or heat-bath sweeps as a [`Kernel`]: one step is one sweep (N update
+/// attempts). On uniform lattices with even L the acceptance tables are built for the step's β
+/// and kept until β changes.
+#[derive(Debug, Clone)]
+pub struct SingleSpin {
+    /// The update rule.
+    pub rule: SpinRule,
+    tables: Option<LatticeTables>,
+}
+
+impl SingleSpin {
+    /// A sweep kernel with rule `rule`.
+    pub fn new(rule: SpinRule) -> Self {
+        Self { rule, tables: None }
+    }
+}
+
+impl<'g> Kernel<&'g IsingGraph, Vec<i8>> for SingleSpin {
+    type Stats = SpinStats;
+    fn step<R: Rng + ?Sized>(
+        &mut self,
+        g: &mut &'g IsingGraph,
+        s: &mut Vec<i8>,
+        beta: f64,
+        rng: &mut R,
+    ) -> Result<SpinStats, EnergyError> {
+        let g: &IsingGraph = g;
+        if let Some(u) = g.uniform() {
+            let z = u.lattice.z();
+            if !self
+                .tables
+                .as_ref()
+                .is_some_and(|t| t.serve(self.rule, beta, u.j, u.h, z))
+            {
+                self.tables = Some(LatticeTables::new(self.rule, beta, u.j, u.h, z));
+            }
+        } else {
+            self.tables = None;
+        }
+        sweep(g, s, self.rule, beta, self.tables.as_ref(), rng);
+        Ok(SpinStats {
+            attempts: g.n() as u64,
+            ..SpinStats::default()
+        })
     }
 }

@@ -14,7 +14,7 @@ fn mean_se(x: &[f64]) -> (f64, f64) {
 
 #[test]
 fn multispin_measure_matches_the_replicas_and_replicas_stay_independent() {
-    let mut rng = fast_rng(3, 0);
+    let mut rng = crate::rng::fast_stream(3, crate::rng::Purpose::Chain, 0);
     let mut ms = MultiSpin::new(6, 1.0, true, &mut rng).unwrap();
     let g = IsingGraph::lattice(Lattice::new(2, 6).unwrap(), 1.0, 0.0);
     for _ in 0..50 {
@@ -38,7 +38,7 @@ fn multispin_samples_the_exact_energy() {
     let g = IsingGraph::lattice(Lattice::new(2, 4).unwrap(), 1.0, 0.0);
     for beta in [0.3, 0.44, 0.7] {
         let exact = enumerate_ising(&g, &[beta]).unwrap()[0];
-        let mut rng = fast_rng(11, 0);
+        let mut rng = crate::rng::fast_stream(11, crate::rng::Purpose::Chain, 0);
         let mut ms = MultiSpin::new(4, 1.0, true, &mut rng).unwrap();
         for _ in 0..200 {
             ms.sweep(beta, &mut rng);
@@ -136,10 +136,10 @@ fn potts_rules_sample_the_exact_energy() {
     for rule in [SpinRule::Metropolis, SpinRule::HeatBath] {
         let mut rng = FastRng::seed_from_u64(21 + rule as u64);
         let mut s = vec![0u8; 9];
-        let mut c = Vec::new();
+        let (mut c, mut w) = (Vec::new(), Vec::new());
         let mut es = Vec::new();
         for _ in 0..60_000 {
-            potts_sweep(&p, &mut s, rule, beta, &mut c, &mut rng);
+            potts_sweep(&p, &mut s, rule, beta, &mut c, &mut w, &mut rng);
             es.push(p.energy(&s));
         }
         let (m, se) = mean_se(&es);

@@ -6,6 +6,7 @@
 use super::bnn_f32::OneHiddenF32;
 use crate::energy::{check_dim, finite, Energy, EnergyError, Gradient};
 use crate::nn::{Activation, Loss, MlpEnergy};
+use crate::systems::ModelError;
 
 /// Largest `max |y| / σ` for which the single-precision kernel is used.
 const F32_TARGET_RANGE: f64 = 1000.0;
@@ -28,12 +29,18 @@ pub struct BayesianMlp {
 
 impl BayesianMlp {
     /// Wraps a regression network (MSE loss) with noise sd `noise_sd` and prior sd `prior_sd`.
-    pub fn new(net: MlpEnergy, noise_sd: f64, prior_sd: f64) -> Result<Self, String> {
+    pub fn new(net: MlpEnergy, noise_sd: f64, prior_sd: f64) -> Result<Self, ModelError> {
         if net.loss() != Loss::Mse {
-            return Err("a Bayesian network here needs the MSE (Gaussian) likelihood".into());
+            return Err(ModelError::new(
+                "loss",
+                "a Bayesian network here needs the MSE (Gaussian) likelihood",
+            ));
         }
         if !(noise_sd > 0.0 && prior_sd > 0.0 && noise_sd.is_finite() && prior_sd.is_finite()) {
-            return Err("noise and prior sds must be finite and > 0".into());
+            return Err(ModelError::new(
+                "noise_sd",
+                "noise and prior sds must be finite and > 0",
+            ));
         }
         let arch = net.architecture();
         // f32 keeps about 7 digits: the targets' rounding (|y|·6·10⁻⁸) must stay far below the
@@ -126,12 +133,15 @@ impl Gradient for BayesianMlp {
     }
 }
 
-impl super::split::Posterior for BayesianMlp {
+impl crate::energy::LinearPath for BayesianMlp {
+    fn log_z_reference(&self) -> Option<f64> {
+        Some(0.0)
+    }
     fn dim(&self) -> usize {
         self.net.dim()
     }
     /// `‖θ‖²/(2s²) + (d/2) ln(2π s²)`.
-    fn prior_energy(&mut self, th: &[f64], g: &mut [f64]) -> Result<f64, EnergyError> {
+    fn reference_energy(&mut self, th: &[f64], g: &mut [f64]) -> Result<f64, EnergyError> {
         crate::energy::check_dim(self.net.dim(), th)?;
         let s2 = self.prior_sd * self.prior_sd;
         for (gi, t) in g.iter_mut().zip(th) {
@@ -141,13 +151,13 @@ impl super::split::Posterior for BayesianMlp {
             + 0.5 * th.len() as f64 * (2.0 * std::f64::consts::PI * s2).ln())
     }
     /// `Σ_i ‖y_i − f_θ(x_i)‖²/(2σ²) + (N/2) ln(2π σ²)` with `N` the number of target values.
-    fn lik_energy(&mut self, th: &[f64], g: &mut [f64]) -> Result<f64, EnergyError> {
+    fn delta_energy(&mut self, th: &[f64], g: &mut [f64]) -> Result<f64, EnergyError> {
         let data = self.data_term(th, g)?;
         let d = self.net.data();
         let n = (d.n * d.n_targets) as f64;
         Ok(data + 0.5 * n * (2.0 * std::f64::consts::PI * self.noise_sd * self.noise_sd).ln())
     }
-    fn sample_prior<R: rand::Rng + ?Sized>(&self, rng: &mut R, out: &mut [f64]) -> bool {
+    fn sample_reference<R: rand::Rng + ?Sized>(&self, rng: &mut R, out: &mut [f64]) -> bool {
         use rand_distr::{Distribution, StandardNormal};
         for o in out.iter_mut() {
             let z: f64 = StandardNormal.sample(rng);

@@ -9,6 +9,7 @@
 //! - Neal, R. M. (2003), "Slice sampling", *Annals of Statistics* 31.
 
 use crate::energy::{check_dim, Energy, EnergyError, Gradient};
+use crate::systems::ModelError;
 
 /// Neal's funnel in `dim ≥ 2` dimensions (coordinate 0 is `v`).
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -19,9 +20,14 @@ pub struct Funnel {
 
 impl Funnel {
     /// The funnel in `dim` dimensions, centred or non-centred.
-    pub fn new(dim: usize, centred: bool) -> Self {
-        assert!(dim >= 2, "the funnel needs at least 2 dimensions");
-        Self { dim, centred }
+    pub fn new(dim: usize, centred: bool) -> Result<Self, ModelError> {
+        if dim < 2 {
+            return Err(ModelError::new(
+                "dim",
+                format!("the funnel needs at least 2 dimensions, got {dim}"),
+            ));
+        }
+        Ok(Self { dim, centred })
     }
     /// Exact `ln Z`.
     pub fn log_z(&self) -> f64 {

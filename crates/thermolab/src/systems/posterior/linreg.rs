@@ -4,10 +4,10 @@
 //! `ln p(y) = −½[yᵀy/σ² − mᵀA m] − ½[n ln σ² + d ln s² + ln|A|] − (n/2) ln 2π`, `m = A⁻¹Xᵀy/σ²`,
 //! and the posterior is `N(m, A⁻¹)`.
 
-use super::split::Posterior;
 use crate::data::Dataset;
 use crate::energy::EnergyError;
 use crate::linalg::{cholesky, dot4, lower_solve, lower_t_solve, sym_mat_vec};
+use crate::systems::ModelError;
 use rand_distr::{Distribution, StandardNormal};
 use std::f64::consts::PI;
 
@@ -46,12 +46,18 @@ pub struct LinearRegression {
 
 impl LinearRegression {
     /// From a data set with one target column.
-    pub fn new(data: &Dataset, sigma: f64, prior_sd: f64) -> Result<Self, String> {
+    pub fn new(data: &Dataset, sigma: f64, prior_sd: f64) -> Result<Self, ModelError> {
         if data.n_targets != 1 {
-            return Err("linear regression needs exactly one target column".into());
+            return Err(ModelError::new(
+                "data",
+                "linear regression needs exactly one target column",
+            ));
         }
         if !(sigma > 0.0 && sigma.is_finite() && prior_sd > 0.0 && prior_sd.is_finite()) {
-            return Err("sigma and the prior sd must be finite and > 0".into());
+            return Err(ModelError::new(
+                "sigma",
+                "sigma and the prior sd must be finite and > 0",
+            ));
         }
         let (n, d) = (data.n, data.n_inputs);
         let (x, y) = (&data.x, &data.y);
@@ -61,7 +67,10 @@ impl LinearRegression {
             } else {
                 i - x.len()
             };
-            return Err(format!("row {}: a non-finite value in the data", row + 1));
+            return Err(ModelError::new(
+                "data",
+                format!("row {}: a non-finite value in the data", row + 1),
+            ));
         }
         let mut gram = vec![0.0; d * d];
         let mut xty = vec![0.0; d];
@@ -144,11 +153,14 @@ impl LinearRegression {
     }
 }
 
-impl Posterior for LinearRegression {
+impl crate::energy::LinearPath for LinearRegression {
+    fn log_z_reference(&self) -> Option<f64> {
+        Some(0.0)
+    }
     fn dim(&self) -> usize {
         self.d
     }
-    fn prior_energy(&mut self, th: &[f64], g: &mut [f64]) -> Result<f64, EnergyError> {
+    fn reference_energy(&mut self, th: &[f64], g: &mut [f64]) -> Result<f64, EnergyError> {
         crate::energy::check_dim(self.d, th)?;
         let s2 = self.prior_sd * self.prior_sd;
         for (gi, t) in g.iter_mut().zip(th) {
@@ -156,7 +168,7 @@ impl Posterior for LinearRegression {
         }
         Ok(dot4(th, th) / (2.0 * s2) + self.prior_norm)
     }
-    fn lik_energy(&mut self, th: &[f64], g: &mut [f64]) -> Result<f64, EnergyError> {
+    fn delta_energy(&mut self, th: &[f64], g: &mut [f64]) -> Result<f64, EnergyError> {
         crate::energy::check_dim(self.d, th)?;
         let s2 = self.sigma * self.sigma;
         for ((dl, t), b) in self.delta.iter_mut().zip(th).zip(&self.b0) {
@@ -171,7 +183,7 @@ impl Posterior for LinearRegression {
         let ss = (self.ss0 - 2.0 * lin + quad).max(0.0);
         Ok(ss / (2.0 * s2) + self.lik_norm)
     }
-    fn sample_prior<R: rand::Rng + ?Sized>(&self, rng: &mut R, out: &mut [f64]) -> bool {
+    fn sample_reference<R: rand::Rng + ?Sized>(&self, rng: &mut R, out: &mut [f64]) -> bool {
         for o in out.iter_mut() {
             let z: f64 = StandardNormal.sample(rng);
             *o = self.prior_sd * z;

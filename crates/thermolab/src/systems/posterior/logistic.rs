@@ -4,8 +4,9 @@
 //! Built in: scikit-learn's breast-cancer data (569 × 30), each column standardised to mean 0 and
 //! population sd 1, with an N(0, 1) prior (31 parameters) — the W5 reference target.
 
-use crate::data::{load_csv, CsvSpec, DataError, Dataset};
+use crate::data::{CsvSpec, Dataset};
 use crate::energy::{check_dim, Energy, EnergyError, Gradient};
+use crate::systems::ModelError;
 use std::path::Path;
 
 static BREAST_CANCER: &str = include_str!("../../../data/breast_cancer.csv");
@@ -27,9 +28,12 @@ pub struct LogisticRegression {
 
 impl LogisticRegression {
     /// From a data set with one 0/1 target column; features are standardised when `standardise`.
-    pub fn new(data: &Dataset, prior_sd: f64, standardise: bool) -> Result<Self, String> {
+    pub fn new(data: &Dataset, prior_sd: f64, standardise: bool) -> Result<Self, ModelError> {
         if data.n_targets != 1 {
-            return Err("logistic regression needs exactly one target column".into());
+            return Err(ModelError::new(
+                "data",
+                "logistic regression needs exactly one target column",
+            ));
         }
         if let Some((i, v)) = data
             .y
@@ -37,10 +41,13 @@ impl LogisticRegression {
             .enumerate()
             .find(|(_, v)| **v != 0.0 && **v != 1.0)
         {
-            return Err(format!("row {}: target {v} is not 0 or 1", i + 1));
+            return Err(ModelError::new(
+                "data",
+                format!("row {}: target {v} is not 0 or 1", i + 1),
+            ));
         }
         if !(prior_sd > 0.0 && prior_sd.is_finite()) {
-            return Err("the prior sd must be > 0".into());
+            return Err(ModelError::new("prior_sd", "the prior sd must be > 0"));
         }
         let (n, p) = (data.n, data.n_inputs);
         let mut x = data.x.clone();
@@ -84,20 +91,18 @@ impl LogisticRegression {
     pub fn single_precision(&self) -> bool {
         self.fast.is_some()
     }
-    /// Loads a CSV (last column the 0/1 target unless chosen otherwise in `spec`).
-    pub fn from_csv(path: &Path, spec: &CsvSpec, prior_sd: f64) -> Result<Self, String> {
-        let d = load_csv(path, spec).map_err(|e: DataError| e.to_string())?;
-        Self::new(&d, prior_sd, true)
-    }
     /// The built-in breast-cancer posterior with an N(0, 1) prior.
     pub fn breast_cancer() -> Self {
-        let d = crate::data::parse_csv_text(
+        Self::new(&Self::breast_cancer_data(), 1.0, true).expect("built-in data valid")
+    }
+    /// The built-in breast-cancer data set (scikit-learn's, 569 rows, 30 features).
+    pub fn breast_cancer_data() -> Dataset {
+        crate::data::parse_csv_text(
             BREAST_CANCER,
             Path::new("breast_cancer.csv"),
             &CsvSpec::default(),
         )
-        .expect("built-in data parse");
-        Self::new(&d, 1.0, true).expect("built-in data valid")
+        .expect("built-in data parse")
     }
     /// Number of rows.
     pub fn n_rows(&self) -> usize {
@@ -220,11 +225,14 @@ impl Gradient for LogisticRegression {
     }
 }
 
-impl super::split::Posterior for LogisticRegression {
+impl crate::energy::LinearPath for LogisticRegression {
+    fn log_z_reference(&self) -> Option<f64> {
+        Some(0.0)
+    }
     fn dim(&self) -> usize {
         self.p + 1
     }
-    fn prior_energy(&mut self, th: &[f64], g: &mut [f64]) -> Result<f64, EnergyError> {
+    fn reference_energy(&mut self, th: &[f64], g: &mut [f64]) -> Result<f64, EnergyError> {
         check_dim(self.p + 1, th)?;
         let s2 = self.prior_sd * self.prior_sd;
         for (gi, t) in g.iter_mut().zip(th) {
@@ -234,7 +242,7 @@ impl super::split::Posterior for LogisticRegression {
         Ok(th.iter().map(|t| t * t).sum::<f64>() / (2.0 * s2)
             + 0.5 * d * (2.0 * std::f64::consts::PI * s2).ln())
     }
-    fn lik_energy(&mut self, th: &[f64], g: &mut [f64]) -> Result<f64, EnergyError> {
+    fn delta_energy(&mut self, th: &[f64], g: &mut [f64]) -> Result<f64, EnergyError> {
         let e = self.energy_grad(th, g)?;
         let s2 = self.prior_sd * self.prior_sd;
         for (gi, t) in g.iter_mut().zip(th) {
@@ -242,7 +250,7 @@ impl super::split::Posterior for LogisticRegression {
         }
         Ok(e - th.iter().map(|t| t * t).sum::<f64>() / (2.0 * s2))
     }
-    fn sample_prior<R: rand::Rng + ?Sized>(&self, rng: &mut R, out: &mut [f64]) -> bool {
+    fn sample_reference<R: rand::Rng + ?Sized>(&self, rng: &mut R, out: &mut [f64]) -> bool {
         use rand_distr::{Distribution, StandardNormal};
         for o in out.iter_mut() {
             let z: f64 = StandardNormal.sample(rng);

@@ -2,6 +2,7 @@
 //! so `ln Z = 0` and the mean is `Σ_k w_k μ_k` exactly.
 
 use crate::energy::{check_dim, Energy, EnergyError, Gradient};
+use crate::systems::ModelError;
 use std::f64::consts::PI;
 
 /// A normalised mixture of isotropic Gaussians.
@@ -16,19 +17,28 @@ pub struct GaussianMixture {
 
 impl GaussianMixture {
     /// A mixture from weights (normalised here), means and standard deviations.
-    pub fn new(weights: Vec<f64>, means: Vec<Vec<f64>>, sds: Vec<f64>) -> Result<Self, String> {
+    pub fn new(weights: Vec<f64>, means: Vec<Vec<f64>>, sds: Vec<f64>) -> Result<Self, ModelError> {
         let k = weights.len();
         if k == 0 || means.len() != k || sds.len() != k {
-            return Err("a mixture needs matching, non-empty weights, means and sds".into());
+            return Err(ModelError::new(
+                "weights",
+                "a mixture needs matching, non-empty weights, means and sds",
+            ));
         }
         let dim = means[0].len();
         if dim == 0 || means.iter().any(|m| m.len() != dim) {
-            return Err("every component mean needs the same, non-zero dimension".into());
+            return Err(ModelError::new(
+                "means",
+                "every component mean needs the same, non-zero dimension",
+            ));
         }
         if weights.iter().any(|w| !(*w > 0.0 && w.is_finite()))
             || sds.iter().any(|s| !(*s > 0.0 && s.is_finite()))
         {
-            return Err("weights and sds must be finite and > 0".into());
+            return Err(ModelError::new(
+                "sds",
+                "weights and sds must be finite and > 0",
+            ));
         }
         let total: f64 = weights.iter().sum();
         let weights: Vec<f64> = weights.iter().map(|w| w / total).collect();
@@ -42,12 +52,21 @@ impl GaussianMixture {
     }
     /// Two well-separated modes in `dim` dimensions: weights 0.3/0.7, means ∓`sep/2` on every
     /// coordinate... along the first axis only, unit sds.
-    pub fn two_modes(dim: usize, separation: f64) -> Self {
+    pub fn two_modes(dim: usize, separation: f64) -> Result<Self, ModelError> {
+        if dim == 0 {
+            return Err(ModelError::new("dim", "must be at least 1"));
+        }
+        if !(separation.is_finite() && separation >= 0.0) {
+            return Err(ModelError::new(
+                "separation",
+                format!("must be a finite number ≥ 0, got {separation}"),
+            ));
+        }
         let mut a = vec![0.0; dim];
         let mut b = vec![0.0; dim];
         a[0] = -separation / 2.0;
         b[0] = separation / 2.0;
-        Self::new(vec![0.3, 0.7], vec![a, b], vec![1.0, 1.0]).expect("valid")
+        Self::new(vec![0.3, 0.7], vec![a, b], vec![1.0, 1.0])
     }
     /// The normalised weights.
     pub fn weights(&self) -> &[f64] {

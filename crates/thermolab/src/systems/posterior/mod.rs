@@ -10,7 +10,6 @@ mod logistic;
 mod logistic_f32;
 mod mixture;
 mod nig;
-mod split;
 
 pub use bnn::BayesianMlp;
 pub use funnel::Funnel;
@@ -18,7 +17,6 @@ pub use linreg::LinearRegression;
 pub use logistic::LogisticRegression;
 pub use mixture::GaussianMixture;
 pub use nig::NigRegression;
-pub use split::{BoltzmannPath, Posterior, PowerPosterior, ReferencePath};
 
 use crate::energy::{Energy, EnergyError, Gradient};
 use crate::systems::Ar1Gaussian;

@@ -6,10 +6,10 @@
 //! `ln p(y) = lnΓ(a₀+n/2) − lnΓ(a₀) + a₀ ln b₀ − (n/2) ln 2π − ½(d ln g + ln|M|)
 //!  − (a₀+n/2) ln(b₀ + ½[yᵀy − yᵀX M⁻¹ Xᵀy])`.
 
-use super::split::Posterior;
 use crate::data::Dataset;
 use crate::energy::{check_dim, EnergyError};
 use crate::linalg::{cholesky, lower_solve};
+use crate::systems::ModelError;
 use rand_distr::{Distribution, Gamma, StandardNormal};
 use statrs::function::gamma::ln_gamma;
 use std::f64::consts::PI;
@@ -29,12 +29,15 @@ pub struct NigRegression {
 
 impl NigRegression {
     /// From a data set with one target column and prior constants `a₀, b₀, g > 0`.
-    pub fn new(data: &Dataset, a0: f64, b0: f64, g: f64) -> Result<Self, String> {
+    pub fn new(data: &Dataset, a0: f64, b0: f64, g: f64) -> Result<Self, ModelError> {
         if data.n_targets != 1 {
-            return Err("regression needs exactly one target column".into());
+            return Err(ModelError::new(
+                "data",
+                "regression needs exactly one target column",
+            ));
         }
         if ![a0, b0, g].iter().all(|v| v.is_finite() && *v > 0.0) {
-            return Err("a0, b0 and g must be finite and > 0".into());
+            return Err(ModelError::new("a0", "a0, b0 and g must be finite and > 0"));
         }
         Ok(Self {
             x: data.x.clone(),
@@ -78,11 +81,14 @@ impl NigRegression {
     }
 }
 
-impl Posterior for NigRegression {
+impl crate::energy::LinearPath for NigRegression {
+    fn log_z_reference(&self) -> Option<f64> {
+        Some(0.0)
+    }
     fn dim(&self) -> usize {
         self.d + 1
     }
-    fn prior_energy(&mut self, th: &[f64], g: &mut [f64]) -> Result<f64, EnergyError> {
+    fn reference_energy(&mut self, th: &[f64], g: &mut [f64]) -> Result<f64, EnergyError> {
         check_dim(self.d + 1, th)?;
         let d = self.d as f64;
         let s = th[self.d];
@@ -98,7 +104,7 @@ impl Posterior for NigRegression {
             + bb * es / (2.0 * self.g)
             + self.b0 * es)
     }
-    fn lik_energy(&mut self, th: &[f64], g: &mut [f64]) -> Result<f64, EnergyError> {
+    fn delta_energy(&mut self, th: &[f64], g: &mut [f64]) -> Result<f64, EnergyError> {
         check_dim(self.d + 1, th)?;
         let (n, d) = (self.n, self.d);
         let s = th[d];
@@ -120,7 +126,7 @@ impl Posterior for NigRegression {
         g[d] = 0.5 * n as f64 - 0.5 * rr * es;
         Ok(0.5 * n as f64 * ((2.0 * PI).ln() + s) + 0.5 * rr * es)
     }
-    fn sample_prior<R: rand::Rng + ?Sized>(&self, rng: &mut R, out: &mut [f64]) -> bool {
+    fn sample_reference<R: rand::Rng + ?Sized>(&self, rng: &mut R, out: &mut [f64]) -> bool {
         let gamma = Gamma::new(self.a0, 1.0 / self.b0).expect("valid shape and scale");
         let precision: f64 = gamma.sample(rng);
         let var = 1.0 / precision;

@@ -183,20 +183,9 @@ pub(crate) fn softplus_sum(xs: &[f32], scale: f64) -> f64 {
     body::<false>(xs, scale)
 }
 
-/// A fast generator for the many uniforms of block Gibbs sampling (xoshiro256++, seeded from a
-/// run's ChaCha8 stream so that the policy in [`crate::rng`] still fixes every draw).
-pub(crate) type FastRng = rand_xoshiro::Xoshiro256PlusPlus;
-
-/// A fast generator seeded from `rng`.
-pub(crate) fn fast_rng(rng: &mut crate::rng::Rng) -> FastRng {
-    use rand::SeedableRng;
-    FastRng::from_rng(rng)
-}
-
 /// Fills `out` with uniforms on [0, 1) with 24 random bits each.
 #[inline]
-pub(crate) fn fill_uniform(rng: &mut FastRng, out: &mut [f32]) {
-    use rand::RngCore;
+pub(crate) fn fill_uniform<R: rand::RngCore + ?Sized>(rng: &mut R, out: &mut [f32]) {
     const SCALE: f32 = 1.0 / 16_777_216.0;
     let mut pairs = out.chunks_exact_mut(2);
     for p in &mut pairs {
@@ -211,7 +200,11 @@ pub(crate) fn fill_uniform(rng: &mut FastRng, out: &mut [f32]) {
 
 /// Replaces each probability `p` by a Bernoulli(p) draw (1.0 or 0.0), using `uniform` scratch.
 #[inline]
-pub(crate) fn bernoulli_in_place(rng: &mut FastRng, p: &mut [f32], uniform: &mut Vec<f32>) {
+pub(crate) fn bernoulli_in_place<R: rand::RngCore + ?Sized>(
+    rng: &mut R,
+    p: &mut [f32],
+    uniform: &mut Vec<f32>,
+) {
     uniform.resize(p.len(), 0.0);
     fill_uniform(rng, uniform);
     for (x, &u) in p.iter_mut().zip(uniform.iter()) {
@@ -273,7 +266,7 @@ mod tests {
 
     #[test]
     fn uniforms_are_uniform() {
-        let mut rng = fast_rng(&mut crate::rng::init_stream(3));
+        let mut rng = crate::rng::fast_from(&mut crate::rng::init_stream(3));
         let mut u = vec![0.0f32; 100_001];
         fill_uniform(&mut rng, &mut u);
         let mean = u.iter().map(|&x| x as f64).sum::<f64>() / u.len() as f64;

@@ -57,6 +57,13 @@ fn combine(parts: &[(f64, f64)]) -> f64 {
 
 /// Log-sum-exp of the terms of states `start .. start + len` as `(max, Σ e^{x − max})`.
 fn block_lse(rbm: &Rbm, hidden: bool, units: usize, start: u64, len: usize) -> (f64, f64) {
+    let terms = state_terms(rbm, hidden, units, start, len);
+    let m = terms.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    (m, terms.iter().map(|&t| (t - m).exp()).sum())
+}
+
+/// The log-weights (up to one constant) of the enumerated layer's states `start .. start + len`.
+fn state_terms(rbm: &Rbm, hidden: bool, units: usize, start: u64, len: usize) -> Vec<f64> {
     let (nv, nh) = (rbm.n_visible, rbm.n_hidden);
     let mut states = vec![0.0f32; len * units];
     for (r, row) in states.chunks_exact_mut(units).enumerate() {
@@ -119,8 +126,67 @@ fn block_lse(rbm: &Rbm, hidden: bool, units: usize, start: u64, len: usize) -> (
             }
         })
         .collect();
+    terms
+}
+
+/// `n` exact samples of the visible units of `rbm` (`n × V`), by enumerating the smaller layer
+/// (at most `max_units` units, and never more than 22): its marginal is drawn exactly, and the
+/// visible units given hidden ones from their conditional. These are the start states under
+/// which reverse AIS is biased high.
+pub fn exact_visible_samples<R: rand::Rng + ?Sized>(
+    rbm: &Rbm,
+    n: usize,
+    max_units: usize,
+    rng: &mut R,
+) -> Result<Vec<f32>, RbmError> {
+    use rand_distr::{Distribution, StandardNormal};
+    rbm.validate()?;
+    let hidden = rbm.visible == VisibleKind::Gaussian || rbm.n_hidden <= rbm.n_visible;
+    let units = if hidden { rbm.n_hidden } else { rbm.n_visible };
+    let limit = max_units.min(22);
+    if units > limit {
+        return Err(RbmError::TooLarge { units, limit });
+    }
+    let terms = state_terms(rbm, hidden, units, 0, 1 << units);
     let m = terms.iter().copied().fold(f64::NEG_INFINITY, f64::max);
-    (m, terms.iter().map(|&t| (t - m).exp()).sum())
+    let mut cdf = Vec::with_capacity(terms.len());
+    let mut acc = 0.0;
+    for t in &terms {
+        acc += (t - m).exp();
+        cdf.push(acc);
+    }
+    let (nv, nh) = (rbm.n_visible, rbm.n_hidden);
+    let mut out = Vec::with_capacity(n * nv);
+    let mut h = vec![0.0f32; nh];
+    for _ in 0..n {
+        let u = rng.random::<f64>() * acc;
+        let state = cdf.partition_point(|c| *c <= u).min(cdf.len() - 1) as u64;
+        if !hidden {
+            out.extend((0..nv).map(|i| ((state >> i) & 1) as f32));
+            continue;
+        }
+        for (j, x) in h.iter_mut().enumerate() {
+            *x = ((state >> j) & 1) as f32;
+        }
+        for i in 0..nv {
+            let wh: f64 = (0..nh)
+                .map(|j| f64::from(rbm.w[i * nh + j]) * f64::from(h[j]))
+                .sum();
+            let b = f64::from(rbm.b[i]);
+            out.push(match rbm.visible {
+                VisibleKind::Bernoulli => {
+                    let p = crate::math::sigmoid(b + wh);
+                    f32::from(u8::from(rng.random::<f64>() < p))
+                }
+                VisibleKind::Gaussian => {
+                    let sg = f64::from(rbm.sigma[i]);
+                    let z: f64 = StandardNormal.sample(rng);
+                    (b + sg * wh + sg * z) as f32
+                }
+            });
+        }
+    }
+    Ok(out)
 }
 
 /// The average log-likelihood `mean_v(−F(v)) − ln Z` of the rows of `data` (nats per row).

@@ -29,7 +29,7 @@ mod saved;
 mod tests;
 
 pub use dense::softplus;
-pub use exact::{average_log_likelihood, log_partition_exact};
+pub use exact::{average_log_likelihood, exact_visible_samples, log_partition_exact};
 pub use saved::{ModelFileError, Preprocess, SavedRbm, MODEL_FORMAT};
 
 use crate::energy::{check_dim, Energy, EnergyError, Gradient};

@@ -1,5 +1,26 @@
-//! The RBM model file: the machine plus the preprocessing its inputs need, as JSON, written
-//! atomically; loading validates every field.
+//! Model files of Boltzmann machines, and how to write one by hand.
+//!
+//! Two forms are read by [`SavedRbm::load`]:
+//!
+//! 1. **`model.json`** (what `thermolab rbm train` writes):
+//!    ```json
+//!    {"format": "thermolab-rbm",
+//!     "rbm": {"visible": "bernoulli", "n_visible": 3, "n_hidden": 2,
+//!             "w": [0.1, -0.2, 0.0, 0.3, 0.5, -0.1], "b": [0.0, 0.1, -0.1], "c": [0.2, -0.2],
+//!             "sigma": []},
+//!     "preprocess": {"scale": null, "binarize": {"threshold": 0.5}, "standardize": null}}
+//!    ```
+//!    `w` is the `n_visible × n_hidden` weight matrix in row-major order, `b` the visible and
+//!    `c` the hidden biases, `sigma` the visible scales of Gaussian units (`"visible":
+//!    "gaussian"`; empty for Bernoulli units). `preprocess` says how raw input rows become
+//!    visible states (divide by `scale`, standardise per column, binarise by a threshold or by
+//!    sampling); it, and the free-text `data` and `training` records, may be left out.
+//! 2. **A folder of plain arrays**, as another library saves them: `W.npy` (or `W.csv`,
+//!    `n_visible` rows of `n_hidden` numbers), `b.npy`/`b.csv` (visible biases), `c.npy`/`c.csv`
+//!    (hidden biases) and, for Gaussian visible units, `sigma.npy`/`sigma.csv`. NPY files hold
+//!    f32 or f64 in C order. No preprocessing is implied: pass it at evaluation (`--binarize`).
+//!
+//! Every array is checked against the shapes and for finite values; an error names the file.
 
 use super::{Rbm, RbmError, VisibleKind};
 use crate::data::Binarize;
@@ -108,11 +129,14 @@ pub struct SavedRbm {
     pub format: String,
     /// The machine.
     pub rbm: Rbm,
-    /// Preprocessing of raw inputs.
+    /// Preprocessing of raw inputs (none when left out).
+    #[serde(default)]
     pub preprocess: Preprocess,
-    /// Where the training data came from (free text).
+    /// Where the training data came from (free text; may be left out).
+    #[serde(default)]
     pub data: String,
-    /// Training settings and history (free JSON, for the record).
+    /// Training settings and history (free JSON, for the record; may be left out).
+    #[serde(default)]
     pub training: serde_json::Value,
 }
 
@@ -121,12 +145,13 @@ pub struct SavedRbm {
 #[non_exhaustive]
 pub enum ModelFileError {
     /// Unreadable file.
-    #[error("{path}: {cause}")]
+    #[error("{path}")]
     Io {
         /// The file.
         path: PathBuf,
         /// The cause.
-        cause: std::io::Error,
+        #[source]
+        source: std::io::Error,
     },
     /// Not a model file.
     #[error("{path}: not a thermolab RBM model file ({message})")]
@@ -137,21 +162,130 @@ pub enum ModelFileError {
         message: String,
     },
     /// A field is invalid.
-    #[error("{path}: {cause}")]
+    #[error("{path}")]
     Invalid {
         /// The file.
         path: PathBuf,
         /// The cause.
-        cause: RbmError,
+        #[source]
+        source: RbmError,
     },
 }
 
+/// Reads a numeric array from `<dir>/<name>.npy` or `<dir>/<name>.csv`: its values and shape
+/// (`[n]` or `[rows, cols]`). `None` when neither file exists.
+/// An array's values and shape.
+type Array = (Vec<f32>, Vec<usize>);
+
+fn read_array(dir: &Path, name: &str) -> Result<Option<Array>, ModelFileError> {
+    let npy = dir.join(format!("{name}.npy"));
+    if npy.is_file() {
+        let (v, shape) = crate::data::load_npy(&npy).map_err(|e| ModelFileError::Format {
+            path: npy.clone(),
+            message: e.to_string(),
+        })?;
+        return Ok(Some((v, shape)));
+    }
+    let csv = dir.join(format!("{name}.csv"));
+    if !csv.is_file() {
+        return Ok(None);
+    }
+    let text = std::fs::read_to_string(&csv).map_err(|source| ModelFileError::Io {
+        path: csv.clone(),
+        source,
+    })?;
+    let (mut v, mut rows, mut cols) = (Vec::new(), 0usize, None);
+    for (i, line) in text.lines().enumerate() {
+        let fields: Vec<&str> = line
+            .split(|c: char| c == ',' || c.is_whitespace())
+            .filter(|f| !f.is_empty())
+            .collect();
+        if fields.is_empty() {
+            continue;
+        }
+        if cols.is_some_and(|c| c != fields.len()) {
+            return Err(ModelFileError::Format {
+                path: csv.clone(),
+                message: format!(
+                    "line {}: {} values, the first row has {}",
+                    i + 1,
+                    fields.len(),
+                    cols.unwrap_or(0)
+                ),
+            });
+        }
+        cols = Some(fields.len());
+        for f in fields {
+            let x: f32 = f.parse().map_err(|_| ModelFileError::Format {
+                path: csv.clone(),
+                message: format!("line {}: `{f}` is not a number", i + 1),
+            })?;
+            v.push(x);
+        }
+        rows += 1;
+    }
+    let shape = match cols {
+        Some(1) | None => vec![rows],
+        Some(c) if rows == 1 => vec![c],
+        Some(c) => vec![rows, c],
+    };
+    Ok(Some((v, shape)))
+}
+
 impl SavedRbm {
-    /// Loads and validates a model file.
+    /// A machine from a folder of plain arrays (`W`, `b`, `c`, optionally `sigma`; see the
+    /// module documentation), with no preprocessing.
+    pub fn from_arrays(dir: &Path) -> Result<Self, ModelFileError> {
+        let missing = |name: &str| ModelFileError::Format {
+            path: dir.join(format!("{name}.npy")),
+            message: format!("missing (also looked for {name}.csv)"),
+        };
+        let (w, shape) = read_array(dir, "W")?.ok_or_else(|| missing("W"))?;
+        let [nv, nh] = shape[..] else {
+            return Err(ModelFileError::Format {
+                path: dir.join("W"),
+                message: format!(
+                    "W must be a matrix (n_visible × n_hidden), found shape {shape:?}"
+                ),
+            });
+        };
+        let (b, _) = read_array(dir, "b")?.ok_or_else(|| missing("b"))?;
+        let (c, _) = read_array(dir, "c")?.ok_or_else(|| missing("c"))?;
+        let sigma = read_array(dir, "sigma")?.map(|a| a.0);
+        let visible = if sigma.is_some() {
+            VisibleKind::Gaussian
+        } else {
+            VisibleKind::Bernoulli
+        };
+        let invalid = |source| ModelFileError::Invalid {
+            path: dir.to_path_buf(),
+            source,
+        };
+        let mut rbm = Rbm::zeros(visible, nv, nh).map_err(invalid)?;
+        rbm.w = w;
+        rbm.b = b;
+        rbm.c = c;
+        if let Some(s) = sigma {
+            rbm.sigma = s;
+        }
+        rbm.validate().map_err(invalid)?;
+        Ok(Self {
+            format: MODEL_FORMAT.into(),
+            rbm,
+            preprocess: Preprocess::default(),
+            data: format!("arrays in {}", dir.display()),
+            training: serde_json::Value::Null,
+        })
+    }
+
+    /// Loads and validates a model: a `model.json` file, or a folder of plain arrays.
     pub fn load(path: &Path) -> Result<Self, ModelFileError> {
-        let text = std::fs::read_to_string(path).map_err(|cause| ModelFileError::Io {
+        if path.is_dir() {
+            return Self::from_arrays(path);
+        }
+        let text = std::fs::read_to_string(path).map_err(|source| ModelFileError::Io {
             path: path.to_path_buf(),
-            cause,
+            source,
         })?;
         let m: SavedRbm = serde_json::from_str(&text).map_err(|e| ModelFileError::Format {
             path: path.to_path_buf(),
@@ -163,9 +297,9 @@ impl SavedRbm {
                 message: format!("format is `{}`, expected `{MODEL_FORMAT}`", m.format),
             });
         }
-        m.rbm.validate().map_err(|cause| ModelFileError::Invalid {
+        m.rbm.validate().map_err(|source| ModelFileError::Invalid {
             path: path.to_path_buf(),
-            cause,
+            source,
         })?;
         Ok(m)
     }

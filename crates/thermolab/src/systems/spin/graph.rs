@@ -6,6 +6,7 @@
 //! - Edwards & Anderson (1975), "Theory of spin glasses", *J. Phys. F* 5.
 
 use super::Lattice;
+use crate::systems::ModelError;
 use rand::Rng;
 use rand_distr::{Distribution, StandardNormal};
 use serde::{Deserialize, Serialize};
@@ -16,12 +17,13 @@ use std::path::{Path, PathBuf};
 #[non_exhaustive]
 pub enum SpinFileError {
     /// The file could not be read.
-    #[error("{path}: {cause}")]
+    #[error("cannot read {path}")]
     Io {
         /// The file.
         path: PathBuf,
         /// The cause.
-        cause: std::io::Error,
+        #[source]
+        source: std::io::Error,
     },
     /// A line is malformed.
     #[error("{path}:{line}: {message}")]
@@ -66,9 +68,37 @@ pub struct IsingGraph {
 }
 
 impl IsingGraph {
-    /// Builds the model from a bond list (each bond once) and fields.
-    pub fn from_bonds(n: usize, bonds: Vec<(u32, u32, f64)>, field: Vec<f64>) -> Self {
-        assert_eq!(field.len(), n);
+    /// Builds the model from a bond list (each bond once, between distinct spins below `n`) and
+    /// one field per spin; couplings and fields must be finite.
+    pub fn from_bonds(
+        n: usize,
+        bonds: Vec<(u32, u32, f64)>,
+        field: Vec<f64>,
+    ) -> Result<Self, ModelError> {
+        if field.len() != n {
+            return Err(ModelError::new(
+                "field",
+                format!("{} fields given for {n} spins", field.len()),
+            ));
+        }
+        if let Some(h) = field.iter().find(|h| !h.is_finite()) {
+            return Err(ModelError::new("field", format!("must be finite, got {h}")));
+        }
+        if let Some(&(i, j, c)) = bonds
+            .iter()
+            .find(|&&(i, j, c)| i as usize >= n || j as usize >= n || i == j || !c.is_finite())
+        {
+            return Err(ModelError::new(
+                "bonds",
+                format!(
+                    "bond ({i}, {j}, {c}) needs two distinct spins below {n} and a finite coupling"
+                ),
+            ));
+        }
+        Ok(Self::from_checked_bonds(n, bonds, field))
+    }
+
+    fn from_checked_bonds(n: usize, bonds: Vec<(u32, u32, f64)>, field: Vec<f64>) -> Self {
         let mut deg = vec![0usize; n];
         for &(i, j, _) in &bonds {
             deg[i as usize] += 1;
@@ -111,7 +141,7 @@ impl IsingGraph {
                     .map(move |k| (i as u32, k as u32, j))
             })
             .collect();
-        let mut g = Self::from_bonds(n, bonds, vec![h; n]);
+        let mut g = Self::from_checked_bonds(n, bonds, vec![h; n]);
         g.uniform = Some(UniformLattice { lattice, j, h });
         g
     }
@@ -126,7 +156,7 @@ impl IsingGraph {
                 bonds.push((i as u32, k as u32, j));
             }
         }
-        Self::from_bonds(n, bonds, vec![0.0; n])
+        Self::from_checked_bonds(n, bonds, vec![0.0; n])
     }
 
     /// The Sherrington–Kirkpatrick model on `n` spins: `J_ij ~ N(0, 1/n)` on every pair.
@@ -139,7 +169,7 @@ impl IsingGraph {
                 bonds.push((i as u32, j as u32, sd * z));
             }
         }
-        Self::from_bonds(n, bonds, vec![0.0; n])
+        Self::from_checked_bonds(n, bonds, vec![0.0; n])
     }
 
     /// Reads a sparse model from an edge list: one `i j value` per line (0-based indices;
@@ -149,9 +179,9 @@ impl IsingGraph {
     /// (`x = (1 + s)/2`, the constant kept), so energies equal the QUBO values.
     pub fn from_edge_list(path: &Path, qubo: bool) -> Result<Self, SpinFileError> {
         let p = path.to_path_buf();
-        let text = std::fs::read_to_string(path).map_err(|cause| SpinFileError::Io {
+        let text = std::fs::read_to_string(path).map_err(|source| SpinFileError::Io {
             path: p.clone(),
-            cause,
+            source,
         })?;
         let mut terms: Vec<(usize, usize, f64)> = Vec::new();
         for (ln, raw) in text.lines().enumerate() {
@@ -216,7 +246,7 @@ impl IsingGraph {
                 }
             }
         }
-        let mut g = Self::from_bonds(n, bonds, field);
+        let mut g = Self::from_checked_bonds(n, bonds, field);
         g.offset = offset;
         Ok(g)
     }

@@ -1,5 +1,6 @@
 //! Periodic hypercubic lattices (square in 2-D, cubic in 3-D): site indexing and neighbours.
 
+use crate::systems::ModelError;
 use serde::{Deserialize, Serialize};
 
 /// A periodic lattice with `L` sites along each of `dim` axes. Site `i` has coordinates
@@ -14,15 +15,24 @@ pub struct Lattice {
 
 impl Lattice {
     /// A square (`dim = 2`) or cubic (`dim = 3`) periodic lattice of side `l ≥ 2`.
-    pub fn new(dim: usize, l: usize) -> Result<Self, String> {
+    pub fn new(dim: usize, l: usize) -> Result<Self, ModelError> {
         if !(dim == 2 || dim == 3) {
-            return Err(format!("lattice dimension must be 2 or 3, got {dim}"));
+            return Err(ModelError::new(
+                "dim",
+                format!("lattice dimension must be 2 or 3, got {dim}"),
+            ));
         }
         if l < 2 {
-            return Err(format!("lattice side L must be at least 2, got {l}"));
+            return Err(ModelError::new(
+                "L",
+                format!("lattice side L must be at least 2, got {l}"),
+            ));
         }
         if l.checked_pow(dim as u32).is_none_or(|n| n > 1 << 30) {
-            return Err(format!("lattice side L = {l} is too large"));
+            return Err(ModelError::new(
+                "L",
+                format!("lattice side L = {l} is too large"),
+            ));
         }
         Ok(Self { dim, l })
     }

@@ -4,6 +4,7 @@
 //! the square lattice is `T_c = J / ln(1 + √q)` (Baxter 1973).
 
 use super::Lattice;
+use crate::systems::ModelError;
 use serde::{Deserialize, Serialize};
 
 /// A q-state Potts model.
@@ -19,9 +20,15 @@ pub struct Potts {
 
 impl Potts {
     /// A 2-D Potts model of side `l` with `q` states and coupling `j`.
-    pub fn square(l: usize, q: u8, j: f64) -> Result<Self, String> {
+    pub fn square(l: usize, q: u8, j: f64) -> Result<Self, ModelError> {
         if q < 2 {
-            return Err(format!("Potts q must be at least 2, got {q}"));
+            return Err(ModelError::new(
+                "q",
+                format!("Potts q must be at least 2, got {q}"),
+            ));
+        }
+        if !j.is_finite() {
+            return Err(ModelError::new("J", format!("must be finite, got {j}")));
         }
         Ok(Self {
             lattice: Lattice::new(2, l)?,

@@ -1,0 +1,255 @@
+//! Annealed importance sampling: one engine, forward and reverse, for every family of models.
+//!
+//! Forward AIS (Neal 2001): particles start from the path's reference end `p_{t_0}`; at each
+//! `t_k` a particle's log weight gains `ln p*_{t_k}(x) − ln p*_{t_{k−1}}(x)`, then a kernel step
+//! that leaves `p_{t_k}` invariant moves it. `E[w] = Z(t_K)/Z(t_0)`, so
+//! `ln Ẑ(t_K) = ln Z(t_0) + ln mean(w)`, biased low by Jensen's inequality. Reverse AIS runs the
+//! same path backwards from samples of `p_{t_K}`: `E[w] = Z(t_0)/Z(t_K)`, and
+//! `ln Ẑ(t_K) = ln Z(t_0) − ln mean(w)` is biased high — but only when the start states are exact
+//! samples (Burda, Grosse & Salakhutdinov 2015).
+//!
+//! Particles move in groups, each group drawing from its own named streams, in lockstep over
+//! the schedule; a family may tune its kernel between temperatures from the whole population's
+//! acceptance (in a fixed order), so the result does not depend on the thread count.
+//!
+//! Families: [`PathParticles`] (continuous [`LinearPath`](crate::energy::LinearPath)s with HMC),
+//! [`RbmParticles`] (Boltzmann machines along their base-rate path, hidden units summed out).
+//!
+//! # References
+//! - R. M. Neal (2001), "Annealed importance sampling", *Statistics and Computing* 11.
+//! - R. Salakhutdinov & I. Murray (2008), "On the quantitative analysis of deep belief networks".
+//! - Y. Burda, R. Grosse & R. Salakhutdinov (2015), "Accurate and conservative estimates of MRF
+//!   log-likelihood using reverse annealing".
+
+mod continuous;
+mod rbm;
+
+pub use continuous::{PathParticles, PathTuning};
+pub(crate) use rbm::check_base;
+pub use rbm::{
+    adaptive_betas, ais_log_z, reverse_ais_log_z, AisSchedule, AisSettings, RbmParticles,
+    ValidAisSettings,
+};
+
+use crate::error::Error;
+use crate::rng::{self, Purpose, Rng};
+use crate::run::{Observer, RunContext, Termination};
+use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
+use std::time::Instant;
+
+/// What AIS needs of a family: groups of particles that it can weight and move along t.
+pub trait AisFamily: Sync {
+    /// Particles moved together (their kernel, buffers and streams).
+    type Group: Send;
+    /// Kernel tuning shared by every group, updated between temperatures.
+    type Tuning: Send + Sync;
+    /// Group `index` of `len` particles at the start of the schedule (`t_0`), drawing from
+    /// `rng` (its own named stream) and, per particle, from streams derived from `seed`.
+    fn start(&self, index: usize, len: usize, t0: f64, rng: Rng) -> Result<Self::Group, Error>;
+    /// Adds `ln p*_to(x) − ln p*_from(x)` of every particle to `log_w`.
+    fn add_log_ratio(&self, group: &Self::Group, from: f64, to: f64, log_w: &mut [f64]);
+    /// Moves every particle by one kernel step at `t`; returns (sum of acceptance statistics,
+    /// evaluations).
+    fn advance(
+        &self,
+        group: &mut Self::Group,
+        t: f64,
+        tuning: &Self::Tuning,
+    ) -> Result<(f64, u64), Error>;
+    /// The tuning at the start of the schedule.
+    fn tuning(&self) -> Self::Tuning;
+    /// Updates the tuning from the population's mean acceptance at `t`.
+    fn retune(&self, _tuning: &mut Self::Tuning, _t: f64, _mean_accept: f64) {}
+}
+
+/// Log weights of an AIS run along a schedule.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AisRun {
+    /// Log importance weight of every particle.
+    pub log_weights: Vec<f64>,
+    /// Evaluations spent (the family's unit).
+    pub evaluations: u64,
+    /// Temperatures of the schedule reached.
+    pub temperatures: usize,
+    /// Why the run ended (an interrupted run's weights stop short of the end).
+    pub termination: Termination,
+    /// Wall-clock seconds.
+    pub seconds: f64,
+}
+
+/// What an AIS run reports to observers after each temperature.
+#[derive(Debug, Clone, Copy)]
+pub struct AisEvent {
+    /// Temperatures done.
+    pub step: usize,
+    /// Temperatures in all.
+    pub steps: usize,
+    /// The current position on the path.
+    pub t: f64,
+}
+
+/// Runs AIS of `particles` particles in groups of `group_size` along `schedule` (either
+/// direction; run `run` of seed `seed`: group g draws from stream (seed, particle, run·2³² + g)).
+pub fn run<F, O>(
+    family: &F,
+    schedule: &[f64],
+    particles: usize,
+    group_size: usize,
+    threads: usize,
+    (seed, run): (u64, u32),
+    ctx: &mut RunContext<O>,
+) -> Result<AisRun, Error>
+where
+    F: AisFamily,
+    O: Observer<AisEvent>,
+{
+    let t0 = Instant::now();
+    let size = group_size.max(1);
+    let sizes: Vec<usize> = (0..particles)
+        .step_by(size)
+        .map(|s| size.min(particles - s))
+        .collect();
+    let mut groups: Vec<(F::Group, Vec<f64>)> = sizes
+        .iter()
+        .enumerate()
+        .map(|(i, &len)| {
+            let r = rng::stream2(seed, Purpose::Particle, run, i as u32);
+            Ok((family.start(i, len, schedule[0], r)?, vec![0.0; len]))
+        })
+        .collect::<Result<_, Error>>()?;
+    let mut tuning = family.tuning();
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .build()
+        .ok();
+    let mut evaluations = 0u64;
+    let mut termination = Termination::Finished;
+    let mut reached = 1;
+    ctx.init::<AisEvent>();
+    for k in 1..schedule.len() {
+        let (from, to) = (schedule[k - 1], schedule[k]);
+        let last = k + 1 == schedule.len();
+        let tune = &tuning;
+        let mut work = || {
+            groups
+                .par_iter_mut()
+                .map(|(g, lw)| -> Result<(f64, u64), Error> {
+                    family.add_log_ratio(g, from, to, lw);
+                    if last {
+                        Ok((0.0, 0))
+                    } else {
+                        family.advance(g, to, tune)
+                    }
+                })
+                .collect::<Result<Vec<_>, Error>>()
+        };
+        let stats = match &pool {
+            Some(p) => p.install(work)?,
+            None => work()?,
+        };
+        reached = k + 1;
+        evaluations += stats.iter().map(|s| s.1).sum::<u64>();
+        if !last {
+            let accept = stats.iter().map(|s| s.0).sum::<f64>() / particles.max(1) as f64;
+            family.retune(&mut tuning, to, accept);
+        }
+        let ev = AisEvent {
+            step: k + 1,
+            steps: schedule.len(),
+            t: to,
+        };
+        if let Some(t) = ctx.step(&ev, evaluations) {
+            if !last {
+                termination = t;
+                break;
+            }
+        }
+    }
+    ctx.finish::<AisEvent>(termination);
+    Ok(AisRun {
+        log_weights: groups.into_iter().flat_map(|(_, lw)| lw).collect(),
+        evaluations,
+        temperatures: reached,
+        termination,
+        seconds: t0.elapsed().as_secs_f64(),
+    })
+}
+
+/// An AIS estimate of `ln Z` at the far end of the schedule.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AisEstimate {
+    /// The estimate of `ln Z`.
+    pub log_z: f64,
+    /// Its standard error (delta method on the mean importance weight).
+    pub se: f64,
+    /// `ln Z_0 + ln(mean(w) − 3·sd(w)/√n)` (−∞ when that is not positive) and
+    /// `ln Z_0 + ln(mean(w) + 3·sd(w)/√n)`, as Salakhutdinov & Murray report (for reverse AIS the
+    /// roles of the two are swapped so that `low ≤ high`).
+    pub low: f64,
+    /// See [`AisEstimate::low`].
+    pub high: f64,
+    /// Effective sample size of the importance weights, `(Σw)²/Σw²`.
+    pub ess: f64,
+    /// `ln Z` at the start of a forward run (the end of a reverse one).
+    pub log_z_base: f64,
+    /// Log importance weight of every particle.
+    pub log_weights: Vec<f64>,
+    /// Temperatures used.
+    pub temperatures: usize,
+    /// Evaluations spent.
+    pub evaluations: u64,
+    /// Wall-clock seconds.
+    pub seconds: f64,
+    /// Why the run ended.
+    pub termination: Termination,
+}
+
+impl AisEstimate {
+    /// The estimate from the log weights of `run`, forward (`reverse = false`: the weights
+    /// estimate `Z_end / Z_base`) or reverse (they estimate `Z_base / Z_end`).
+    pub fn from_run(run: AisRun, log_z_base: f64, reverse: bool) -> Self {
+        let lw = run.log_weights;
+        let n = lw.len() as f64;
+        let m = lw.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+        let w: Vec<f64> = lw.iter().map(|&x| (x - m).exp()).collect();
+        let s1: f64 = w.iter().sum();
+        let s2: f64 = w.iter().map(|x| x * x).sum();
+        let mean = s1 / n;
+        let var = if n > 1.0 {
+            (s2 - n * mean * mean).max(0.0) / (n - 1.0)
+        } else {
+            0.0
+        };
+        let log_mean = m + mean.ln();
+        let rel_se = var.sqrt() / mean / n.sqrt();
+        let lo = (1.0 - 3.0 * rel_se).max(0.0).ln();
+        let hi = (1.0 + 3.0 * rel_se).ln();
+        let (log_z, low, high) = if reverse {
+            (
+                log_z_base - log_mean,
+                log_z_base - log_mean - hi,
+                log_z_base - log_mean - lo,
+            )
+        } else {
+            (
+                log_z_base + log_mean,
+                log_z_base + log_mean + lo,
+                log_z_base + log_mean + hi,
+            )
+        };
+        Self {
+            log_z,
+            se: rel_se,
+            low,
+            high,
+            ess: s1 * s1 / s2,
+            log_z_base,
+            log_weights: lw,
+            temperatures: run.temperatures,
+            evaluations: run.evaluations,
+            seconds: run.seconds,
+            termination: run.termination,
+        }
+    }
+}

@@ -1,0 +1,246 @@
+//! The continuous family of parallel tempering: replicas of a [`LinearPath`] (a power
+//! posterior, β-tempering of a plain energy, a Gaussian reference path), each moved by its own
+//! copy of a tuned MCMC kernel with its own step size (dual averaging during warm-up).
+//!
+//! Each replica keeps both parts of its energy, `E_ref` and `ΔE`, and their gradients, measured
+//! once per round: a swap then needs no evaluation (the state's energy and gradient at its new
+//! rung are `E_ref + t·ΔE` and `∇E_ref + t·∇ΔE`).
+
+use super::{run, Family, Tempering, TemperingEvent, ValidTempering};
+use crate::adapt::DualAveraging;
+use crate::energy::{LinearPath, PathAt, PathEnergy};
+use crate::error::Error;
+use crate::kernels::mcmc::{find_step_size, State, TunedKernel};
+use crate::rng::Rng;
+use crate::run::{Control, Observer, RunContext};
+
+/// A replica's state: the kernel's state at its rung, and both parts of its energy.
+#[derive(Debug, Clone)]
+pub struct PathState {
+    /// Position, energy `E_t` and gradient `∇E_t` at the replica's rung.
+    pub state: State,
+    /// `E_ref` and `ΔE` at the position.
+    pub parts: PathEnergy,
+    g_ref: Vec<f64>,
+    g_delta: Vec<f64>,
+}
+
+/// What stays at a rung: the energy at t, the kernel with its tuning, the stream, the adapter.
+#[derive(Debug, Clone)]
+pub struct PathMover<P, K> {
+    target: PathAt<P>,
+    kernel: K,
+    rng: Rng,
+    dual: DualAveraging,
+}
+
+impl<P, K> PathMover<P, K> {
+    /// The rung's kernel (with its adapted tuning).
+    pub fn kernel(&self) -> &K {
+        &self.kernel
+    }
+}
+
+/// Replicas of the path `path`, every one started at `x0`, moved by copies of `kernel`.
+#[derive(Debug, Clone)]
+pub struct PathReplicas<P, K> {
+    /// The path.
+    pub path: P,
+    /// The kernel every rung starts from (each rung tunes its own copy).
+    pub kernel: K,
+    /// The starting point of every replica.
+    pub x0: Vec<f64>,
+    /// Acceptance statistic the step sizes aim for (the kernel's default unless set).
+    pub target_accept: Option<f64>,
+}
+
+impl<P, K> Family for PathReplicas<P, K>
+where
+    P: LinearPath,
+    K: TunedKernel<PathAt<P>> + Clone + Send + Sync,
+{
+    type State = PathState;
+    type Mover = PathMover<P, K>;
+
+    fn start(&self, _k: usize, t: f64, mut rng: Rng) -> Result<(Self::Mover, Self::State), Error> {
+        let mut target = PathAt::new(self.path.clone(), t);
+        let mut kernel = self.kernel.clone();
+        let state = kernel.state_at(&mut target, self.x0.clone())?;
+        find_step_size(&mut kernel, &mut target, &state, 1.0, &mut rng)?;
+        let accept = self
+            .target_accept
+            .unwrap_or_else(|| kernel.default_target_accept());
+        let dual = DualAveraging::new(kernel.tuning().step_size, accept);
+        let d = self.x0.len();
+        let mut st = PathState {
+            state,
+            parts: PathEnergy::default(),
+            g_ref: vec![0.0; d],
+            g_delta: vec![0.0; d],
+        };
+        st.parts = target
+            .path
+            .parts(&st.state.x, &mut st.g_ref, &mut st.g_delta)?;
+        let mover = PathMover {
+            target,
+            kernel,
+            rng,
+            dual,
+        };
+        Ok((mover, st))
+    }
+
+    fn advance(
+        &self,
+        m: &mut Self::Mover,
+        s: &mut Self::State,
+        t: f64,
+        warmup: bool,
+    ) -> Result<u64, Error> {
+        m.target.t = t;
+        let info = m
+            .kernel
+            .step(&mut m.target, &mut s.state, 1.0, &mut m.rng)?;
+        if warmup {
+            m.kernel.tuning_mut().step_size = m.dual.update(info.accept_stat);
+        }
+        s.parts = m
+            .target
+            .path
+            .parts(&s.state.x, &mut s.g_ref, &mut s.g_delta)?;
+        Ok(u64::from(info.n_evals) + 1)
+    }
+
+    fn log_ratio(&self, s: &Self::State, _lane: usize, from: f64, to: f64) -> f64 {
+        -(to - from) * s.parts.delta
+    }
+
+    fn slope(&self, s: &Self::State, _lane: usize, _t: f64) -> f64 {
+        -s.parts.delta
+    }
+
+    fn exchange(&self, a: &mut Self::State, b: &mut Self::State, _lane: usize) {
+        std::mem::swap(a, b);
+    }
+
+    fn relocate(&self, s: &mut Self::State, t: f64) {
+        s.state.energy = s.parts.at(t);
+        if !s.state.grad.is_empty() {
+            for ((g, a), b) in s.state.grad.iter_mut().zip(&s.g_ref).zip(&s.g_delta) {
+                *g = a + t * b;
+            }
+        }
+    }
+
+    fn respaced(&self, m: &mut Self::Mover, t: f64) {
+        m.target.t = t;
+        let eps = m.kernel.tuning().step_size;
+        m.dual.restart(eps);
+    }
+
+    fn end_warmup(&self, m: &mut Self::Mover) {
+        m.kernel.tuning_mut().step_size = m.dual.final_step_size();
+    }
+
+    fn log_z_start(&self) -> Option<f64> {
+        self.path.log_z_reference()
+    }
+}
+
+/// Collects the draws at t = 1 (and at every rung with `keep_all`) of the kept rounds.
+struct Collector {
+    keep_all: bool,
+    draws: Vec<f64>,
+    all: Vec<f64>,
+}
+
+impl<'a> Observer<TemperingEvent<'a, PathState>> for Collector {
+    fn on_step(&mut self, ev: &TemperingEvent<'a, PathState>) -> Control {
+        if !ev.warmup {
+            if let Some(top) = ev.states.last() {
+                self.draws.extend_from_slice(&top.state.x);
+            }
+            if self.keep_all {
+                for s in ev.states {
+                    self.all.extend_from_slice(&s.state.x);
+                }
+            }
+        }
+        Control::Continue
+    }
+}
+
+/// A continuous tempering run with its draws.
+#[derive(Debug, Clone)]
+pub struct TemperedDraws {
+    /// The run (ladder, swaps, Λ, round trips, rungs, final states).
+    pub run: Tempering<PathState>,
+    /// Draws at t = 1, row-major, one per kept round.
+    pub draws: Vec<f64>,
+    /// With `keep_all`: every replica's draw at every kept round (`rounds × replicas × dim`),
+    /// in ladder order.
+    pub all_draws: Vec<f64>,
+}
+
+/// Parallel tempering of `replicas` (run `run_index` of seed `seed`), keeping the draws at t = 1
+/// and, with `keep_all`, at every rung.
+pub fn temper<P, K, O>(
+    replicas: &PathReplicas<P, K>,
+    settings: &ValidTempering,
+    keep_all: bool,
+    seed: u64,
+    run_index: u32,
+    ctx: &mut RunContext<O>,
+) -> Result<TemperedDraws, Error>
+where
+    P: LinearPath,
+    K: TunedKernel<PathAt<P>> + Clone + Send + Sync,
+    O: for<'a> Observer<TemperingEvent<'a, PathState>>,
+{
+    crate::energy::check_dim(replicas.path.dim(), &replicas.x0)?;
+    let rounds = settings.get().rounds;
+    let mut collector = Collector {
+        keep_all,
+        draws: Vec::with_capacity(rounds * replicas.x0.len()),
+        all: Vec::new(),
+    };
+    let result = run(
+        replicas,
+        settings,
+        seed,
+        run_index,
+        &mut ctx.prepend(&mut collector),
+    )?;
+    Ok(TemperedDraws {
+        run: result,
+        draws: collector.draws,
+        all_draws: collector.all,
+    })
+}
+
+/// `chains` independent tempering runs of `replicas` (chain c is run c of seed `seed`, so its
+/// streams are its own), one after the other; the observer sees every round of every chain.
+/// A run stopped by the context ends the series.
+pub fn temper_chains<P, K, O>(
+    replicas: &PathReplicas<P, K>,
+    settings: &ValidTempering,
+    chains: usize,
+    seed: u64,
+    ctx: &mut RunContext<O>,
+) -> Result<Vec<TemperedDraws>, Error>
+where
+    P: LinearPath,
+    K: TunedKernel<PathAt<P>> + Clone + Send + Sync,
+    O: for<'a> Observer<TemperingEvent<'a, PathState>>,
+{
+    let mut out = Vec::with_capacity(chains);
+    for c in 0..chains {
+        let r = temper(replicas, settings, false, seed, c as u32, ctx)?;
+        let stopped = !r.run.termination.is_complete();
+        out.push(r);
+        if stopped {
+            break;
+        }
+    }
+    Ok(out)
+}
