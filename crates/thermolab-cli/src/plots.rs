@@ -202,7 +202,7 @@ impl Plot for LineChart {
 pub struct ContourPaths {
     /// Title above the plot.
     pub title: String,
-    /// Grid of energies: `values[j][i]` at x = xs[i], y = ys[j].
+    /// Grid of energies: `values[j][i]` at `x = xs[i]`, `y = ys[j]`.
     pub xs: Vec<f64>,
     /// y grid.
     pub ys: Vec<f64>,

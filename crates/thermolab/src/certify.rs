@@ -209,7 +209,7 @@ fn evidence_checks(c: &mut Certification, threads: usize) -> Result<(), Error> {
     for d in [5usize, 20] {
         let data = crate::data::synthetic_regression(100, d, 0.5, d as u64);
         let post = LinearRegression::new(&data, 0.5, 1.0)?;
-        let run = evidence(&post, &settings(Some(24))?, 5)?;
+        let run = evidence(&post, &settings(Some(24))?, 5, &mut RunContext::new())?;
         c.add_estimates(
             &format!("log evidence, conjugate regression d = {d}"),
             &run,
@@ -223,12 +223,12 @@ fn evidence_checks(c: &mut Certification, threads: usize) -> Result<(), Error> {
         target: g,
         ref_sd: 2.0,
     };
-    let run = evidence(&path, &settings(None)?, 8)?;
+    let run = evidence(&path, &settings(None)?, 8, &mut RunContext::new())?;
     c.add_estimates("ln Z, 32-D Gaussian from a Gaussian reference", &run, exact);
     // Normal–Inverse-Gamma prior: σ² unknown, exact Student-t evidence.
     let data = crate::data::synthetic_regression(80, 3, 0.6, 11);
     let post = NigRegression::new(&data, 3.0, 1.0, 2.0)?;
-    let run = evidence(&post, &settings(Some(24))?, 6)?;
+    let run = evidence(&post, &settings(Some(24))?, 6, &mut RunContext::new())?;
     c.add_estimates(
         "log evidence, Normal–Inverse-Gamma regression d = 3",
         &run,

@@ -9,8 +9,8 @@
 //! an explicit β, so sampling, annealing, parallel tempering and AIS all reuse the same moves; a
 //! [`LinearPath`](energy::LinearPath) `E_t = E_ref + t·ΔE` is what every method along t
 //! (tempering, AIS, thermodynamic integration, stepping-stone) moves along; and every driver
-//! takes a [`RunContext`](run::RunContext) (observers, a stop flag, a budget) and names its
-//! [`Termination`](run::Termination).
+//! takes a [`RunContext`] (observers, a stop flag, a budget) and names its
+//! [`Termination`].
 //!
 //! Layers, bottom to top:
 //! - foundation: [`math`], [`linalg`], [`rng`] (named random streams), [`settings`] (validation),

@@ -7,6 +7,7 @@ use crate::plots::LineChart;
 use anyhow::{anyhow, bail, Result};
 use serde_json::json;
 use thermolab::drivers::evidence::{evidence, EvidenceSettings};
+use thermolab::run::{RunContext, Termination};
 use thermolab::targets::{DataSource, PathSpec, TargetParams, TargetSpec};
 use thermolab::trace::csv_table;
 
@@ -114,7 +115,11 @@ pub fn run(a: EvidenceArgs) -> Result<()> {
         "start",
         json!({"command": "evidence", "target": spec, "parameters": dim}),
     );
-    let result = evidence(&path, &settings, a.common.seed)?;
+    let mut ctx = RunContext::new().with_stop(super::stop_on_ctrl_c());
+    let result = evidence(&path, &settings, a.common.seed, &mut ctx)?;
+    if result.termination == Termination::Interrupted {
+        bail!("interrupted before the estimates were complete");
+    }
     let estimates: Vec<_> = result
         .estimates
         .iter()
@@ -244,7 +249,7 @@ pub fn run(a: EvidenceArgs) -> Result<()> {
         "started_unix": started,
         "settings": {"target": spec, "parameters": dim, "evidence": settings.get()},
         "results": {"estimates": estimates, "exact_log_evidence": exact, "agree": agree, "path": result.path, "barrier": result.barrier},
-        "termination": "finished",
+        "termination": result.termination,
     });
     run.finish(&run_json)?;
     Ok(())

@@ -11,6 +11,7 @@
 //! from (seed, bridge, 0) — so runs with different seeds never share a stream.
 
 use crate::adapt::{MassEstimator, MetricKind};
+use crate::drivers::ais::AisEvent;
 use crate::drivers::ais::{self, AisEstimate, PathParticles};
 use crate::drivers::ladder::{barrier_of_rungs, space_evenly, thermodynamic_length};
 use crate::drivers::lbfgs::{minimise, LbfgsSettings};
@@ -25,7 +26,7 @@ use crate::estimate::series::Estimate;
 use crate::kernels::mcmc::{Metric, SamplerKind};
 use crate::linalg::{cholesky, lower_mul};
 use crate::rng::{self, Purpose, Streams};
-use crate::run::RunContext;
+use crate::run::{Control, Observer, RunContext, StopFlag, Termination};
 use rand_distr::{Distribution, StandardNormal};
 use serde::{Deserialize, Serialize};
 use std::time::Instant;
@@ -151,6 +152,19 @@ pub struct EvidenceRun {
     /// The communication barrier Λ(t) along the ladder, `(t, Λ)`: cumulative expected swap
     /// rejection between neighbouring rungs, estimated from their draws (Syed et al. 2022).
     pub barrier: Vec<(f64, f64)>,
+    /// Why the run ended: an interrupted run has no estimates (a partial ladder gives none).
+    pub termination: Termination,
+}
+
+/// What [`evidence`] reports to observers: the stage it is in and its progress.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct EvidenceEvent {
+    /// `pilot`, `ladder` or `ais`.
+    pub stage: &'static str,
+    /// Rungs (or AIS temperatures) done in this stage.
+    pub done: usize,
+    /// Rungs (or AIS temperatures) in this stage.
+    pub total: usize,
 }
 
 /// One estimator's result.
@@ -192,12 +206,15 @@ pub struct Ladder {
 }
 
 /// Samples the power posterior at every rung of the ladder; chain c of rung k draws from
-/// (seed, `purpose`, (k, c)).
+/// (seed, `purpose`, (k, c)). A raised `stop` flag ends the ladder early (its rungs so far are
+/// returned); `on_rung` hears of every finished rung.
 pub fn power_posterior_rungs<P: LinearPath>(
     post: &P,
     s: &EvidenceSettings,
     seed: u64,
     purpose: Purpose,
+    stop: &StopFlag,
+    on_rung: &mut dyn FnMut(usize, usize) -> Control,
 ) -> Result<Ladder, Error> {
     let d = post.dim();
     let mut rungs = Vec::new();
@@ -217,7 +234,9 @@ pub fn power_posterior_rungs<P: LinearPath>(
     .validate(d)?;
     let mut p = post.clone();
     let mut g = vec![0.0; d];
-    for (k, t) in ladder(s).into_iter().enumerate() {
+    let ts = ladder(s);
+    let total = ts.len();
+    for (k, t) in ts.into_iter().enumerate() {
         let streams = Streams {
             seed,
             purpose,
@@ -227,8 +246,11 @@ pub fn power_posterior_rungs<P: LinearPath>(
             &PathAt::new(post.clone(), t),
             &settings,
             streams,
-            &mut RunContext::new(),
+            &mut RunContext::new().with_stop(stop.clone()),
         )?;
+        if r.termination != Termination::Finished {
+            break;
+        }
         let mut per_chain = Vec::new();
         let mut cov = MassEstimator::new(MetricKind::Dense, d);
         for c in &r.chains {
@@ -257,6 +279,10 @@ pub fn power_posterior_rungs<P: LinearPath>(
             per_chain.concat(),
             if ess.is_finite() { ess } else { 1.0 },
         ));
+        if on_rung(k + 1, total) == Control::Stop {
+            stop.raise();
+            break;
+        }
     }
     Ok(Ladder {
         rungs,
@@ -274,11 +300,12 @@ pub fn power_posterior_rungs<P: LinearPath>(
 /// `metrics` (from an independent pilot run, so that the estimate stays unbiased) gives the
 /// HMC metric along the path: at temperature t, the one of the largest pilot t' ≤ t. Without
 /// them the metric is the identity, which mixes slowly on strongly correlated posteriors.
-pub fn ais<P: LinearPath>(
+pub fn ais<P: LinearPath, O: Observer<AisEvent>>(
     post: &P,
     s: &EvidenceSettings,
     metrics: &[(f64, Metric)],
     seed: u64,
+    ctx: &mut RunContext<O>,
 ) -> Result<AisEstimate, Error> {
     let ts: Vec<f64> = match &s.ais_ladder {
         Some(l) => l.clone(),
@@ -301,7 +328,7 @@ pub fn ais<P: LinearPath>(
         GROUP,
         s.threads,
         (seed, 0),
-        &mut RunContext::new(),
+        ctx,
     )?;
     let base = post.log_z_reference().unwrap_or(0.0);
     Ok(AisEstimate::from_run(run, base, false))
@@ -409,13 +436,39 @@ fn ais_schedule(ts: &[f64], length: &[f64], min_steps: usize) -> Vec<f64> {
     space_evenly(ts, length, steps + 1)
 }
 
+/// Tells the observer how far a stage has come.
+fn report<O: Observer<EvidenceEvent>>(
+    ctx: &mut RunContext<O>,
+    stage: &'static str,
+    done: usize,
+    total: usize,
+) -> Control {
+    ctx.observer.on_step(&EvidenceEvent { stage, done, total })
+}
+
 /// Runs every estimator on `post`.
-pub fn evidence<P: LinearPath>(
+pub fn evidence<P, O>(
     post: &P,
     settings: &ValidEvidenceSettings,
     seed: u64,
-) -> Result<EvidenceRun, Error> {
+    ctx: &mut RunContext<O>,
+) -> Result<EvidenceRun, Error>
+where
+    P: LinearPath,
+    O: Observer<EvidenceEvent>,
+{
     let d = post.dim();
+    let stop = ctx.stop_flag().clone();
+    ctx.init::<EvidenceEvent>();
+    let interrupted = |ctx: &mut RunContext<O>| {
+        ctx.finish::<EvidenceEvent>(Termination::Interrupted);
+        Ok(EvidenceRun {
+            estimates: Vec::new(),
+            path: Vec::new(),
+            barrier: Vec::new(),
+            termination: Termination::Interrupted,
+        })
+    };
     let mut out = Vec::new();
     let t0 = Instant::now();
     let mut s = settings.get().clone();
@@ -432,7 +485,17 @@ pub fn evidence<P: LinearPath>(
             adaptive: false,
             ..s.clone()
         };
-        let pl = power_posterior_rungs(post, &pilot, seed, Purpose::Pilot)?;
+        let pl = power_posterior_rungs(
+            post,
+            &pilot,
+            seed,
+            Purpose::Pilot,
+            &stop,
+            &mut |done, total| report(ctx, "pilot", done, total),
+        )?;
+        if stop.is_raised() {
+            return interrupted(ctx);
+        }
         let pr = pl.rungs;
         pilot_evals = pl.evals;
         pilot_metrics = ais_metrics(pl.metrics, pilot.chains * pilot.draws);
@@ -454,7 +517,12 @@ pub fn evidence<P: LinearPath>(
         draws,
         evals: ladder_evals,
         ..
-    } = power_posterior_rungs(post, s, seed, Purpose::Rung)?;
+    } = power_posterior_rungs(post, s, seed, Purpose::Rung, &stop, &mut |done, total| {
+        report(ctx, "ladder", done, total)
+    })?;
+    if stop.is_raised() {
+        return interrupted(ctx);
+    }
     let ladder_evals = ladder_evals + pilot_evals;
     let ladder_secs = t0.elapsed().as_secs_f64();
     out.push(EvidenceEstimate {
@@ -473,7 +541,16 @@ pub fn evidence<P: LinearPath>(
     });
     if s.ais {
         let t0 = Instant::now();
-        let a = ais(post, s, &pilot_metrics, seed)?;
+        let a = ais(
+            post,
+            s,
+            &pilot_metrics,
+            seed,
+            &mut RunContext::new().with_stop(stop.clone()),
+        )?;
+        if a.termination != Termination::Finished {
+            return interrupted(ctx);
+        }
         out.push(EvidenceEstimate {
             method: "annealed importance sampling".into(),
             log_z: Estimate {
@@ -593,10 +670,12 @@ pub fn evidence<P: LinearPath>(
             (r.t, -m, (v / r.ess.max(1.0)).sqrt())
         })
         .collect();
+    ctx.finish::<EvidenceEvent>(Termination::Finished);
     Ok(EvidenceRun {
         estimates: out,
         barrier: barrier_of_rungs(&rungs),
         path,
+        termination: Termination::Finished,
     })
 }
 

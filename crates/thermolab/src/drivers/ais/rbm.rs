@@ -231,32 +231,7 @@ pub fn ais_log_z<O: Observer<AisEvent>>(
     seed: u64,
     ctx: &mut RunContext<O>,
 ) -> Result<AisEstimate, Error> {
-    rbm.validate()?;
-    check_base(rbm, base_b)?;
-    let s = settings.get();
-    let betas = schedule(rbm, base_b, s, seed);
-    let family = RbmParticles {
-        path: RbmPath {
-            rbm,
-            base: Some(base_b),
-        },
-        start: None,
-        group_size: s.chains_per_stream,
-    };
-    let r = run(
-        &family,
-        &betas,
-        s.chains,
-        s.chains_per_stream,
-        s.threads,
-        (seed, 0),
-        ctx,
-    )?;
-    Ok(AisEstimate::from_run(
-        r,
-        base_log_partition(rbm, base_b),
-        false,
-    ))
+    rbm_ais(rbm, base_b, None, settings, seed, ctx)
 }
 
 /// Reverse AIS from visible states `start` (`n × V`; their number sets the number of chains,
@@ -270,32 +245,51 @@ pub fn reverse_ais_log_z<O: Observer<AisEvent>>(
     seed: u64,
     ctx: &mut RunContext<O>,
 ) -> Result<AisEstimate, Error> {
+    rbm_ais(rbm, base_b, Some(start), settings, seed, ctx)
+}
+
+/// AIS along the base-rate path: forward from the base machine (run 0 of `seed`), or reverse
+/// from `start` (run 1).
+fn rbm_ais<O: Observer<AisEvent>>(
+    rbm: &Rbm,
+    base_b: &[f32],
+    start: Option<&[f32]>,
+    settings: &ValidAisSettings,
+    seed: u64,
+    ctx: &mut RunContext<O>,
+) -> Result<AisEstimate, Error> {
     rbm.validate()?;
     check_base(rbm, base_b)?;
-    let n = rbm.check_data(start)?;
     let s = settings.get();
+    let particles = match start {
+        Some(v) => rbm.check_data(v)?,
+        None => s.chains,
+    };
     let mut betas = schedule(rbm, base_b, s, seed);
-    betas.reverse();
+    if start.is_some() {
+        betas.reverse();
+    }
     let family = RbmParticles {
         path: RbmPath {
             rbm,
             base: Some(base_b),
         },
-        start: Some(start),
+        start,
         group_size: s.chains_per_stream,
     };
+    let run_index = u32::from(start.is_some());
     let r = run(
         &family,
         &betas,
-        n,
+        particles,
         s.chains_per_stream,
         s.threads,
-        (seed, 1),
+        (seed, run_index),
         ctx,
     )?;
     Ok(AisEstimate::from_run(
         r,
         base_log_partition(rbm, base_b),
-        true,
+        start.is_some(),
     ))
 }

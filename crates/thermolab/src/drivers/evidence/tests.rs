@@ -2,6 +2,7 @@
 
 use super::*;
 use crate::rng::chain_stream;
+use crate::run::RunContext;
 use crate::systems::posterior::LinearRegression;
 
 fn problem(n: usize, d: usize, seed: u64) -> LinearRegression {
@@ -26,7 +27,7 @@ fn every_estimator_recovers_the_exact_linear_regression_evidence() {
     }
     .validate()
     .unwrap();
-    let run = evidence(&post, &s, 7).unwrap();
+    let run = evidence(&post, &s, 7, &mut RunContext::new()).unwrap();
     assert_eq!(run.path.len(), 25);
     for e in &run.estimates {
         let err = e.log_z.value - exact;
@@ -94,7 +95,7 @@ fn ti_and_stepping_stone_are_calibrated_over_seeds() {
     .unwrap();
     let mut worst = 0.0f64;
     for seed in 0..5 {
-        let run = evidence(&post, &s, seed).unwrap();
+        let run = evidence(&post, &s, seed, &mut RunContext::new()).unwrap();
         for e in run
             .estimates
             .iter()
@@ -149,7 +150,7 @@ fn a_linear_bayesian_network_has_the_regression_evidence() {
     }
     .validate()
     .unwrap();
-    let run = evidence(&bnn, &s, 5).unwrap();
+    let run = evidence(&bnn, &s, 5, &mut RunContext::new()).unwrap();
     for e in run.estimates.iter().filter(|e| e.method != "harmonic mean") {
         let err = e.log_z.value - exact;
         assert!(
@@ -186,14 +187,29 @@ fn ais_uses_a_dense_pilot_metric_on_correlated_posteriors() {
         ..Default::default()
     };
     let metrics = ais_metrics(
-        power_posterior_rungs(&post, &pilot, 1, Purpose::Pilot)
-            .unwrap()
-            .metrics,
+        power_posterior_rungs(
+            &post,
+            &pilot,
+            1,
+            Purpose::Pilot,
+            &StopFlag::new(),
+            &mut |_, _| Control::Continue,
+        )
+        .unwrap()
+        .metrics,
         200,
     );
     assert!(matches!(metrics.last().unwrap().1, Metric::Dense { .. }));
     // The schedule as `evidence` spaces it: 6L² steps evenly in thermodynamic length.
-    let pr = power_posterior_rungs(&post, &pilot, 1, Purpose::Pilot).unwrap();
+    let pr = power_posterior_rungs(
+        &post,
+        &pilot,
+        1,
+        Purpose::Pilot,
+        &StopFlag::new(),
+        &mut |_, _| Control::Continue,
+    )
+    .unwrap();
     let (ts, sds) = ladder_sds(&pr.rungs);
     let s = EvidenceSettings {
         ais_particles: 128,
@@ -204,7 +220,7 @@ fn ais_uses_a_dense_pilot_metric_on_correlated_posteriors() {
     // means over four seeds.
     let (mut ess, mut ess_identity) = (0.0, 0.0);
     for seed in 1..=4 {
-        let est = ais(&post, &s, &metrics, seed).unwrap();
+        let est = ais(&post, &s, &metrics, seed, &mut RunContext::new()).unwrap();
         assert!(
             (est.log_z - exact).abs() < 3.0 * est.se,
             "seed {seed}: {} ± {} vs exact {exact}",
@@ -212,7 +228,10 @@ fn ais_uses_a_dense_pilot_metric_on_correlated_posteriors() {
             est.se
         );
         ess += est.ess / 4.0;
-        ess_identity += ais(&post, &s, &[], seed).unwrap().ess / 4.0;
+        ess_identity += ais(&post, &s, &[], seed, &mut RunContext::new())
+            .unwrap()
+            .ess
+            / 4.0;
     }
     assert!(
         ess > 0.3 * 128.0 && ess > 2.0 * ess_identity,

@@ -7,7 +7,7 @@
 //! - Duane, Kennedy, Pendleton & Roweth (1987), "Hybrid Monte Carlo", *Phys. Lett. B* 195.
 //! - Neal, R. M. (2011), "MCMC using Hamiltonian dynamics", *Handbook of MCMC*.
 
-use super::{refresh_state, Buffers, Metric, State, StepInfo, TunedKernel, Tuning};
+use super::{gradient_kernel_basics, Buffers, Metric, State, StepInfo, TunedKernel, Tuning};
 use crate::energy::{eval_grad, EnergyError, Gradient};
 use crate::kernels::Kernel;
 use rand::Rng;
@@ -225,15 +225,7 @@ impl<T: Gradient + ?Sized> Kernel<T, State> for Hmc {
 }
 
 impl<T: Gradient + ?Sized> TunedKernel<T> for Hmc {
-    fn tuning(&self) -> &Tuning {
-        &self.tuning
-    }
-    fn tuning_mut(&mut self) -> &mut Tuning {
-        &mut self.tuning
-    }
-    fn uses_gradient(&self) -> bool {
-        true
-    }
+    gradient_kernel_basics!();
     fn default_target_accept(&self) -> f64 {
         0.65
     }
@@ -248,11 +240,5 @@ impl<T: Gradient + ?Sized> TunedKernel<T> for Hmc {
         rng: &mut R,
     ) -> Result<f64, EnergyError> {
         probe(&self.tuning, &mut self.point.0, target, state, beta, rng)
-    }
-    fn state_at(&self, target: &mut T, x: Vec<f64>) -> Result<State, EnergyError> {
-        State::new(target, x)
-    }
-    fn refresh(&self, target: &mut T, state: &mut State) -> Result<(), EnergyError> {
-        refresh_state(target, state, true)
     }
 }

@@ -169,6 +169,29 @@ pub trait TunedKernel<T: ?Sized>: Kernel<T, State, Stats = StepInfo> {
     fn refresh(&self, target: &mut T, state: &mut State) -> Result<(), EnergyError>;
 }
 
+/// The part of [`TunedKernel`] every built-in gradient kernel shares: its `tuning` field,
+/// states with gradients.
+macro_rules! gradient_kernel_basics {
+    () => {
+        fn tuning(&self) -> &Tuning {
+            &self.tuning
+        }
+        fn tuning_mut(&mut self) -> &mut Tuning {
+            &mut self.tuning
+        }
+        fn uses_gradient(&self) -> bool {
+            true
+        }
+        fn state_at(&self, target: &mut T, x: Vec<f64>) -> Result<State, EnergyError> {
+            State::new(target, x)
+        }
+        fn refresh(&self, target: &mut T, state: &mut State) -> Result<(), EnergyError> {
+            $crate::kernels::mcmc::refresh_state(target, state, true)
+        }
+    };
+}
+pub(crate) use gradient_kernel_basics;
+
 /// The initial step size (Hoffman & Gelman 2014, algorithm 4): double or halve ε until the
 /// acceptance statistic of one probe from `state` crosses ½. The state is unchanged.
 pub fn find_step_size<T, K, R>(

@@ -17,7 +17,7 @@
 //! - Betancourt, M. (2017), "A conceptual introduction to Hamiltonian Monte Carlo", arXiv:1701.02434.
 
 use super::hmc::{leapfrog, Point};
-use super::{refresh_state, Buffers, State, StepInfo, TunedKernel, Tuning};
+use super::{gradient_kernel_basics, Buffers, State, StepInfo, TunedKernel, Tuning};
 use crate::energy::{EnergyError, Gradient};
 use crate::kernels::Kernel;
 use rand::Rng;
@@ -331,15 +331,7 @@ impl<T: Gradient + ?Sized> Kernel<T, State> for Nuts {
 }
 
 impl<T: Gradient + ?Sized> TunedKernel<T> for Nuts {
-    fn tuning(&self) -> &Tuning {
-        &self.tuning
-    }
-    fn tuning_mut(&mut self) -> &mut Tuning {
-        &mut self.tuning
-    }
-    fn uses_gradient(&self) -> bool {
-        true
-    }
+    gradient_kernel_basics!();
     fn default_target_accept(&self) -> f64 {
         0.8
     }
@@ -356,12 +348,6 @@ impl<T: Gradient + ?Sized> TunedKernel<T> for Nuts {
         let arena = &mut self.arena.0;
         arena.reset(self.max_depth, state.x.len());
         super::hmc::probe(&self.tuning, &mut arena.pts[0], target, state, beta, rng)
-    }
-    fn state_at(&self, target: &mut T, x: Vec<f64>) -> Result<State, EnergyError> {
-        State::new(target, x)
-    }
-    fn refresh(&self, target: &mut T, state: &mut State) -> Result<(), EnergyError> {
-        refresh_state(target, state, true)
     }
 }
 

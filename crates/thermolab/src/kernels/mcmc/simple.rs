@@ -11,7 +11,7 @@
 //! - Roberts, G. O. & Tweedie, R. L. (1996), "Exponential convergence of Langevin distributions
 //!   and their discrete approximations", *Bernoulli* 2.
 
-use super::{refresh_state, Buffers, State, StepInfo, TunedKernel, Tuning};
+use super::{gradient_kernel_basics, Buffers, State, StepInfo, TunedKernel, Tuning};
 use crate::energy::{eval, eval_grad, Energy, EnergyError, Gradient};
 use crate::kernels::Kernel;
 use rand::Rng;
@@ -239,25 +239,11 @@ impl<T: Gradient + ?Sized> Kernel<T, State> for Mala {
 }
 
 impl<T: Gradient + ?Sized> TunedKernel<T> for Mala {
-    fn tuning(&self) -> &Tuning {
-        &self.tuning
-    }
-    fn tuning_mut(&mut self) -> &mut Tuning {
-        &mut self.tuning
-    }
-    fn uses_gradient(&self) -> bool {
-        true
-    }
+    gradient_kernel_basics!();
     fn default_target_accept(&self) -> f64 {
         0.574
     }
     fn name(&self) -> &'static str {
         "mala"
-    }
-    fn state_at(&self, target: &mut T, x: Vec<f64>) -> Result<State, EnergyError> {
-        State::new(target, x)
-    }
-    fn refresh(&self, target: &mut T, state: &mut State) -> Result<(), EnergyError> {
-        refresh_state(target, state, true)
     }
 }

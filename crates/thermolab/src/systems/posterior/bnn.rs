@@ -68,6 +68,14 @@ impl BayesianMlp {
         self.fast = None;
         self
     }
+    /// Runs the single-precision kernel's portable (non-FMA) code, as on CPUs without AVX2 and
+    /// FMA (for tests; a no-op when the kernel is off).
+    #[cfg(test)]
+    pub(crate) fn force_portable(&mut self) {
+        if let Some(k) = self.fast.as_mut() {
+            k.force_portable();
+        }
+    }
     /// Whether the single-precision kernel is in use.
     pub fn single_precision(&self) -> bool {
         self.fast.is_some()

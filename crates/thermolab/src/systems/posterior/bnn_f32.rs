@@ -27,6 +27,8 @@ pub(super) struct OneHiddenF32 {
     r: Vec<f32>,
     /// Lanes of `Σ δ_j x_k` per input, for the unit at hand.
     sx: Vec<[f32; L]>,
+    /// Use the portable code even where AVX2 and FMA are available (to test it).
+    portable: bool,
 }
 
 /// Activations as const-generic tags, so each kernel is compiled (and vectorised) for one.
@@ -111,7 +113,14 @@ impl OneHiddenF32 {
             a: vec![0.0; hidden * n_pad],
             r: vec![0.0; n_pad],
             sx: vec![[0.0; L]; n_in],
+            portable: false,
         }
+    }
+
+    /// Runs the portable (non-FMA) code from now on, whatever the CPU supports.
+    #[cfg(test)]
+    pub(super) fn force_portable(&mut self) {
+        self.portable = true;
     }
 
     /// The sum of squared residuals `Σ_i (f_θ(x_i) − y_i)²` and, in `g`, its gradient, for the
@@ -230,7 +239,9 @@ impl OneHiddenF32 {
     /// Sum of squared residuals and its gradient (runtime-dispatched to AVX2 + FMA).
     pub(super) fn eval(&mut self, th: &[f64], g: &mut [f64]) -> f64 {
         #[cfg(target_arch = "x86_64")]
-        if std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma")
+        if !self.portable
+            && std::arch::is_x86_feature_detected!("avx2")
+            && std::arch::is_x86_feature_detected!("fma")
         {
             // SAFETY: the CPU supports AVX2 and FMA, checked just above.
             return unsafe { self.eval_avx2_fma(th, g) };

@@ -18,6 +18,8 @@ pub(super) struct F32Kernel {
     p: usize,
     glanes: Vec<f32>,
     w: Vec<f32>,
+    /// Use the portable code even where AVX2 and FMA are available (to test it).
+    portable: bool,
 }
 
 /// Rows per block of the fused pass (four 8-wide vectors).
@@ -47,7 +49,14 @@ impl F32Kernel {
             p,
             glanes: vec![0.0; 8 * p],
             w: vec![0.0; p],
+            portable: false,
         }
+    }
+
+    /// Runs the portable (non-FMA) code from now on, whatever the CPU supports.
+    #[cfg(test)]
+    pub(super) fn force_portable(&mut self) {
+        self.portable = true;
     }
 
     /// The likelihood energy `Σ_i [softplus(η_i) − y_i η_i]` and its gradient (weights, then
@@ -143,7 +152,9 @@ impl F32Kernel {
     /// Likelihood energy and gradient (runtime-dispatched to AVX2 + FMA where available).
     pub(super) fn eval(&mut self, th: &[f64], g: &mut [f64]) -> f64 {
         #[cfg(target_arch = "x86_64")]
-        if std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma")
+        if !self.portable
+            && std::arch::is_x86_feature_detected!("avx2")
+            && std::arch::is_x86_feature_detected!("fma")
         {
             // SAFETY: the CPU supports AVX2 and FMA, checked just above.
             return unsafe { self.eval_avx2_fma(th, g) };

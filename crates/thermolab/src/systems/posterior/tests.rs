@@ -77,16 +77,27 @@ fn the_f32_network_kernel_matches_double_precision() {
         assert!(fast.single_precision());
         let mut slow = fast.clone().double_precision();
         assert!(!slow.single_precision());
+        // The portable code path (CPUs without AVX2 and FMA), forced on this machine.
+        let mut portable = fast.clone();
+        portable.force_portable();
         for _ in 0..5 {
             let th: Vec<f64> = (0..d).map(|_| rng.random_range(-2.0..2.0)).collect();
-            let (mut g1, mut g2) = (vec![0.0; d], vec![0.0; d]);
-            let e1 = fast.energy_grad(&th, &mut g1).unwrap();
+            let (mut g2, mut g3) = (vec![0.0; d], vec![0.0; d]);
             let e2 = slow.energy_grad(&th, &mut g2).unwrap();
-            assert!((e1 - e2).abs() < 1e-5 * e2.abs(), "{arch}: {e1} vs {e2}");
-            assert!((fast.energy(&th).unwrap() - e1).abs() <= 1e-12 * e1.abs());
             let top = g2.iter().fold(0.0f64, |m, v| m.max(v.abs()));
-            for (a, b) in g1.iter().zip(&g2) {
-                assert!((a - b).abs() < 1e-4 * top, "{arch}: {g1:?} vs {g2:?}");
+            for (which, k) in [("dispatched", &mut fast), ("portable", &mut portable)] {
+                let e1 = k.energy_grad(&th, &mut g3).unwrap();
+                assert!(
+                    (e1 - e2).abs() < 1e-5 * e2.abs(),
+                    "{arch} {which}: {e1} vs {e2}"
+                );
+                assert!((k.energy(&th).unwrap() - e1).abs() <= 1e-12 * e1.abs());
+                for (a, b) in g3.iter().zip(&g2) {
+                    assert!(
+                        (a - b).abs() < 1e-4 * top,
+                        "{arch} {which}: {g3:?} vs {g2:?}"
+                    );
+                }
             }
         }
     }
@@ -166,20 +177,25 @@ fn logistic_energy_matches_a_plain_computation() {
     // The single-precision kernel (the default) agrees to rounding, energy and gradient.
     let mut fast = LogisticRegression::breast_cancer();
     let mut exact = LogisticRegression::breast_cancer().double_precision();
+    // The portable code path (CPUs without AVX2 and FMA), forced on this machine.
+    let mut portable = LogisticRegression::breast_cancer();
+    portable.force_portable();
     for scale in [0.0, 0.3, 1.0, 3.0] {
         let t: Vec<f64> = th.iter().map(|v| v * scale).collect();
         let (mut g1, mut g2) = (vec![0.0; p + 1], vec![0.0; p + 1]);
-        let e1 = fast.energy_grad(&t, &mut g1).unwrap();
         let e2 = exact.energy_grad(&t, &mut g2).unwrap();
-        assert!(
-            (e1 - e2).abs() < 1e-6 * e2.abs(),
-            "scale {scale}: {e1} vs {e2}"
-        );
-        for (a, b) in g1.iter().zip(&g2) {
+        for (which, k) in [("dispatched", &mut fast), ("portable", &mut portable)] {
+            let e1 = k.energy_grad(&t, &mut g1).unwrap();
             assert!(
-                (a - b).abs() < 1e-5 * (1.0 + b.abs()),
-                "scale {scale}: {a} vs {b}"
+                (e1 - e2).abs() < 1e-6 * e2.abs(),
+                "scale {scale} {which}: {e1} vs {e2}"
             );
+            for (a, b) in g1.iter().zip(&g2) {
+                assert!(
+                    (a - b).abs() < 1e-5 * (1.0 + b.abs()),
+                    "scale {scale} {which}: {a} vs {b}"
+                );
+            }
         }
     }
 }
