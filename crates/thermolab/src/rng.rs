@@ -27,8 +27,10 @@ pub type Rng = ChaCha8Rng;
 #[serde(rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum Purpose {
-    /// Initialisation: data noise, initial weights, start points, random models.
+    /// Initialisation: initial weights, start points, random models.
     Init,
+    /// Generated data (noise of synthetic data sets, sampled binarisation).
+    Data,
     /// Sampling chain `index` (also annealing restarts and training runs).
     Chain,
     /// Replica (rung) `index` of a tempering run.
@@ -71,6 +73,7 @@ impl Purpose {
             Self::ReverseStart => 11,
             Self::Training => 12,
             Self::Certify => 13,
+            Self::Data => 14,
         }
     }
 }

@@ -364,7 +364,7 @@ pub fn binarize(pixels: &mut [f32], how: Binarize) {
             }
         }
         Binarize::Sample(seed) => {
-            let mut r = crate::rng::init_stream(seed);
+            let mut r = crate::rng::stream(seed, crate::rng::Purpose::Data, 1);
             for p in pixels {
                 *p = if r.random::<f32>() < p.clamp(0.0, 1.0) {
                     1.0

@@ -120,7 +120,7 @@ pub enum DataError {
 /// with ε standard normal from the initialisation stream of `seed`.
 pub fn sin_data(n: usize, noise: f64, seed: u64) -> Dataset {
     use rand_distr::{Distribution, StandardNormal};
-    let mut rng = crate::rng::init_stream(seed);
+    let mut rng = crate::rng::stream(seed, crate::rng::Purpose::Data, 0);
     let two_pi = 2.0 * std::f64::consts::PI;
     let x: Vec<f64> = (0..n)
         .map(|i| {
@@ -155,7 +155,7 @@ pub fn sin_data(n: usize, noise: f64, seed: u64) -> Dataset {
 pub fn synthetic_regression(n: usize, d: usize, noise: f64, seed: u64) -> Dataset {
     use rand::Rng;
     use rand_distr::{Distribution, StandardNormal};
-    let mut rng = crate::rng::init_stream(seed);
+    let mut rng = crate::rng::stream(seed, crate::rng::Purpose::Data, 2);
     let x: Vec<f64> = (0..n * d).map(|_| rng.random_range(-1.0..1.0)).collect();
     let y = (0..n)
         .map(|i| {
