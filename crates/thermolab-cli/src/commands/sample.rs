@@ -200,6 +200,12 @@ pub fn run(a: SampleArgs) -> Result<()> {
     } else {
         None
     };
+    // A resumed run continues with its checkpoint's settings, whatever the flags say.
+    let settings = match &resumed {
+        Some(cp) => cp.settings.clone().validate(dim)?,
+        None => settings,
+    };
+    let (chains, beta) = (settings.get().chains, settings.get().beta);
     let mut run = Run::start(
         &a.common,
         "thermolab-sample",
@@ -207,10 +213,10 @@ pub fn run(a: SampleArgs) -> Result<()> {
     )?;
     let started = unix_time();
     let seed = resumed.as_ref().map_or(a.common.seed, |c| c.streams.seed);
-    run.out.event("start", json!({"command": "sample", "target": target_desc, "sampler": kind.name(), "chains": a.chains, "seed": seed, "resumed": a.resume}));
+    run.out.event("start", json!({"command": "sample", "target": target_desc, "sampler": kind.name(), "chains": chains, "seed": seed, "resumed": a.resume}));
     let stop = super::stop_on_ctrl_c();
     let dir = draws_dir(&out_dir);
-    let files: Vec<PathBuf> = (0..a.chains)
+    let files: Vec<PathBuf> = (0..chains)
         .map(|c| dir.join(format!("chain_{c}.csv")))
         .collect();
     let writers = match &resumed {
@@ -235,15 +241,15 @@ pub fn run(a: SampleArgs) -> Result<()> {
                 .collect::<Result<Vec<_>, _>>()?
         }
     };
-    let total = settings.total() as u64 * a.chains as u64;
+    let total = settings.total() as u64 * chains as u64;
     let mut progress = run.out.progress(total, "sample");
     if let Some(cp) = &resumed {
         progress.set(cp.chains.iter().map(|c| c.iteration as u64).sum());
     }
     let streamer = Streamer {
         writers,
-        written: vec![0; a.chains],
-        beta: a.beta,
+        written: vec![0; chains],
+        beta,
         checkpoint: cp_path.clone(),
         every,
         last: resumed.as_ref().map_or(0, |c| {
@@ -252,7 +258,7 @@ pub fn run(a: SampleArgs) -> Result<()> {
         target: target_desc.clone(),
         stop: stop.clone(),
         progress,
-        chains: a.chains as u64,
+        chains: chains as u64,
         error: None,
     };
     let mut ctx = RunContext::new().with_stop(stop).with_observer(streamer);

@@ -52,6 +52,20 @@ impl MassEstimator {
             m2,
         }
     }
+    /// The dimension of the draws.
+    pub fn dim(&self) -> usize {
+        self.mean.len()
+    }
+    /// Whether the estimator's buffers have the sizes its kind and dimension need (a check for
+    /// states read back from a checkpoint).
+    pub fn is_consistent(&self) -> bool {
+        let d = self.mean.len();
+        self.m2.len()
+            == match self.kind {
+                MetricKind::Dense => d * d,
+                _ => d,
+            }
+    }
     /// Forgets every draw.
     pub fn reset(&mut self) {
         self.n = 0;

@@ -537,12 +537,19 @@ where
     O: for<'a> Observer<SampleEvent<'a, K>>,
 {
     let v = checkpoint.settings.clone().validate(target.dim())?;
-    if checkpoint.chains.len() != v.get().chains
-        || checkpoint
-            .chains
-            .iter()
-            .any(|c| c.state.x.len() != v.dim() || c.iteration > v.total())
-    {
+    let d = v.dim();
+    let fits = |c: &Chain<K>| {
+        c.state.x.len() == d
+            && c.kernel.tuning().metric.dim() == d
+            && c.kernel.tuning().metric.is_valid()
+            && c.kernel.tuning().step_size.is_finite()
+            && c.kernel.tuning().step_size > 0.0
+            && c.mass.dim() == d
+            && c.mass.is_consistent()
+            && c.iteration <= v.total()
+            && c.kept <= v.get().draws
+    };
+    if checkpoint.chains.len() != v.get().chains || !checkpoint.chains.iter().all(fits) {
         return Err(SettingsError::new(
             "checkpoint",
             "its chains do not match its settings or this target",
@@ -550,7 +557,13 @@ where
         .into());
     }
     let mut targets: Vec<T> = vec![target.clone(); v.get().chains];
-    drive(&mut targets, checkpoint.chains, &v, checkpoint.streams, ctx)
+    let mut chains = checkpoint.chains;
+    // The energy (and gradient) at each chain's position, evaluated afresh rather than trusted
+    // from the file; for the same target the values are the same, and so are the draws.
+    for (c, t) in chains.iter_mut().zip(targets.iter_mut()) {
+        c.kernel.refresh(t, &mut c.state)?;
+    }
+    drive(&mut targets, chains, &v, checkpoint.streams, ctx)
 }
 
 fn drive<T, K, O>(

@@ -14,10 +14,9 @@
 //! - G. Desjardins, A. Courville, Y. Bengio, P. Vincent & O. Delalleau (2010), "Tempered Markov
 //!   chain Monte Carlo for training of restricted Boltzmann machines".
 
-use crate::drivers::tempering::{Exchange, RbmReplicas};
+use crate::drivers::tempering::{Exchange, Family, JointChains, JointReplicas};
 use crate::error::Error;
-use crate::kernels::rbm::{BlockGibbs, GibbsBatch, RbmPath};
-use crate::kernels::Kernel;
+use crate::kernels::rbm::GibbsBatch;
 use crate::rng::{self, FastRng, Purpose};
 use crate::run::{Observer, RunContext, Termination};
 use crate::settings::{nonzero, positive, SettingsError};
@@ -218,7 +217,7 @@ pub struct TrainerState {
     vel_b: Vec<f32>,
     vel_c: Vec<f32>,
     /// Persistent chains, one batch per temperature (empty for CD).
-    chains: Vec<GibbsBatch>,
+    chains: Vec<JointChains>,
     betas: Vec<f32>,
     chain_rng: FastRng,
     order_rng: rng::Rng,
@@ -300,7 +299,10 @@ impl RbmTrainer {
             }
             let mut g = GibbsBatch::new(&rbm, v0);
             g.sample_hidden(&rbm, beta, &mut chain_rng);
-            chains.push(g);
+            chains.push(JointChains {
+                g,
+                energy: Vec::new(),
+            });
         }
         let exchange = (s.method == Method::Tempered)
             .then(|| Exchange::new(betas.len(), n_chains, rng::stream(seed, Purpose::Swap, 0)));
@@ -329,24 +331,39 @@ impl RbmTrainer {
     pub fn resume(state: TrainerState) -> Result<Self, Error> {
         let settings = state.settings.clone().validate()?;
         state.rbm.validate()?;
+        let s = settings.get();
         let (nv, nh) = (state.rbm.n_visible, state.rbm.n_hidden);
+        let rungs = match s.method {
+            Method::Cd => 0,
+            Method::Pcd => 1,
+            Method::Tempered => s.replicas,
+        };
+        let lanes = state.chains.first().map_or(0, |c| c.g.n);
         let shapes_ok = state.vel_w.len() == nv * nh
             && state.vel_b.len() == nv
             && state.vel_c.len() == nh
-            && state.chains.len() == state.betas.len()
+            && state.chains.len() == rungs
+            && state.betas.len() == rungs
             && state
                 .chains
                 .iter()
-                .all(|g| g.v.len() == g.n * nv && g.h.len() == g.n * nh);
+                .all(|c| c.g.n == lanes && c.g.v.len() == lanes * nv && c.g.h.len() == lanes * nh)
+            && match (&state.exchange, s.method) {
+                (Some(x), Method::Tempered) => x.fits(rungs, lanes),
+                (None, Method::Cd | Method::Pcd) => true,
+                _ => false,
+            };
         if !shapes_ok {
-            return Err(
-                SettingsError::new("checkpoint", "its arrays do not fit its machine").into(),
-            );
+            return Err(SettingsError::new(
+                "checkpoint",
+                "its arrays or chains do not fit its machine and settings",
+            )
+            .into());
         }
         let mut t = Self { state, settings };
         let rbm = t.state.rbm.clone();
-        for g in &mut t.state.chains {
-            g.update_activations(&rbm);
+        for c in &mut t.state.chains {
+            c.g.update_activations(&rbm);
         }
         Ok(t)
     }
@@ -373,7 +390,7 @@ impl RbmTrainer {
 
     /// Visible states of the persistent chains at β = 1 (`chains × V`; empty for CD).
     pub fn fantasy(&self) -> &[f32] {
-        self.state.chains.first().map(|c| &c.v[..]).unwrap_or(&[])
+        self.state.chains.first().map(|c| &c.g.v[..]).unwrap_or(&[])
     }
 
     /// Runs the remaining epochs; the observer sees every epoch and the context may stop the run
@@ -499,20 +516,20 @@ impl RbmTrainer {
             }
             Method::Pcd => {
                 for _ in 0..s.k {
-                    st.chains[0].sweep(rbm, 1.0, &mut st.chain_rng);
+                    st.chains[0].g.sweep(rbm, 1.0, &mut st.chain_rng);
                 }
-                &st.chains[0]
+                &st.chains[0].g
             }
             Method::Tempered => {
-                let family = RbmReplicas {
-                    path: RbmPath { rbm, base: None },
-                    chains: st.chains[0].n,
+                let family = JointReplicas {
+                    rbm,
+                    chains: st.chains[0].g.n,
                 };
                 let ladder: Vec<f64> = st.betas.iter().map(|&b| f64::from(b)).collect();
                 for _ in 0..s.k {
-                    for (g, &beta) in st.chains.iter_mut().zip(&ladder) {
-                        BlockGibbs
-                            .step(&mut family.path.clone(), g, beta, &mut st.chain_rng)
+                    for (c, &beta) in st.chains.iter_mut().zip(&ladder) {
+                        family
+                            .advance(&mut st.chain_rng, c, beta, false)
                             .expect("block Gibbs cannot fail");
                     }
                     if let Some(x) = st.exchange.as_mut() {
@@ -520,11 +537,11 @@ impl RbmTrainer {
                     }
                 }
                 // Statistics at β = 1 from the states now in the first replica.
-                let g = &mut st.chains[0];
+                let g = &mut st.chains[0].g;
                 g.prob.clear();
                 g.prob.extend_from_slice(&g.act);
                 sigmoid_in_place(&mut g.prob);
-                &st.chains[0]
+                &st.chains[0].g
             }
         };
         let k = neg.n;

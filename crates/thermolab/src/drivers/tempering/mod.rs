@@ -27,7 +27,10 @@ mod rbm;
 mod spin;
 
 pub use continuous::{temper, temper_chains, PathMover, PathReplicas, PathState, TemperedDraws};
-pub use rbm::{temper_rbm, RbmReplicas, RbmTemperSettings, RbmTempering, ValidRbmTemperSettings};
+pub use rbm::{
+    temper_rbm, JointChains, JointReplicas, RbmReplicas, RbmTemperSettings, RbmTempering,
+    ValidRbmTemperSettings,
+};
 pub use spin::{temper_ising, IsingTempering, SpinReplicas, SpinState};
 
 use crate::drivers::ladder::respace_by_rejection;
@@ -165,6 +168,31 @@ impl Exchange {
             self.last_end[bottom] = 1;
             let top = self.labels[(n - 1) * self.lanes + lane] as usize;
             self.last_end[top] = 2;
+        }
+    }
+
+    /// Whether this bookkeeping is for `rungs` rungs of `lanes` chains (a check for states read
+    /// back from a checkpoint).
+    pub fn fits(&self, rungs: usize, lanes: usize) -> bool {
+        self.lanes == lanes
+            && self.tries.len() == rungs.saturating_sub(1)
+            && self.rejected.len() == self.tries.len()
+            && self.labels.len() == rungs * lanes
+            && self.last_end.len() == rungs * lanes
+            && self.labels.iter().all(|&l| (l as usize) < rungs * lanes)
+    }
+
+    /// Starts counting round trips afresh (at the end of warm-up): only the walkers now at an
+    /// end of the ladder have a last end.
+    pub fn restart_trips(&mut self) {
+        self.round_trips = 0;
+        self.last_end.iter_mut().for_each(|e| *e = 0);
+        let n = self.labels.len() / self.lanes.max(1);
+        for lane in 0..self.lanes {
+            self.last_end[self.labels[lane] as usize] = 1;
+            if n > 0 {
+                self.last_end[self.labels[(n - 1) * self.lanes + lane] as usize] = 2;
+            }
         }
     }
 
@@ -431,7 +459,7 @@ where
         if round + 1 == s.warmup {
             movers.iter_mut().for_each(|m| family.end_warmup(m));
             swaps.reset_counts();
-            swaps.round_trips = 0;
+            swaps.restart_trips();
         }
         let ev = TemperingEvent {
             round: round + 1,

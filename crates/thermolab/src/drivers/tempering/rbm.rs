@@ -78,6 +78,70 @@ impl<'a> Family for RbmReplicas<'a> {
     }
 }
 
+/// A batch of chains and the joint energies `E(v, h)` of their current states.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct JointChains {
+    /// The chains.
+    pub g: GibbsBatch,
+    /// `E(v, h)` of every chain (recomputed by every sweep; not saved).
+    #[serde(skip)]
+    pub energy: Vec<f64>,
+}
+
+/// β-tempering of a machine's joint states (v, h), the family tempered persistent CD uses: each
+/// sweep draws `v | h`, then `h | v` (so the hidden units travel with the visible ones, as a
+/// persistent chain needs), and swaps are decided by the joint energy.
+#[derive(Debug, Clone, Copy)]
+pub struct JointReplicas<'a> {
+    /// The machine.
+    pub rbm: &'a Rbm,
+    /// Chains per rung.
+    pub chains: usize,
+}
+
+impl<'a> Family for JointReplicas<'a> {
+    type State = JointChains;
+    type Mover = FastRng;
+
+    fn lanes(&self) -> usize {
+        self.chains
+    }
+
+    fn start(&self, _k: usize, t: f64, mut rng: Rng) -> Result<(Self::Mover, Self::State), Error> {
+        let mut fast = fast_from(&mut rng);
+        let mut g = GibbsBatch::new(self.rbm, vec![0.0; self.chains * self.rbm.n_visible]);
+        g.sample_hidden(self.rbm, t as f32, &mut fast);
+        let mut energy = Vec::new();
+        g.joint_energies(self.rbm, &mut energy);
+        Ok((fast, JointChains { g, energy }))
+    }
+
+    fn advance(
+        &self,
+        rng: &mut Self::Mover,
+        s: &mut Self::State,
+        t: f64,
+        _warmup: bool,
+    ) -> Result<u64, Error> {
+        s.g.sweep(self.rbm, t as f32, rng);
+        s.g.joint_energies(self.rbm, &mut s.energy);
+        Ok(self.chains as u64)
+    }
+
+    fn log_ratio(&self, s: &Self::State, lane: usize, from: f64, to: f64) -> f64 {
+        -(to - from) * s.energy[lane]
+    }
+
+    fn slope(&self, s: &Self::State, lane: usize, _t: f64) -> f64 {
+        -s.energy[lane]
+    }
+
+    fn exchange(&self, a: &mut Self::State, b: &mut Self::State, lane: usize) {
+        a.g.exchange(&mut b.g, self.rbm, lane);
+        std::mem::swap(&mut a.energy[lane], &mut b.energy[lane]);
+    }
+}
+
 /// Settings of [`temper_rbm`].
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default)]

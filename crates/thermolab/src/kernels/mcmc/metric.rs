@@ -58,6 +58,23 @@ impl Metric {
             Self::Dense { dim, .. } => *dim,
         }
     }
+    /// Whether the metric is well formed (sizes agree, entries finite, variances positive): a
+    /// check for metrics read back from a file.
+    pub fn is_valid(&self) -> bool {
+        match self {
+            Self::Diag { inv_mass } => inv_mass.iter().all(|v| v.is_finite() && *v > 0.0),
+            Self::Dense {
+                dim,
+                inv_mass,
+                chol,
+            } => {
+                inv_mass.len() == dim * dim
+                    && chol.len() == dim * dim
+                    && inv_mass.iter().chain(chol.iter()).all(|v| v.is_finite())
+                    && (0..*dim).all(|i| chol[i * dim + i] > 0.0)
+            }
+        }
+    }
     /// The diagonal of Σ.
     pub fn variances(&self) -> Vec<f64> {
         match self {
