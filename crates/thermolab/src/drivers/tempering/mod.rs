@@ -328,16 +328,27 @@ pub struct Tempering<S> {
     pub states: Vec<S>,
 }
 
+/// Blocks of kept rounds in the jackknife of [`Tempering::stepping_stones`] and
+/// [`Tempering::log_z_ti`].
+const JACKKNIFE_BLOCKS: usize = 20;
+
 impl<S> Tempering<S> {
     /// `ln Z(t_k)` at every rung by stepping-stone, anchored at `ln Z(t_0)` when the ladder
     /// starts at 0 and the family knows `ln Z(0)` (else relative to `ln Z(t_0)`).
+    ///
+    /// The standard error is the larger of two: the per-stone delta-method error (each rung's
+    /// own effective sample size, stones taken as independent) and a jackknife over 20
+    /// contiguous blocks of rounds (which keeps the correlation that swaps create between
+    /// neighbouring rungs, and needs blocks longer than the correlation time).
     pub fn stepping_stones(&self) -> Vec<Estimate> {
         let base = self.anchor();
-        stepping_stones(&self.rungs)
-            .into_iter()
-            .map(|e| Estimate {
+        let full = stepping_stones(&self.rungs);
+        let jack = self.jackknife(|rungs| stepping_stones(rungs).iter().map(|e| e.value).collect());
+        full.into_iter()
+            .zip(jack)
+            .map(|(e, j)| Estimate {
                 value: base + e.value,
-                se: e.se,
+                se: e.se.max(j),
             })
             .collect()
     }
@@ -346,16 +357,74 @@ impl<S> Tempering<S> {
         *self.stepping_stones().last().expect("two rungs at least")
     }
     /// `ln Z(1)` by thermodynamic integration over the rungs (trapezoid, corrected on linear
-    /// paths), anchored as [`Tempering::stepping_stones`].
+    /// paths), anchored as [`Tempering::stepping_stones`]. The statistical error is taken as in
+    /// [`Tempering::stepping_stones`]; the quadrature's discretisation error adds in quadrature.
     pub fn log_z_ti(&self) -> Estimate {
-        let nodes: Vec<TiNode> = self.rungs.iter().map(TiNode::of).collect();
-        let e = *thermodynamic_integration(&nodes, TiRule::Trapezoid)
-            .last()
-            .expect("two rungs at least");
+        let ti = |rungs: &[Rung], noise: bool| {
+            let nodes: Vec<TiNode> = rungs
+                .iter()
+                .map(|r| TiNode {
+                    se: if noise { TiNode::of(r).se } else { 0.0 },
+                    ..TiNode::of(r)
+                })
+                .collect();
+            *thermodynamic_integration(&nodes, TiRule::Trapezoid)
+                .last()
+                .expect("two rungs at least")
+        };
+        let full = ti(&self.rungs, true);
+        let disc = ti(&self.rungs, false).se;
+        let independent = (full.se * full.se - disc * disc).max(0.0).sqrt();
+        let jack = self.jackknife(|rungs| vec![ti(rungs, false).value])[0];
+        let stat = independent.max(jack);
         Estimate {
-            value: self.anchor() + e.value,
-            se: e.se,
+            value: self.anchor() + full.value,
+            se: (stat * stat + disc * disc).sqrt(),
         }
+    }
+    /// The jackknife standard error of each value of `f` over blocks of kept rounds (0 when
+    /// there are fewer than two rounds per block).
+    fn jackknife(&self, f: impl Fn(&[Rung]) -> Vec<f64>) -> Vec<f64> {
+        let rounds = self.rounds;
+        let blocks = JACKKNIFE_BLOCKS;
+        let lanes = match self.rungs.first() {
+            Some(r) if rounds > 0 => r.delta.len() / rounds,
+            _ => 0,
+        };
+        if rounds < 2 * blocks || lanes == 0 {
+            return vec![0.0; self.rungs.len()];
+        }
+        let cut = |x: &[f64], lo: usize, hi: usize| -> Vec<f64> {
+            x[..lo * lanes]
+                .iter()
+                .chain(&x[hi * lanes..])
+                .copied()
+                .collect()
+        };
+        let values: Vec<Vec<f64>> = (0..blocks)
+            .map(|b| {
+                let (lo, hi) = (b * rounds / blocks, (b + 1) * rounds / blocks);
+                let rungs: Vec<Rung> = self
+                    .rungs
+                    .iter()
+                    .map(|r| Rung {
+                        t: r.t,
+                        delta: cut(&r.delta, lo, hi),
+                        forward: r.forward.as_ref().map(|f| cut(f, lo, hi)),
+                        ess: r.ess,
+                    })
+                    .collect();
+                f(&rungs)
+            })
+            .collect();
+        let n = blocks as f64;
+        (0..values[0].len())
+            .map(|i| {
+                let m = values.iter().map(|v| v[i]).sum::<f64>() / n;
+                let ss: f64 = values.iter().map(|v| (v[i] - m).powi(2)).sum();
+                (ss * (n - 1.0) / n).sqrt()
+            })
+            .collect()
     }
     fn anchor(&self) -> f64 {
         match (self.ladder.first(), self.log_z_start) {

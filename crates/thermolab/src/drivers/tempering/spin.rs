@@ -89,6 +89,8 @@ pub struct IsingTempering {
     pub betas: Vec<f64>,
     /// `ln Z(β_k) / N` by stepping-stone from `ln Z(0) = N ln 2`, for every rung.
     pub log_z_per_site: Vec<Estimate>,
+    /// `ln Z(β_max) / N` by thermodynamic integration over the same rungs.
+    pub log_z_ti_per_site: Estimate,
     /// Swap acceptance rate of each neighbouring pair.
     pub swap_acceptance: Vec<f64>,
     /// Round trips of the replicas between β = 0 and the top of the ladder.
@@ -131,6 +133,13 @@ where
                 se: e.se / n,
             })
             .collect(),
+        log_z_ti_per_site: {
+            let e = r.log_z_ti();
+            Estimate {
+                value: e.value / n,
+                se: e.se / n,
+            }
+        },
         swap_acceptance: r.rejection.iter().map(|v| 1.0 - v).collect(),
         round_trips: r.round_trips,
         termination: r.termination,
