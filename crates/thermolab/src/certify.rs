@@ -17,7 +17,7 @@ use crate::energy::{BoltzmannPath, ReferencePath};
 use crate::error::Error;
 use crate::estimate::diagnostics::mcse_mean;
 use crate::estimate::exact::{kaufman, IsingExact, CRITICAL_TEMPERATURE};
-use crate::estimate::series::{block_means, jackknife};
+use crate::estimate::series::mean_by_blocks;
 use crate::kernels::mcmc::SamplerKind;
 use crate::run::RunContext;
 use crate::systems::posterior::{GaussianMixture, LinearRegression, NigRegression};
@@ -182,8 +182,7 @@ fn tempering(c: &mut Certification, threads: usize) -> Result<(), Error> {
         .chunks_exact(2)
         .map(|x| f64::from(u8::from(m.nearest(x) == 1)))
         .collect();
-    let b: Vec<[f64; 1]> = block_means(&ind, 40).iter().map(|v| [*v]).collect();
-    let w = jackknife(&b, |v| v[0]);
+    let w = mean_by_blocks(&ind, 40);
     c.add(
         "parallel tempering, modes 10 σ apart",
         "weight of the 0.7 mode",
@@ -363,7 +362,7 @@ fn rbms(c: &mut Certification, threads: usize) -> Result<(), Error> {
             ..Default::default()
         }
         .validate()?;
-        let r = temper_rbm(m, &base, &ts, 6, &mut RunContext::new())?;
+        let r = temper_rbm(m, &base, &ts, (6, 0), &mut RunContext::new())?;
         c.add(
             &group,
             "ln Z by tempering + stepping-stone",

@@ -51,6 +51,15 @@ pub enum Error {
         #[source]
         source: std::io::Error,
     },
+    /// A run whose partial result means nothing (an AIS run that did not reach the end of its
+    /// schedule) was stopped by the stop flag or the budget.
+    #[error("{what} stopped before it finished ({})", termination.as_str())]
+    Stopped {
+        /// What was running.
+        what: &'static str,
+        /// Why it stopped.
+        termination: crate::run::Termination,
+    },
     /// A checkpoint does not belong to this run or is damaged.
     #[error("{path}: {message}")]
     Checkpoint {

@@ -324,6 +324,24 @@ impl<O> RunContext<O> {
             started: self.started,
         }
     }
+    /// A context for one stage of a larger run: its events go to `wrap(observer)` (an adapter
+    /// that turns them into the larger run's events, or `()`); the flag and the clock are this
+    /// context's, and the evaluation budget is what is left after `spent` evaluations.
+    pub fn stage<'a, P>(
+        &'a mut self,
+        spent: u64,
+        wrap: impl FnOnce(&'a mut O) -> P,
+    ) -> RunContext<P> {
+        RunContext {
+            stop: self.stop.clone(),
+            budget: Budget {
+                evaluations: self.budget.evaluations.map(|m| m.saturating_sub(spent)),
+                ..self.budget
+            },
+            started: self.started,
+            observer: wrap(&mut self.observer),
+        }
+    }
     /// Takes the observer back.
     pub fn into_observer(self) -> O {
         self.observer

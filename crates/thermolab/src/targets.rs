@@ -14,7 +14,7 @@
 //! ```
 
 use crate::data::{load_csv, sin_data, synthetic_regression, Columns, CsvSpec, Dataset};
-use crate::energy::{EnergyError, LinearPath, ReferencePath};
+use crate::energy::{EnergyError, LinearPath, PathEnergy, ReferencePath};
 use crate::error::Error;
 use crate::nn::{Loss, MlpEnergy};
 use crate::settings::SettingsError;
@@ -505,6 +505,9 @@ impl LinearPath for BuiltinPath {
     }
     fn delta_energy(&mut self, x: &[f64], g: &mut [f64]) -> Result<f64, EnergyError> {
         each_path!(self, p => p.delta_energy(x, g))
+    }
+    fn values(&mut self, x: &[f64]) -> Option<Result<PathEnergy, EnergyError>> {
+        each_path!(self, p => p.values(x))
     }
     fn log_z_reference(&self) -> Option<f64> {
         each_path!(self, p => p.log_z_reference())

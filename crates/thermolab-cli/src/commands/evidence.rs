@@ -117,8 +117,11 @@ pub fn run(a: EvidenceArgs) -> Result<()> {
     );
     let mut ctx = RunContext::new().with_stop(super::stop_on_ctrl_c());
     let result = evidence(&path, &settings, a.common.seed, &mut ctx)?;
-    if result.termination == Termination::Interrupted {
-        bail!("interrupted before the estimates were complete");
+    if result.termination != Termination::Finished {
+        bail!(
+            "stopped ({}) before the estimates were complete",
+            result.termination.as_str()
+        );
     }
     let estimates: Vec<_> = result
         .estimates

@@ -10,7 +10,7 @@ use serde_json::json;
 use thermolab::drivers::tempering::{temper_chains, PathReplicas, TemperingSettings};
 use thermolab::energy::BoltzmannPath;
 use thermolab::estimate::diagnostics::summarize;
-use thermolab::estimate::series::{block_means, jackknife};
+use thermolab::estimate::series::mean_by_blocks;
 use thermolab::kernels::mcmc::SamplerKind;
 use thermolab::run::RunContext;
 use thermolab::systems::posterior::BuiltinTarget;
@@ -115,8 +115,7 @@ pub fn run(a: TemperArgs) -> Result<()> {
                             .map(move |x| f64::from(u8::from(m.nearest(x) == comp)))
                     })
                     .collect();
-                let b: Vec<[f64; 1]> = block_means(&ind, 40).iter().map(|v| [*v]).collect();
-                jackknife(&b, |v| v[0])
+                mean_by_blocks(&ind, 40)
             })
             .collect();
         for (comp, e) in est.iter().enumerate() {

@@ -26,7 +26,7 @@ use crate::estimate::series::Estimate;
 use crate::kernels::mcmc::{Metric, SamplerKind};
 use crate::linalg::{cholesky, lower_mul};
 use crate::rng::{self, Purpose, Streams};
-use crate::run::{Control, Observer, RunContext, StopFlag, Termination};
+use crate::run::{Control, Observer, RunContext, Termination};
 use rand_distr::{Distribution, StandardNormal};
 use serde::{Deserialize, Serialize};
 use std::time::Instant;
@@ -152,7 +152,8 @@ pub struct EvidenceRun {
     /// The communication barrier Λ(t) along the ladder, `(t, Λ)`: cumulative expected swap
     /// rejection between neighbouring rungs, estimated from their draws (Syed et al. 2022).
     pub barrier: Vec<(f64, f64)>,
-    /// Why the run ended: an interrupted run has no estimates (a partial ladder gives none).
+    /// Why the run ended: a run stopped early (flag, observer or budget) has no estimates (a
+    /// partial ladder gives none).
     pub termination: Termination,
 }
 
@@ -203,18 +204,20 @@ pub struct Ladder {
     pub metrics: Vec<(f64, Metric)>,
     /// Energy/gradient evaluations spent.
     pub evals: u64,
+    /// Whether every rung was sampled.
+    pub termination: Termination,
 }
 
 /// Samples the power posterior at every rung of the ladder; chain c of rung k draws from
-/// (seed, `purpose`, (k, c)). A raised `stop` flag ends the ladder early (its rungs so far are
-/// returned); `on_rung` hears of every finished rung.
-pub fn power_posterior_rungs<P: LinearPath>(
+/// (seed, `purpose`, (k, c)). The context's observer hears of every finished rung as stage
+/// `stage`; its flag and budget (counting `spent` evaluations made before) end the ladder
+/// early, with the rungs so far and the reason in [`Ladder::termination`].
+pub fn power_posterior_rungs<P: LinearPath, O: Observer<EvidenceEvent>>(
     post: &P,
     s: &EvidenceSettings,
-    seed: u64,
-    purpose: Purpose,
-    stop: &StopFlag,
-    on_rung: &mut dyn FnMut(usize, usize) -> Control,
+    (seed, purpose): (u64, Purpose),
+    (stage, spent): (&'static str, u64),
+    ctx: &mut RunContext<O>,
 ) -> Result<Ladder, Error> {
     let d = post.dim();
     let mut rungs = Vec::new();
@@ -236,6 +239,7 @@ pub fn power_posterior_rungs<P: LinearPath>(
     let mut g = vec![0.0; d];
     let ts = ladder(s);
     let total = ts.len();
+    let mut termination = Termination::Finished;
     for (k, t) in ts.into_iter().enumerate() {
         let streams = Streams {
             seed,
@@ -246,9 +250,10 @@ pub fn power_posterior_rungs<P: LinearPath>(
             &PathAt::new(post.clone(), t),
             &settings,
             streams,
-            &mut RunContext::new().with_stop(stop.clone()),
+            &mut ctx.stage(spent + evals, |_| ()),
         )?;
         if r.termination != Termination::Finished {
+            termination = r.termination;
             break;
         }
         let mut per_chain = Vec::new();
@@ -279,9 +284,16 @@ pub fn power_posterior_rungs<P: LinearPath>(
             per_chain.concat(),
             if ess.is_finite() { ess } else { 1.0 },
         ));
-        if on_rung(k + 1, total) == Control::Stop {
-            stop.raise();
-            break;
+        let event = EvidenceEvent {
+            stage,
+            done: k + 1,
+            total,
+        };
+        if let Some(why) = ctx.step(&event, spent + evals) {
+            if k + 1 < total {
+                termination = why;
+                break;
+            }
         }
     }
     Ok(Ladder {
@@ -289,6 +301,7 @@ pub fn power_posterior_rungs<P: LinearPath>(
         draws: last_draws,
         metrics,
         evals,
+        termination,
     })
 }
 
@@ -318,8 +331,6 @@ pub fn ais<P: LinearPath, O: Observer<AisEvent>>(
         path: post.clone(),
         leapfrog_steps: 3,
         metrics: metrics.to_vec(),
-        seed,
-        group_size: GROUP,
     };
     let run = ais::run(
         &family,
@@ -432,18 +443,24 @@ fn ladder_sds(rungs: &[Rung]) -> (Vec<f64>, Vec<f64>) {
 /// errors were −0.08 to +0.03.
 fn ais_schedule(ts: &[f64], length: &[f64], min_steps: usize) -> Vec<f64> {
     let total = length[length.len() - 1];
-    let steps = ((6.0 * total * total).ceil() as usize).clamp(min_steps, 20_000);
+    // At most 20 000 steps unless more were asked for.
+    let steps = ((6.0 * total * total).ceil() as usize)
+        .min(20_000)
+        .max(min_steps);
     space_evenly(ts, length, steps + 1)
 }
 
-/// Tells the observer how far a stage has come.
-fn report<O: Observer<EvidenceEvent>>(
-    ctx: &mut RunContext<O>,
-    stage: &'static str,
-    done: usize,
-    total: usize,
-) -> Control {
-    ctx.observer.on_step(&EvidenceEvent { stage, done, total })
+/// Passes the events of the AIS stage to an observer of [`evidence`] as stage `ais`.
+struct AisStage<'a, O>(&'a mut O);
+
+impl<O: Observer<EvidenceEvent>> Observer<AisEvent> for AisStage<'_, O> {
+    fn on_step(&mut self, e: &AisEvent) -> Control {
+        self.0.on_step(&EvidenceEvent {
+            stage: "ais",
+            done: e.step,
+            total: e.steps,
+        })
+    }
 }
 
 /// Runs every estimator on `post`.
@@ -458,15 +475,14 @@ where
     O: Observer<EvidenceEvent>,
 {
     let d = post.dim();
-    let stop = ctx.stop_flag().clone();
     ctx.init::<EvidenceEvent>();
-    let interrupted = |ctx: &mut RunContext<O>| {
-        ctx.finish::<EvidenceEvent>(Termination::Interrupted);
+    let stopped = |ctx: &mut RunContext<O>, termination| {
+        ctx.finish::<EvidenceEvent>(termination);
         Ok(EvidenceRun {
             estimates: Vec::new(),
             path: Vec::new(),
             barrier: Vec::new(),
-            termination: Termination::Interrupted,
+            termination,
         })
     };
     let mut out = Vec::new();
@@ -485,16 +501,9 @@ where
             adaptive: false,
             ..s.clone()
         };
-        let pl = power_posterior_rungs(
-            post,
-            &pilot,
-            seed,
-            Purpose::Pilot,
-            &stop,
-            &mut |done, total| report(ctx, "pilot", done, total),
-        )?;
-        if stop.is_raised() {
-            return interrupted(ctx);
+        let pl = power_posterior_rungs(post, &pilot, (seed, Purpose::Pilot), ("pilot", 0), ctx)?;
+        if pl.termination != Termination::Finished {
+            return stopped(ctx, pl.termination);
         }
         let pr = pl.rungs;
         pilot_evals = pl.evals;
@@ -502,7 +511,8 @@ where
         let (ts, sds) = ladder_sds(&pr);
         let length = thermodynamic_length(&ts, &sds);
         let total = length[length.len() - 1];
-        let rungs = ((2.0 * total).ceil() as usize).clamp(s.rungs, 512);
+        // At most 512 rungs unless more were asked for.
+        let rungs = ((2.0 * total).ceil() as usize).min(512).max(s.rungs);
         s.ladder = Some(space_evenly(&ts, &length, rungs + 1));
         // TI's variance is Σ Δt² Var/ESS: with more rungs each needs fewer draws, so keep the
         // total near what `rungs × draws` asked for (at least 200 per chain and rung).
@@ -516,12 +526,11 @@ where
         rungs,
         draws,
         evals: ladder_evals,
+        termination,
         ..
-    } = power_posterior_rungs(post, s, seed, Purpose::Rung, &stop, &mut |done, total| {
-        report(ctx, "ladder", done, total)
-    })?;
-    if stop.is_raised() {
-        return interrupted(ctx);
+    } = power_posterior_rungs(post, s, (seed, Purpose::Rung), ("ladder", pilot_evals), ctx)?;
+    if termination != Termination::Finished {
+        return stopped(ctx, termination);
     }
     let ladder_evals = ladder_evals + pilot_evals;
     let ladder_secs = t0.elapsed().as_secs_f64();
@@ -546,10 +555,10 @@ where
             s,
             &pilot_metrics,
             seed,
-            &mut RunContext::new().with_stop(stop.clone()),
+            &mut ctx.stage(ladder_evals, AisStage),
         )?;
         if a.termination != Termination::Finished {
-            return interrupted(ctx);
+            return stopped(ctx, a.termination);
         }
         out.push(EvidenceEstimate {
             method: "annealed importance sampling".into(),

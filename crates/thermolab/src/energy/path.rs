@@ -39,9 +39,13 @@ pub struct PathEnergy {
 }
 
 impl PathEnergy {
-    /// `E_t(x) = E_ref + t·ΔE`.
+    /// `E_t(x) = E_ref + t·ΔE` (`E_ref` at t = 0, even where ΔE is infinite).
     pub fn at(&self, t: f64) -> f64 {
-        self.reference + t * self.delta
+        if t == 0.0 {
+            self.reference
+        } else {
+            self.reference + t * self.delta
+        }
     }
 }
 
@@ -72,6 +76,12 @@ pub trait LinearPath: Clone + Send + Sync {
             reference: self.reference_energy(x, g_ref)?,
             delta: self.delta_energy(x, g_delta)?,
         })
+    }
+    /// Both parts without their gradients, for kernels that need none (random-walk
+    /// Metropolis); `None` when the path has no cheaper route than [`LinearPath::parts`] (the
+    /// default).
+    fn values(&mut self, _x: &[f64]) -> Option<Result<PathEnergy, EnergyError>> {
+        None
     }
 }
 
@@ -104,6 +114,10 @@ impl<P: LinearPath> Energy for PathAt<P> {
         self.path.dim()
     }
     fn energy(&mut self, x: &[f64]) -> Result<f64, EnergyError> {
+        check_dim(self.path.dim(), x)?;
+        if let Some(parts) = self.path.values(x) {
+            return parts.map(|p| p.at(self.t));
+        }
         let mut g = std::mem::take(&mut self.grad);
         g.resize(x.len(), 0.0);
         let e = self.energy_grad(x, &mut g);
@@ -144,6 +158,12 @@ impl<E: Gradient + Clone + Send + Sync> LinearPath for BoltzmannPath<E> {
     fn delta_energy(&mut self, x: &[f64], g: &mut [f64]) -> Result<f64, EnergyError> {
         self.0.energy_grad(x, g)
     }
+    fn values(&mut self, x: &[f64]) -> Option<Result<PathEnergy, EnergyError>> {
+        Some(self.0.energy(x).map(|delta| PathEnergy {
+            reference: 0.0,
+            delta,
+        }))
+    }
     fn log_z_reference(&self) -> Option<f64> {
         None
     }
@@ -170,6 +190,11 @@ impl<E> ReferencePath<E> {
         for (gi, t) in g.iter_mut().zip(x) {
             *gi = t / s2;
         }
+        self.ref_value(x)
+    }
+    /// `E_q(x)`.
+    fn ref_value(&self, x: &[f64]) -> f64 {
+        let s2 = self.ref_sd * self.ref_sd;
         x.iter().map(|t| t * t).sum::<f64>() / (2.0 * s2)
             + 0.5 * x.len() as f64 * (2.0 * std::f64::consts::PI * s2).ln()
     }
@@ -189,9 +214,14 @@ impl<E: Gradient + Clone + Send + Sync> LinearPath for ReferencePath<E> {
         for (gi, t) in g.iter_mut().zip(x) {
             *gi -= t / s2;
         }
-        let eq = x.iter().map(|t| t * t).sum::<f64>() / (2.0 * s2)
-            + 0.5 * x.len() as f64 * (2.0 * std::f64::consts::PI * s2).ln();
-        Ok(e - eq)
+        Ok(e - self.ref_value(x))
+    }
+    fn values(&mut self, x: &[f64]) -> Option<Result<PathEnergy, EnergyError>> {
+        let reference = self.ref_value(x);
+        Some(self.target.energy(x).map(|e| PathEnergy {
+            reference,
+            delta: e - reference,
+        }))
     }
     fn log_z_reference(&self) -> Option<f64> {
         Some(0.0)

@@ -40,6 +40,13 @@ pub fn block_means(x: &[f64], n_blocks: usize) -> Vec<f64> {
         .collect()
 }
 
+/// The mean of a correlated series with its standard error from `n_blocks` contiguous block
+/// means (blocks longer than the correlation time make them nearly independent).
+pub fn mean_by_blocks(x: &[f64], n_blocks: usize) -> Estimate {
+    let b: Vec<[f64; 1]> = block_means(x, n_blocks).iter().map(|v| [*v]).collect();
+    jackknife(&b, |v| v[0])
+}
+
 /// Jackknife estimate of `f` over independent blocks: `f` receives the mean of a statistic
 /// vector over all blocks, or over all blocks but one.
 pub fn jackknife<const K: usize>(blocks: &[[f64; K]], f: impl Fn(&[f64; K]) -> f64) -> Estimate {

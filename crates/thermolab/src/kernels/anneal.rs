@@ -112,15 +112,24 @@ impl AnnealMove {
     }
 }
 
-/// The step report of a random-walk move with energy change `de` at β.
-fn walk_info(accepted: bool, energy: f64, beta: f64, de: f64, scale: f64) -> StepInfo {
+/// The step report of a random-walk move at β: its energy change `de` (`None`: the proposal's
+/// energy could not be evaluated, a divergence).
+fn walk_info(accepted: bool, energy: f64, beta: f64, de: Option<f64>, scale: f64) -> StepInfo {
     StepInfo {
         accepted,
         accept_stat: f64::from(u8::from(accepted)),
         energy,
         hamiltonian: beta * energy,
-        energy_error: (beta * de).abs(),
-        divergent: !de.is_finite(),
+        // From a state of infinite energy (a restart that found no finite start) the change
+        // is −∞ without being an error.
+        energy_error: de.map_or(f64::INFINITY, |d| {
+            if d.is_finite() {
+                (beta * d).abs()
+            } else {
+                0.0
+            }
+        }),
+        divergent: de.is_none(),
         tree_depth: 0,
         n_evals: 1,
         step_size: scale,
@@ -128,7 +137,8 @@ fn walk_info(accepted: bool, energy: f64, beta: f64, de: f64, scale: f64) -> Ste
 }
 
 /// Evaluates `prop` and applies `rule` at β; a non-finite current energy accepts any finite
-/// proposal. Returns (accepted, ΔE); recoverable errors reject with ΔE = ∞.
+/// proposal. Returns (accepted, ΔE); a recoverable error (a non-finite energy) rejects, with
+/// ΔE `None`.
 fn metropolis_move<T: Energy + ?Sized, R: Rng + ?Sized>(
     target: &mut T,
     state: &mut State,
@@ -136,7 +146,7 @@ fn metropolis_move<T: Energy + ?Sized, R: Rng + ?Sized>(
     rule: AcceptanceRule,
     beta: f64,
     rng: &mut R,
-) -> Result<(bool, f64), EnergyError> {
+) -> Result<(bool, Option<f64>), EnergyError> {
     match eval(target, prop) {
         Ok(en) => {
             let de = en - state.energy;
@@ -146,9 +156,9 @@ fn metropolis_move<T: Energy + ?Sized, R: Rng + ?Sized>(
                 state.energy = en;
                 state.grad.clear();
             }
-            Ok((ok, de))
+            Ok((ok, Some(de)))
         }
-        Err(err) if err.is_recoverable() => Ok((false, f64::INFINITY)),
+        Err(err) if err.is_recoverable() => Ok((false, None)),
         Err(err) => Err(err),
     }
 }

@@ -11,7 +11,7 @@ use thermolab::drivers::rbm::{
     fantasies, final_log_z, reverse_ais_log_z, reverse_start, temper_rbm, AisEstimate, AisSettings,
     LogZMethod, RbmTemperSettings, ReverseStart,
 };
-use thermolab::run::RunContext;
+use thermolab::run::{RunContext, Termination};
 use thermolab::systems::rbm::{Preprocess, SavedRbm, VisibleKind};
 
 /// `thermolab rbm eval`.
@@ -47,6 +47,7 @@ pub fn eval(a: RbmEvalArgs) -> Result<()> {
     let mut run = Run::start(&a.common, "thermolab-rbm-eval", "thermolab rbm eval")?;
     let started = unix_time();
     let seed = a.common.seed;
+    let stop = super::super::stop_on_ctrl_c();
     let lz = final_log_z(
         rbm,
         &x,
@@ -58,6 +59,7 @@ pub fn eval(a: RbmEvalArgs) -> Result<()> {
             ..Default::default()
         },
         seed,
+        &stop,
     )?;
     let (log_z, secs) = (lz.value, lz.seconds);
     let ais = match &lz.method {
@@ -97,7 +99,7 @@ pub fn eval(a: RbmEvalArgs) -> Result<()> {
     if a.reverse {
         let n = a.ais_chains;
         let base = rbm.base_rate_biases(&x);
-        let (start, source) = reverse_start(rbm, &base, n, a.reverse_rounds, seed)?;
+        let (start, source) = reverse_start(rbm, &base, n, a.reverse_rounds, seed, &stop)?;
         let s = AisSettings {
             chains: n,
             temperatures: a.ais_temperatures,
@@ -105,7 +107,9 @@ pub fn eval(a: RbmEvalArgs) -> Result<()> {
             ..Default::default()
         }
         .validate()?;
-        let e = reverse_ais_log_z(rbm, &base, &start, &s, seed, &mut RunContext::new())?;
+        let mut ctx = RunContext::new().with_stop(stop.clone());
+        let e = reverse_ais_log_z(rbm, &base, &start, &s, seed, &mut ctx)?;
+        stopped("reverse AIS", e.termination)?;
         let (label, what) = match source {
             ReverseStart::Exact => (
                 "AIS (reverse, from exact samples)",
@@ -147,13 +151,9 @@ pub fn eval(a: RbmEvalArgs) -> Result<()> {
         }
         .validate()?;
         let t0 = std::time::Instant::now();
-        let t = temper_rbm(
-            rbm,
-            &rbm.base_rate_biases(&x),
-            &s,
-            seed,
-            &mut RunContext::new(),
-        )?;
+        let mut ctx = RunContext::new().with_stop(stop.clone());
+        let t = temper_rbm(rbm, &rbm.base_rate_biases(&x), &s, (seed, 0), &mut ctx)?;
+        stopped("tempering", t.termination)?;
         let secs = t0.elapsed().as_secs_f64();
         run.out.text(&format!(
             "tempering + stepping-stone ({} temperatures): log Z = {} ± {} → log-likelihood {} ({} round trips, {secs:.3} s)",
@@ -214,4 +214,12 @@ pub fn eval(a: RbmEvalArgs) -> Result<()> {
     });
     run.finish(&run_json)?;
     Ok(())
+}
+
+/// An error when a run stopped before its end (its partial estimate would mean nothing).
+fn stopped(what: &'static str, termination: Termination) -> Result<()> {
+    if termination == Termination::Finished {
+        return Ok(());
+    }
+    Err(thermolab::Error::Stopped { what, termination }.into())
 }

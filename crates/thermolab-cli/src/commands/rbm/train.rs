@@ -140,7 +140,10 @@ pub fn train(a: RbmTrainArgs) -> Result<()> {
         .unwrap_or_else(|| PathBuf::from("thermolab-rbm"));
     let cp_path = checkpoint_path(&out_dir);
     let data_desc = split.desc.clone();
-    let target = json!({"data": data_desc, "settings": settings.get(), "seed": seed});
+    // What a checkpoint must match to be resumed: the data as preprocessed, the machine's
+    // shape and kind, the training settings and the seed.
+    let target = json!({"data": data_desc, "train_rows": split.train.n, "preprocess": preprocess,
+        "hidden": a.hidden, "visible": visible, "settings": settings.get(), "seed": seed});
     let mut resumed_curves: Vec<Value> = Vec::new();
     let mut trainer = if a.resume {
         if !cp_path.exists() {
@@ -222,6 +225,8 @@ pub fn train(a: RbmTrainArgs) -> Result<()> {
             ..Default::default()
         },
         seed,
+        // Not tied to Ctrl-C: an interrupted training still ends with its evaluation and files.
+        &StopFlag::new(),
     )?;
     let (log_z, z_seconds) = (lz.value, lz.seconds);
     let ais = match &lz.method {

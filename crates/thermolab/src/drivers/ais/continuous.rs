@@ -12,7 +12,7 @@ use crate::energy::{LinearPath, PathAt, PathEnergy};
 use crate::error::Error;
 use crate::kernels::mcmc::{Hmc, Metric, State, Tuning};
 use crate::kernels::Kernel;
-use crate::rng::{self, Purpose, Rng};
+use crate::rng::Rng;
 
 /// AIS particles of `path`.
 #[derive(Debug, Clone)]
@@ -23,10 +23,6 @@ pub struct PathParticles<P> {
     pub leapfrog_steps: u32,
     /// Pilot metrics `(t, Σ̂_t)`, increasing in t.
     pub metrics: Vec<(f64, Metric)>,
-    /// The run's seed (particle i draws from stream (seed, particle, i)).
-    pub seed: u64,
-    /// Particles per group (a fixed grouping: results do not depend on the thread count).
-    pub group_size: usize,
 }
 
 /// The population's shared step size.
@@ -36,7 +32,8 @@ pub struct PathTuning {
     pub step_size: f64,
 }
 
-/// A group of particles with its energy, kernel and streams.
+/// A group of particles with its energy, kernel and random stream (the group's own, from the
+/// engine: the particles of a group draw from it in turn).
 #[derive(Debug)]
 pub struct Group<P> {
     target: Option<PathAt<P>>,
@@ -45,14 +42,14 @@ pub struct Group<P> {
     parts: Vec<PathEnergy>,
     g_ref: Vec<Vec<f64>>,
     g_delta: Vec<Vec<f64>>,
-    rngs: Vec<Rng>,
+    rng: Rng,
 }
 
 impl<P: LinearPath> AisFamily for PathParticles<P> {
     type Group = Group<P>;
     type Tuning = PathTuning;
 
-    fn start(&self, index: usize, len: usize, t0: f64, _rng: Rng) -> Result<Group<P>, Error> {
+    fn start(&self, _index: usize, len: usize, t0: f64, rng: Rng) -> Result<Group<P>, Error> {
         let d = self.path.dim();
         let mut target = PathAt::new(self.path.clone(), t0);
         let mut g = Group {
@@ -61,14 +58,12 @@ impl<P: LinearPath> AisFamily for PathParticles<P> {
             parts: Vec::with_capacity(len),
             g_ref: Vec::with_capacity(len),
             g_delta: Vec::with_capacity(len),
-            rngs: Vec::with_capacity(len),
+            rng,
             target: None,
         };
-        for i in 0..len {
-            let id = (index * self.group_size + i) as u64;
-            let mut rng = rng::stream(self.seed, Purpose::Particle, id);
+        for _ in 0..len {
             let mut x = vec![0.0; d];
-            if !self.path.sample_reference(&mut rng, &mut x) {
+            if !self.path.sample_reference(&mut g.rng, &mut x) {
                 return Err(crate::settings::SettingsError::new(
                     "path",
                     "AIS needs a reference end it can sample (a prior or a Gaussian reference)",
@@ -85,7 +80,6 @@ impl<P: LinearPath> AisFamily for PathParticles<P> {
             g.parts.push(parts);
             g.g_ref.push(gr);
             g.g_delta.push(gd);
-            g.rngs.push(rng);
         }
         g.target = Some(target);
         Ok(g)
@@ -113,7 +107,7 @@ impl<P: LinearPath> AisFamily for PathParticles<P> {
             for ((x, a), b) in st.grad.iter_mut().zip(&g.g_ref[i]).zip(&g.g_delta[i]) {
                 *x = a + t * b;
             }
-            let info = g.kernel.step(target, st, 1.0, &mut g.rngs[i])?;
+            let info = g.kernel.step(target, st, 1.0, &mut g.rng)?;
             accept += info.accept_stat;
             g.parts[i] = target
                 .path

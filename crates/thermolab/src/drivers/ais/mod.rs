@@ -45,7 +45,7 @@ pub trait AisFamily: Sync {
     /// Kernel tuning shared by every group, updated between temperatures.
     type Tuning: Send + Sync;
     /// Group `index` of `len` particles at the start of the schedule (`t_0`), drawing from
-    /// `rng` (its own named stream) and, per particle, from streams derived from `seed`.
+    /// `rng` (the group's own named stream, which it keeps for its moves).
     fn start(&self, index: usize, len: usize, t0: f64, rng: Rng) -> Result<Self::Group, Error>;
     /// Adds `ln p*_to(x) − ln p*_from(x)` of every particle to `log_w`.
     fn add_log_ratio(&self, group: &Self::Group, from: f64, to: f64, log_w: &mut [f64]);

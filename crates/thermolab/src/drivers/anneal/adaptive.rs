@@ -209,7 +209,8 @@ pub struct AnnealResult {
     pub restarts: Vec<RestartSummary>,
     /// Evaluations made (counted by a wrapper).
     pub evaluations: EvalCounts,
-    /// Proposals that hit a non-finite energy (counted as rejections).
+    /// Energy evaluations that gave a non-finite value or a recoverable error: rejected
+    /// proposals, and start draws of restarts that were drawn again.
     pub non_finite: u64,
 }
 
@@ -329,6 +330,9 @@ where
     anneal_with(energy, kernel, x0, settings, seed, ctx)
 }
 
+/// Draws tried for a restart's start before it starts from a state of infinite energy.
+const START_ATTEMPTS: usize = 100;
+
 /// Anneals `energy` from `x0` with `kernel`: restart r draws from stream (seed, chain, r). With
 /// a search box the kernel sees the energy restricted to it ([`InBox`]: moves out of the box are
 /// rejected). Recoverable energy errors reject the move (and are counted); a non-recoverable
@@ -372,37 +376,46 @@ where
     let mut termination = Termination::Finished;
     'restarts: for r in 0..s.restarts {
         let mut rng = rng::stream(seed, Purpose::Chain, r as u64);
-        if r > 0 {
-            // Next start: uniform in the box, or a wide jitter around x0 without one.
-            let (_, scale0) = settings.scales();
-            match s.bounds {
-                Some(b) => start
-                    .iter_mut()
-                    .for_each(|v| *v = rng.random_range(b.lower..b.upper)),
-                None => {
-                    for (v, c) in start.iter_mut().zip(x0) {
-                        let z: f64 = StandardNormal.sample(&mut rng);
-                        *v = c + scale0 * 10.0 * z;
+        // The first restart starts at x0; later ones at a fresh draw, up to 100 draws until one
+        // has a finite energy (else from a state of infinite energy that accepts any finite
+        // proposal).
+        let mut state = None;
+        for _ in 0..if r == 0 { 1 } else { START_ATTEMPTS } {
+            if r > 0 {
+                // Uniform in the box, or a wide jitter around x0 without one.
+                let (_, scale0) = settings.scales();
+                match s.bounds {
+                    Some(b) => start
+                        .iter_mut()
+                        .for_each(|v| *v = rng.random_range(b.lower..b.upper)),
+                    None => {
+                        for (v, c) in start.iter_mut().zip(x0) {
+                            let z: f64 = StandardNormal.sample(&mut rng);
+                            *v = c + scale0 * 10.0 * z;
+                        }
                     }
                 }
             }
-        }
-        let mut state = match kernel.state_at(&mut run.f, start.clone()) {
-            Ok(st) => st,
-            Err(err) if err.is_recoverable() => {
-                run.non_finite += 1;
-                if r == 0 {
-                    termination = Termination::Diverged;
+            match kernel.state_at(&mut run.f, start.clone()) {
+                Ok(st) => {
+                    state = Some(st);
                     break;
                 }
-                State {
-                    x: start.clone(),
-                    energy: f64::INFINITY,
-                    grad: vec![0.0; d],
+                Err(err) if err.is_recoverable() => {
+                    run.non_finite += 1;
+                    if r == 0 {
+                        termination = Termination::Diverged;
+                        break 'restarts;
+                    }
                 }
+                Err(err) => return Err(err.into()),
             }
-            Err(err) => return Err(err.into()),
-        };
+        }
+        let mut state = state.unwrap_or_else(|| State {
+            x: start.clone(),
+            energy: f64::INFINITY,
+            grad: vec![0.0; d],
+        });
         run.consider(&state.x, state.energy);
         let t_init = match t0 {
             Some(t) => t,

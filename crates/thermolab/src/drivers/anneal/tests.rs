@@ -234,3 +234,61 @@ fn the_baseline_cools_geometrically() {
         assert!((v - want).abs() < 1e-12 * want, "{k}: {v} vs {want}");
     }
 }
+
+/// An energy finite only on the unit disc around (1, 1) (NaN elsewhere in its box).
+struct Disc;
+impl Energy for Disc {
+    fn dim(&self) -> usize {
+        2
+    }
+    fn energy(&mut self, x: &[f64]) -> Result<f64, EnergyError> {
+        let r2 = (x[0] - 1.0).powi(2) + (x[1] - 1.0).powi(2);
+        Ok(if r2 < 1.0 { r2 } else { f64::NAN })
+    }
+}
+impl Gradient for Disc {
+    fn energy_grad(&mut self, x: &[f64], g: &mut [f64]) -> Result<f64, EnergyError> {
+        g[0] = 2.0 * (x[0] - 1.0);
+        g[1] = 2.0 * (x[1] - 1.0);
+        self.energy(x)
+    }
+}
+
+/// Restarts draw their start again until its energy is finite (the disc is 9 % of the box), so
+/// even 20 iterations per restart anneal from a real state; leaving a state of infinite energy
+/// for a finite one is not a divergence.
+#[test]
+fn restarts_start_where_the_energy_is_finite() {
+    let s = AnnealSettings {
+        bounds: Some(crate::systems::Bounds {
+            lower: -2.0,
+            upper: 4.0,
+        }),
+        iterations: Some(20),
+        restarts: 8,
+        confirmations: 0,
+        refine: false,
+        ..Default::default()
+    }
+    .validate()
+    .unwrap();
+    let r = anneal(&mut Disc, &[1.2, 1.0], &s, 5, &mut RunContext::new()).unwrap();
+    assert_eq!(r.restarts.len(), 8);
+    assert!(
+        r.restarts.iter().all(|x| x.annealed_energy < 1.0),
+        "{:?}",
+        r.restarts
+    );
+    use crate::kernels::anneal::GaussianWalk;
+    use crate::kernels::mcmc::State;
+    use crate::kernels::Kernel;
+    let mut st = State {
+        x: vec![0.0, 0.0],
+        energy: f64::INFINITY,
+        grad: Vec::new(),
+    };
+    let info = GaussianWalk::new(0.1)
+        .step(&mut Quadratic, &mut st, 1.0, &mut chain_stream(1, 0))
+        .unwrap();
+    assert!(info.accepted && !info.divergent && st.energy.is_finite());
+}

@@ -190,10 +190,9 @@ fn ais_uses_a_dense_pilot_metric_on_correlated_posteriors() {
         power_posterior_rungs(
             &post,
             &pilot,
-            1,
-            Purpose::Pilot,
-            &StopFlag::new(),
-            &mut |_, _| Control::Continue,
+            (1, Purpose::Pilot),
+            ("pilot", 0),
+            &mut RunContext::new(),
         )
         .unwrap()
         .metrics,
@@ -204,10 +203,9 @@ fn ais_uses_a_dense_pilot_metric_on_correlated_posteriors() {
     let pr = power_posterior_rungs(
         &post,
         &pilot,
-        1,
-        Purpose::Pilot,
-        &StopFlag::new(),
-        &mut |_, _| Control::Continue,
+        (1, Purpose::Pilot),
+        ("pilot", 0),
+        &mut RunContext::new(),
     )
     .unwrap();
     let (ts, sds) = ladder_sds(&pr.rungs);
@@ -237,4 +235,54 @@ fn ais_uses_a_dense_pilot_metric_on_correlated_posteriors() {
         ess > 0.3 * 128.0 && ess > 2.0 * ess_identity,
         "mean weight ESS {ess} (identity metric: {ess_identity})"
     );
+}
+
+/// The observer hears every stage (pilot, ladder, ais) in order; an evaluation budget ends the
+/// run with `BudgetExhausted` and no estimates; more rungs and AIS steps than the adaptive caps
+/// (512, 20 000) are honoured instead of panicking.
+#[test]
+fn stages_are_observed_budgets_hold_and_large_settings_run() {
+    struct Stages(Vec<&'static str>);
+    impl Observer<EvidenceEvent> for Stages {
+        fn on_step(&mut self, e: &EvidenceEvent) -> Control {
+            if self.0.last() != Some(&e.stage) {
+                self.0.push(e.stage);
+            }
+            Control::Continue
+        }
+    }
+    let post = problem(20, 2, 3);
+    let small = EvidenceSettings {
+        rungs: 8,
+        warmup: 100,
+        draws: 100,
+        ais_particles: 16,
+        ais_steps: 50,
+        ..Default::default()
+    };
+    let s = small.clone().validate().unwrap();
+    let mut ctx = RunContext::new().with_observer(Stages(Vec::new()));
+    let r = evidence(&post, &s, 1, &mut ctx).unwrap();
+    assert_eq!(r.termination, Termination::Finished);
+    assert_eq!(ctx.observer.0, ["pilot", "ladder", "ais"]);
+    let mut ctx = RunContext::new().with_budget(crate::run::Budget {
+        evaluations: Some(20_000),
+        ..Default::default()
+    });
+    let r = evidence(&post, &s, 1, &mut ctx).unwrap();
+    assert_eq!(r.termination, Termination::BudgetExhausted);
+    assert!(r.estimates.is_empty());
+    let big = EvidenceSettings {
+        rungs: 520,
+        chains: 1,
+        warmup: 20,
+        draws: 20,
+        ais_particles: 4,
+        ais_steps: 20_001,
+        ..small
+    }
+    .validate()
+    .unwrap();
+    let r = evidence(&post, &big, 1, &mut RunContext::new()).unwrap();
+    assert_eq!(r.path.len(), 521);
 }

@@ -7,7 +7,7 @@ use crate::drivers::tempering::{temper_rbm, RbmTemperSettings};
 use crate::error::Error;
 use crate::kernels::rbm::GibbsBatch;
 use crate::rng::{self, Purpose};
-use crate::run::RunContext;
+use crate::run::{RunContext, StopFlag, Termination};
 use crate::systems::rbm::{exact_visible_samples, log_partition_exact, Rbm, VisibleKind};
 use serde::{Deserialize, Serialize};
 use std::time::Instant;
@@ -54,13 +54,15 @@ impl LogZ {
 }
 
 /// `ln Z` of `rbm`: exact when the smaller layer has at most [`EXACT_UNITS`] units (unless
-/// `force_ais`), else forward AIS from the base-rate machine of `base_data`.
+/// `force_ais`), else forward AIS from the base-rate machine of `base_data` (run 0 of `seed`).
+/// Raising `stop` ends the AIS run with [`Error::Stopped`].
 pub fn final_log_z(
     rbm: &Rbm,
     base_data: &[f32],
     force_ais: bool,
     ais: AisSettings,
     seed: u64,
+    stop: &StopFlag,
 ) -> Result<LogZ, Error> {
     let t0 = Instant::now();
     if !force_ais {
@@ -74,7 +76,14 @@ pub fn final_log_z(
     }
     let s = ais.validate()?;
     let base = rbm.base_rate_biases(base_data);
-    let e = ais_log_z(rbm, &base, &s, seed, &mut RunContext::new())?;
+    let mut ctx = RunContext::new().with_stop(stop.clone());
+    let e = ais_log_z(rbm, &base, &s, seed, &mut ctx)?;
+    if e.termination != Termination::Finished {
+        return Err(Error::Stopped {
+            what: "AIS",
+            termination: e.termination,
+        });
+    }
     Ok(LogZ {
         value: e.log_z,
         method: LogZMethod::Ais(e),
@@ -96,13 +105,16 @@ pub enum ReverseStart {
 
 /// `n` start states for reverse AIS: exact samples when the smaller layer has at most 20 units,
 /// else the β = 1 chains of a tempering run from the base-rate machine of `base_b` (33
-/// temperatures, `rounds` rounds).
+/// temperatures, `rounds` rounds; run 1 of `seed`, so that its streams are not those of a
+/// tempering estimate of the same seed). Raising `stop` ends the tempering with
+/// [`Error::Stopped`].
 pub fn reverse_start(
     rbm: &Rbm,
     base_b: &[f32],
     n: usize,
     rounds: usize,
     seed: u64,
+    stop: &StopFlag,
 ) -> Result<(Vec<f32>, ReverseStart), Error> {
     let mut r = rng::stream(seed, Purpose::ReverseStart, 0);
     if let Ok(v) = exact_visible_samples(rbm, n, 20, &mut r) {
@@ -115,7 +127,14 @@ pub fn reverse_start(
         ..Default::default()
     }
     .validate()?;
-    let t = temper_rbm(rbm, base_b, &s, seed, &mut RunContext::new())?;
+    let mut ctx = RunContext::new().with_stop(stop.clone());
+    let t = temper_rbm(rbm, base_b, &s, (seed, 1), &mut ctx)?;
+    if t.termination != Termination::Finished {
+        return Err(Error::Stopped {
+            what: "tempering for the reverse-AIS start states",
+            termination: t.termination,
+        });
+    }
     Ok((t.final_states, ReverseStart::Tempering))
 }
 

@@ -104,10 +104,14 @@ where
         if warmup {
             m.kernel.tuning_mut().step_size = m.dual.update(info.accept_stat);
         }
-        s.parts = m
-            .target
-            .path
-            .parts(&s.state.x, &mut s.g_ref, &mut s.g_delta)?;
+        let path = &mut m.target.path;
+        s.parts = match m.kernel.uses_gradient() {
+            true => path.parts(&s.state.x, &mut s.g_ref, &mut s.g_delta)?,
+            false => match path.values(&s.state.x) {
+                Some(parts) => parts?,
+                None => path.parts(&s.state.x, &mut s.g_ref, &mut s.g_delta)?,
+            },
+        };
         Ok(u64::from(info.n_evals) + 1)
     }
 
@@ -220,7 +224,7 @@ where
 
 /// `chains` independent tempering runs of `replicas` (chain c is run c of seed `seed`, so its
 /// streams are its own), one after the other; the observer sees every round of every chain.
-/// A run stopped by the context ends the series.
+/// A run stopped by the context ends the series; the context's budget is for the whole series.
 pub fn temper_chains<P, K, O>(
     replicas: &PathReplicas<P, K>,
     settings: &ValidTempering,
@@ -234,8 +238,19 @@ where
     O: for<'a> Observer<TemperingEvent<'a, PathState>>,
 {
     let mut out = Vec::with_capacity(chains);
+    // One clock and one evaluation budget for the whole series.
+    ctx.start();
+    let mut spent = 0;
     for c in 0..chains {
-        let r = temper(replicas, settings, false, seed, c as u32, ctx)?;
+        let r = temper(
+            replicas,
+            settings,
+            false,
+            seed,
+            c as u32,
+            &mut ctx.stage(spent, |o| o),
+        )?;
+        spent += r.run.evaluations;
         let stopped = !r.run.termination.is_complete();
         out.push(r);
         if stopped {

@@ -217,12 +217,13 @@ pub struct RbmTempering {
 }
 
 /// Parallel tempering of `rbm` from the base-rate machine with visible biases `base_b`, and
-/// `ln Z` by stepping-stone (run 0 of seed `seed`).
+/// `ln Z` by stepping-stone (run `run` of seed `seed`: two runs of one seed draw from
+/// different streams).
 pub fn temper_rbm<O>(
     rbm: &Rbm,
     base_b: &[f32],
     settings: &ValidRbmTemperSettings,
-    seed: u64,
+    (seed, run_index): (u64, u32),
     ctx: &mut RunContext<O>,
 ) -> Result<RbmTempering, Error>
 where
@@ -237,7 +238,7 @@ where
         },
         chains: settings.chains,
     };
-    let r = run(&family, &settings.engine, seed, 0, ctx)?;
+    let r = run(&family, &settings.engine, seed, run_index, ctx)?;
     Ok(RbmTempering {
         log_z: r.log_z_stepping_stone(),
         swap_rates: r.rejection.iter().map(|v| 1.0 - v).collect(),

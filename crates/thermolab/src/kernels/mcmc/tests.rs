@@ -3,13 +3,12 @@
 //! pinned draws for a fixed seed.
 
 use super::*;
-use crate::estimate::series::{block_means, jackknife};
+use crate::estimate::series::mean_by_blocks;
 use crate::rng::chain_stream;
 use crate::systems::{Ar1Gaussian, IsotropicGaussian};
 
 fn mean_se(x: &[f64]) -> (f64, f64) {
-    let b: Vec<[f64; 1]> = block_means(x, 50).iter().map(|v| [*v]).collect();
-    let e = jackknife(&b, |m| m[0]);
+    let e = mean_by_blocks(x, 50);
     (e.value, e.se)
 }
 

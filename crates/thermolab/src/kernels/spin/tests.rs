@@ -2,13 +2,12 @@
 
 use super::*;
 use crate::estimate::exact::{enumerate_ising, enumerate_potts};
-use crate::estimate::series::{block_means, jackknife};
+use crate::estimate::series::{jackknife, mean_by_blocks};
 use crate::systems::spin::{IsingGraph, Lattice, Potts};
 use rand::SeedableRng;
 
 fn mean_se(x: &[f64]) -> (f64, f64) {
-    let b: Vec<[f64; 1]> = block_means(x, 40).iter().map(|v| [*v]).collect();
-    let e = jackknife(&b, |m| m[0]);
+    let e = mean_by_blocks(x, 40);
     (e.value, e.se)
 }
 

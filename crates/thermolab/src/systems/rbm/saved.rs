@@ -172,11 +172,11 @@ pub enum ModelFileError {
     },
 }
 
-/// Reads a numeric array from `<dir>/<name>.npy` or `<dir>/<name>.csv`: its values and shape
-/// (`[n]` or `[rows, cols]`). `None` when neither file exists.
-/// An array's values and shape.
-type Array = (Vec<f32>, Vec<usize>);
+/// An array's values, its shape and the file it came from.
+type Array = (Vec<f32>, Vec<usize>, PathBuf);
 
+/// Reads a numeric array from `<dir>/<name>.npy` (its own shape) or `<dir>/<name>.csv` (shape
+/// `[rows, cols]`). `None` when neither file exists.
 fn read_array(dir: &Path, name: &str) -> Result<Option<Array>, ModelFileError> {
     let npy = dir.join(format!("{name}.npy"));
     if npy.is_file() {
@@ -184,7 +184,7 @@ fn read_array(dir: &Path, name: &str) -> Result<Option<Array>, ModelFileError> {
             path: npy.clone(),
             message: e.to_string(),
         })?;
-        return Ok(Some((v, shape)));
+        return Ok(Some((v, shape, npy)));
     }
     let csv = dir.join(format!("{name}.csv"));
     if !csv.is_file() {
@@ -224,12 +224,22 @@ fn read_array(dir: &Path, name: &str) -> Result<Option<Array>, ModelFileError> {
         }
         rows += 1;
     }
-    let shape = match cols {
-        Some(1) | None => vec![rows],
-        Some(c) if rows == 1 => vec![c],
-        Some(c) => vec![rows, c],
+    // A CSV is always a table: a vector is one row or one column.
+    Ok(Some((v, vec![rows, cols.unwrap_or(0)], csv)))
+}
+
+/// The values of array `name` when it is a vector: shape `[n]`, `[n, 1]` or `[1, n]`.
+fn read_vector(dir: &Path, name: &str) -> Result<Option<Vec<f32>>, ModelFileError> {
+    let Some((v, shape, path)) = read_array(dir, name)? else {
+        return Ok(None);
     };
-    Ok(Some((v, shape)))
+    if shape.len() > 2 || (shape.len() == 2 && shape[0] != 1 && shape[1] != 1) {
+        return Err(ModelFileError::Format {
+            path,
+            message: format!("{name} must be a vector, found shape {shape:?}"),
+        });
+    }
+    Ok(Some(v))
 }
 
 impl SavedRbm {
@@ -240,18 +250,18 @@ impl SavedRbm {
             path: dir.join(format!("{name}.npy")),
             message: format!("missing (also looked for {name}.csv)"),
         };
-        let (w, shape) = read_array(dir, "W")?.ok_or_else(|| missing("W"))?;
+        let (w, shape, path) = read_array(dir, "W")?.ok_or_else(|| missing("W"))?;
         let [nv, nh] = shape[..] else {
             return Err(ModelFileError::Format {
-                path: dir.join("W"),
+                path,
                 message: format!(
                     "W must be a matrix (n_visible × n_hidden), found shape {shape:?}"
                 ),
             });
         };
-        let (b, _) = read_array(dir, "b")?.ok_or_else(|| missing("b"))?;
-        let (c, _) = read_array(dir, "c")?.ok_or_else(|| missing("c"))?;
-        let sigma = read_array(dir, "sigma")?.map(|a| a.0);
+        let b = read_vector(dir, "b")?.ok_or_else(|| missing("b"))?;
+        let c = read_vector(dir, "c")?.ok_or_else(|| missing("c"))?;
+        let sigma = read_vector(dir, "sigma")?;
         let visible = if sigma.is_some() {
             VisibleKind::Gaussian
         } else {

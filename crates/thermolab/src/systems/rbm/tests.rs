@@ -453,7 +453,7 @@ fn tempering_with_stepping_stone_matches_the_exact_log_z() {
         }
         .validate()
         .unwrap();
-        let r = temper_rbm(&m, &base, &s, seed, &mut RunContext::new()).unwrap();
+        let r = temper_rbm(&m, &base, &s, (seed, 0), &mut RunContext::new()).unwrap();
         let z = (r.log_z.value - exact) / r.log_z.se;
         assert!(
             z.abs() < 3.5,
@@ -493,7 +493,7 @@ fn tempering_ln_z_is_unbiased_for_any_number_of_rounds() {
     }
     .validate()
     .unwrap();
-    let r = temper_rbm(&m, &base, &s, 4, &mut RunContext::new()).unwrap();
+    let r = temper_rbm(&m, &base, &s, (4, 0), &mut RunContext::new()).unwrap();
     assert!(
         (r.log_z.value - exact).abs() < 4.0 * r.log_z.se + 0.1,
         "{} ± {} vs exact {exact}",
@@ -637,4 +637,26 @@ fn nuts_samples_the_visible_marginal_of_a_gaussian_rbm() {
             "v{i}: {mean} ± {se} vs {want}"
         );
     }
+}
+
+/// A machine from plain CSV arrays: a CSV is always a table, so a one-visible-unit W (one row)
+/// is a 1 × H matrix, and biases may be written as a row or a column; a bias that is a table is
+/// refused, naming its file.
+#[test]
+fn csv_arrays_are_tables_and_biases_are_rows_or_columns() {
+    let d = std::env::temp_dir().join(format!("thermolab-arrays-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).unwrap();
+    std::fs::write(d.join("W.csv"), "0.1,-0.2,0.3\n").unwrap();
+    std::fs::write(d.join("b.csv"), "0.5\n").unwrap();
+    std::fs::write(d.join("c.csv"), "0.0\n0.1\n-0.1\n").unwrap();
+    let m = SavedRbm::from_arrays(&d).unwrap().rbm;
+    assert_eq!((m.n_visible, m.n_hidden), (1, 3));
+    assert_eq!(m.c, [0.0, 0.1, -0.1]);
+    std::fs::write(d.join("c.csv"), "0.0,0.1,-0.1\n").unwrap();
+    assert_eq!(SavedRbm::from_arrays(&d).unwrap().rbm.c, [0.0, 0.1, -0.1]);
+    std::fs::write(d.join("c.csv"), "0.0,0.1\n-0.1,0.2\n").unwrap();
+    let e = SavedRbm::from_arrays(&d).unwrap_err().to_string();
+    assert!(e.contains("c.csv") && e.contains("must be a vector"), "{e}");
+    let _ = std::fs::remove_dir_all(&d);
 }
