@@ -1,5 +1,6 @@
 """Old binary against new, in one run: W3 (spin-flip attempts per second, plain and multi-spin
-Metropolis), W4 (RBM PCD-1 milliseconds per epoch on the digits, 16 and 64 hidden units) and W5
+Metropolis), W4 (RBM PCD-1 milliseconds per epoch on the digits, 16 and 64 hidden units, 200
+epochs: shorter runs are dominated by noise) and W5
 (NUTS: microseconds per gradient and bulk ESS per chain-second on the gauss100, non-centred
 funnel and logistic-regression targets). Each figure is the median over `--repeats` runs that
 alternate old and new, so the machine's load falls on both; every run is kept in the JSON.
@@ -45,7 +46,7 @@ def w3(binary, tmp, name, alg, sweeps):
 
 def w4(binary, tmp, name, hidden, data):
     r = run(binary, tmp, name, ["rbm", "train", "--data", data, "--test", data, "--hidden", str(hidden),
-                                "--epochs", "5" if QUICK else "20", "--batch-size", "10", "--lr", "0.1",
+                                "--epochs", "20" if QUICK else "200", "--batch-size", "10", "--lr", "0.1",
                                 "--momentum", "0", "--weight-decay", "0", "--monitor-rows", "10",
                                 "--eval-every", "1000"])
     res = r["results"]

@@ -51,7 +51,7 @@ pub enum Purpose {
     Fantasy,
     /// Start states of reverse annealed importance sampling.
     ReverseStart,
-    /// Minibatch order and other training noise.
+    /// Training noise: minibatch order (index 0), the swaps of tempered PCD (index 1).
     Training,
     /// Checks of the `certify` suite.
     Certify,

@@ -325,13 +325,15 @@ impl<O> RunContext<O> {
         }
     }
     /// A context for one stage of a larger run: its events go to `wrap(observer)` (an adapter
-    /// that turns them into the larger run's events, or `()`); the flag and the clock are this
-    /// context's, and the evaluation budget is what is left after `spent` evaluations.
+    /// that turns them into the larger run's events, or `()`); the flag and the clock (started
+    /// now if it was not) are this context's, and the evaluation budget is what is left after
+    /// `spent` evaluations.
     pub fn stage<'a, P>(
         &'a mut self,
         spent: u64,
         wrap: impl FnOnce(&'a mut O) -> P,
     ) -> RunContext<P> {
+        self.start();
         RunContext {
             stop: self.stop.clone(),
             budget: Budget {

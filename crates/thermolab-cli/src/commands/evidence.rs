@@ -117,11 +117,17 @@ pub fn run(a: EvidenceArgs) -> Result<()> {
     );
     let mut ctx = RunContext::new().with_stop(super::stop_on_ctrl_c());
     let result = evidence(&path, &settings, a.common.seed, &mut ctx)?;
-    if result.termination != Termination::Finished {
+    if result.estimates.is_empty() {
         bail!(
-            "stopped ({}) before the estimates were complete",
+            "stopped ({}) before the ladder was complete: no estimates",
             result.termination.as_str()
         );
+    }
+    if result.termination != Termination::Finished {
+        run.out.text(&format!(
+            "stopped ({}) after the ladder: the estimators it did not reach are missing",
+            result.termination.as_str()
+        ));
     }
     let estimates: Vec<_> = result
         .estimates

@@ -145,8 +145,9 @@ pub fn run(a: IsingArgs) -> Result<()> {
     let total_sweeps = settings.total() as u64 * temps.len() as u64;
     let prog = run.out.progress(total_sweeps, "ising");
     let t0 = Instant::now();
+    let stop = super::stop_on_ctrl_c();
     let mut ctx = RunContext::new()
-        .with_stop(super::stop_on_ctrl_c())
+        .with_stop(stop.clone())
         .with_observer(prog);
     let sweep = run_sweep(&settings, a.common.seed, &mut ctx)?;
     let termination = sweep.termination;
@@ -156,8 +157,9 @@ pub fn run(a: IsingArgs) -> Result<()> {
     let kernel: f64 = points.iter().map(|p| p.kernel_seconds).sum();
     let flips_per_second = attempts as f64 / kernel.max(1e-12);
 
-    // Thermodynamic integration on its own uniform β grid up to the coldest temperature.
-    let ti = if a.ti {
+    // Thermodynamic integration on its own uniform β grid up to the coldest temperature (not
+    // after an interrupted sweep).
+    let ti = if a.ti && termination.is_complete() {
         let beta_max = 1.0 / temps.iter().cloned().fold(f64::INFINITY, f64::min);
         let betas: Vec<f64> = (1..=a.ti_points)
             .map(|k| beta_max * k as f64 / a.ti_points as f64)
@@ -173,9 +175,15 @@ pub fn run(a: IsingArgs) -> Result<()> {
             purpose: Purpose::Temperature,
             run: 1,
         };
-        let pts = run_sweep(&ti_settings, streams, &mut RunContext::new())?.points;
-        let u: Vec<Estimate> = pts.iter().map(|p| p.energy).collect();
-        Some(thermodynamic_integration(&betas, &u))
+        let r = run_sweep(
+            &ti_settings,
+            streams,
+            &mut RunContext::new().with_stop(stop),
+        )?;
+        let u: Vec<Estimate> = r.points.iter().map(|p| p.energy).collect();
+        r.termination
+            .is_complete()
+            .then(|| thermodynamic_integration(&betas, &u))
     } else {
         None
     };

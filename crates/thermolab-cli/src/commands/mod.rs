@@ -80,13 +80,24 @@ pub fn checkpoint_path(out: &Path) -> PathBuf {
     out.with_file_name(format!("{name}.checkpoint.json"))
 }
 
-/// A stop flag raised by Ctrl-C (SIGINT): drivers that take it stop at their next check and
-/// return what they have.
+/// The process's stop flag, raised by Ctrl-C (SIGINT): drivers that take it stop at their next
+/// check and return what they have; a second Ctrl-C exits with status 130.
 pub fn stop_on_ctrl_c() -> thermolab::run::StopFlag {
-    let flag = thermolab::run::StopFlag::new();
-    let f = flag.clone();
-    let _ = ctrlc::set_handler(move || f.raise());
-    flag
+    static FLAG: std::sync::OnceLock<thermolab::run::StopFlag> = std::sync::OnceLock::new();
+    FLAG.get_or_init(|| {
+        let flag = thermolab::run::StopFlag::new();
+        let f = flag.clone();
+        // The first Ctrl-C asks the run to stop at its next check; a second one ends the
+        // process at once (exit status 130, as the shell's own SIGINT would).
+        let _ = ctrlc::set_handler(move || {
+            if f.is_raised() {
+                std::process::exit(130);
+            }
+            f.raise();
+        });
+        flag
+    })
+    .clone()
 }
 
 /// Seconds since the Unix epoch (recorded in run.json).

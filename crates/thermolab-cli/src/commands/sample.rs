@@ -200,9 +200,21 @@ pub fn run(a: SampleArgs) -> Result<()> {
     } else {
         None
     };
-    // A resumed run continues with its checkpoint's settings, whatever the flags say.
+    // A resumed run continues with its checkpoint's settings, whatever the flags say; the flags
+    // that differ are named.
+    let mut overridden = Vec::new();
     let settings = match &resumed {
-        Some(cp) => cp.settings.clone().validate(dim)?,
+        Some(cp) => {
+            let (given, saved) = (json!(settings.get()), json!(cp.settings));
+            if let (Some(g), Some(c)) = (given.as_object(), saved.as_object()) {
+                overridden = g
+                    .iter()
+                    .filter(|(k, v)| *k != "report_every" && c.get(*k) != Some(*v))
+                    .map(|(k, _)| k.clone())
+                    .collect();
+            }
+            cp.settings.clone().validate(dim)?
+        }
         None => settings,
     };
     let (chains, beta) = (settings.get().chains, settings.get().beta);
@@ -213,7 +225,14 @@ pub fn run(a: SampleArgs) -> Result<()> {
     )?;
     let started = unix_time();
     let seed = resumed.as_ref().map_or(a.common.seed, |c| c.streams.seed);
-    run.out.event("start", json!({"command": "sample", "target": target_desc, "sampler": kind.name(), "chains": chains, "seed": seed, "resumed": a.resume}));
+    let sampler = settings.get().sampler.name();
+    run.out.event("start", json!({"command": "sample", "target": target_desc, "sampler": sampler, "chains": chains, "seed": seed, "resumed": a.resume}));
+    if !overridden.is_empty() {
+        run.out.text(&format!(
+            "--resume: continuing with the checkpoint's settings; these flags were ignored: {}",
+            overridden.join(", ")
+        ));
+    }
     let stop = super::stop_on_ctrl_c();
     let dir = draws_dir(&out_dir);
     let files: Vec<PathBuf> = (0..chains)

@@ -152,8 +152,9 @@ pub struct EvidenceRun {
     /// The communication barrier Λ(t) along the ladder, `(t, Λ)`: cumulative expected swap
     /// rejection between neighbouring rungs, estimated from their draws (Syed et al. 2022).
     pub barrier: Vec<(f64, f64)>,
-    /// Why the run ended: a run stopped early (flag, observer or budget) has no estimates (a
-    /// partial ladder gives none).
+    /// Why the run ended. A run stopped (flag, observer or budget) before its ladder was complete
+    /// has no estimates (a partial ladder gives none); one stopped later has TI and
+    /// stepping-stone, and the estimators it did not reach are missing.
     pub termination: Termination,
 }
 
@@ -204,8 +205,11 @@ pub struct Ladder {
     pub metrics: Vec<(f64, Metric)>,
     /// Energy/gradient evaluations spent.
     pub evals: u64,
-    /// Whether every rung was sampled.
+    /// Why the ladder ended: `Finished`, or the reason a stop came (the flag, an observer, the
+    /// budget), perhaps after the last rung.
     pub termination: Termination,
+    /// Whether every rung was sampled.
+    pub complete: bool,
 }
 
 /// Samples the power posterior at every rung of the ladder; chain c of rung k draws from
@@ -290,13 +294,12 @@ pub fn power_posterior_rungs<P: LinearPath, O: Observer<EvidenceEvent>>(
             total,
         };
         if let Some(why) = ctx.step(&event, spent + evals) {
-            if k + 1 < total {
-                termination = why;
-                break;
-            }
+            termination = why;
+            break;
         }
     }
     Ok(Ladder {
+        complete: rungs.len() == total,
         rungs,
         draws: last_draws,
         metrics,
@@ -474,7 +477,6 @@ where
     P: LinearPath,
     O: Observer<EvidenceEvent>,
 {
-    let d = post.dim();
     ctx.init::<EvidenceEvent>();
     let stopped = |ctx: &mut RunContext<O>, termination| {
         ctx.finish::<EvidenceEvent>(termination);
@@ -526,10 +528,11 @@ where
         rungs,
         draws,
         evals: ladder_evals,
-        termination,
+        mut termination,
+        complete,
         ..
     } = power_posterior_rungs(post, s, (seed, Purpose::Rung), ("ladder", pilot_evals), ctx)?;
-    if termination != Termination::Finished {
+    if !complete {
         return stopped(ctx, termination);
     }
     let ladder_evals = ladder_evals + pilot_evals;
@@ -548,7 +551,8 @@ where
         seconds: 0.0,
         note: Some("same ladder as TI".into()),
     });
-    if s.ais {
+    // A stop after the ladder keeps TI and stepping-stone and skips the stages still to come.
+    if s.ais && termination == Termination::Finished {
         let t0 = Instant::now();
         let a = ais(
             post,
@@ -558,19 +562,49 @@ where
             &mut ctx.stage(ladder_evals, AisStage),
         )?;
         if a.termination != Termination::Finished {
-            return stopped(ctx, a.termination);
+            termination = a.termination;
+        } else {
+            out.push(EvidenceEstimate {
+                method: "annealed importance sampling".into(),
+                log_z: Estimate {
+                    value: a.log_z,
+                    se: a.se,
+                },
+                evaluations: a.evaluations,
+                seconds: t0.elapsed().as_secs_f64(),
+                note: Some(format!("weight ESS {:.0} of {}", a.ess, s.ais_particles)),
+            });
         }
-        out.push(EvidenceEstimate {
-            method: "annealed importance sampling".into(),
-            log_z: Estimate {
-                value: a.log_z,
-                se: a.se,
-            },
-            evaluations: a.evaluations,
-            seconds: t0.elapsed().as_secs_f64(),
-            note: Some(format!("weight ESS {:.0} of {}", a.ess, s.ais_particles)),
-        });
     }
+    if termination == Termination::Finished {
+        out.extend(draw_estimates(post, &rungs, &draws, seed)?);
+    }
+    let path = rungs
+        .iter()
+        .map(|r| {
+            let (m, v) = mean_var(&r.delta);
+            (r.t, -m, (v / r.ess.max(1.0)).sqrt())
+        })
+        .collect();
+    ctx.finish::<EvidenceEvent>(termination);
+    Ok(EvidenceRun {
+        estimates: out,
+        barrier: barrier_of_rungs(&rungs),
+        path,
+        termination,
+    })
+}
+
+/// The estimators that read the draws at t = 1: bridge sampling, Laplace (at the mode) and the
+/// harmonic mean.
+fn draw_estimates<P: LinearPath>(
+    post: &P,
+    rungs: &[Rung],
+    draws: &[Vec<f64>],
+    seed: u64,
+) -> Result<Vec<EvidenceEstimate>, Error> {
+    let d = post.dim();
+    let mut out = Vec::new();
     // Bridge sampling against a Gaussian fitted to the first half of the posterior draws; the
     // second half enters the estimate (fitting and estimating on the same draws biases it).
     let t0 = Instant::now();
@@ -672,20 +706,7 @@ where
             note: Some("unreliable (infinite variance in general): shown for teaching".into()),
         });
     }
-    let path = rungs
-        .iter()
-        .map(|r| {
-            let (m, v) = mean_var(&r.delta);
-            (r.t, -m, (v / r.ess.max(1.0)).sqrt())
-        })
-        .collect();
-    ctx.finish::<EvidenceEvent>(Termination::Finished);
-    Ok(EvidenceRun {
-        estimates: out,
-        barrier: barrier_of_rungs(&rungs),
-        path,
-        termination: Termination::Finished,
-    })
+    Ok(out)
 }
 
 #[cfg(test)]

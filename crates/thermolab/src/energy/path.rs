@@ -115,8 +115,12 @@ impl<P: LinearPath> Energy for PathAt<P> {
     }
     fn energy(&mut self, x: &[f64]) -> Result<f64, EnergyError> {
         check_dim(self.path.dim(), x)?;
-        if let Some(parts) = self.path.values(x) {
-            return parts.map(|p| p.at(self.t));
+        // At t = 0 only the reference counts (ΔE may be undefined there): the gradient route
+        // skips ΔE.
+        if self.t != 0.0 {
+            if let Some(parts) = self.path.values(x) {
+                return parts.map(|p| p.at(self.t));
+            }
         }
         let mut g = std::mem::take(&mut self.grad);
         g.resize(x.len(), 0.0);
@@ -217,6 +221,9 @@ impl<E: Gradient + Clone + Send + Sync> LinearPath for ReferencePath<E> {
         Ok(e - self.ref_value(x))
     }
     fn values(&mut self, x: &[f64]) -> Option<Result<PathEnergy, EnergyError>> {
+        if let Err(e) = check_dim(self.target.dim(), x) {
+            return Some(Err(e));
+        }
         let reference = self.ref_value(x);
         Some(self.target.energy(x).map(|e| PathEnergy {
             reference,

@@ -91,3 +91,49 @@ fn eval_maps_non_finite_values_to_recoverable_errors() {
     assert_eq!(finite(1.5), Ok(1.5));
     assert_eq!(eval(&mut Bowl, &[0.0, 0.0]), Ok(0.0));
 }
+
+/// On a path, the energy-only route and the gradient route agree; at t = 0 both give the
+/// reference alone, even where the target is undefined.
+#[test]
+fn a_path_at_zero_is_its_reference_even_where_the_target_is_undefined() {
+    use crate::energy::{LinearPath, PathAt, ReferencePath};
+    #[derive(Clone)]
+    struct HalfLine;
+    impl Energy for HalfLine {
+        fn dim(&self) -> usize {
+            1
+        }
+        fn energy(&mut self, x: &[f64]) -> Result<f64, EnergyError> {
+            Ok(if x[0] < 0.0 {
+                f64::NAN
+            } else {
+                0.5 * x[0] * x[0]
+            })
+        }
+    }
+    impl Gradient for HalfLine {
+        fn energy_grad(&mut self, x: &[f64], g: &mut [f64]) -> Result<f64, EnergyError> {
+            g[0] = x[0];
+            self.energy(x)
+        }
+    }
+    let path = ReferencePath {
+        target: HalfLine,
+        ref_sd: 2.0,
+    };
+    let reference = {
+        let mut g = [0.0];
+        path.clone().reference_energy(&[-1.0], &mut g).unwrap()
+    };
+    let mut at0 = PathAt::new(path.clone(), 0.0);
+    assert_eq!(at0.energy(&[-1.0]).unwrap(), reference);
+    let mut g = [0.0];
+    assert_eq!(at0.energy_grad(&[-1.0], &mut g).unwrap(), reference);
+    let mut half = PathAt::new(path, 0.5);
+    let (e, eg) = (
+        half.energy(&[0.7]).unwrap(),
+        half.energy_grad(&[0.7], &mut g).unwrap(),
+    );
+    assert!((e - eg).abs() < 1e-12, "{e} vs {eg}");
+    assert!(eval(&mut half, &[-1.0]).is_err());
+}

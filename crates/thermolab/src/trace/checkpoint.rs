@@ -81,6 +81,9 @@ pub fn load_checkpoint<T: DeserializeOwned>(
             v["target"]
         )));
     }
-    serde_json::from_value(v["state"].take())
-        .map_err(|e| bad(format!("a damaged checkpoint ({e})")))
+    serde_json::from_value(v["state"].take()).map_err(|e| {
+        bad(format!(
+            "a damaged checkpoint, or one written by another version of thermolab ({e})"
+        ))
+    })
 }

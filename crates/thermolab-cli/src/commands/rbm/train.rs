@@ -155,8 +155,13 @@ pub fn train(a: RbmTrainArgs) -> Result<()> {
             )
         })?;
         resumed_curves = doc["curves"].as_array().cloned().unwrap_or_default();
-        let state: TrainerState = serde_json::from_value(doc["trainer"].take())
-            .with_context(|| format!("{}: a damaged checkpoint", cp_path.display()))?;
+        let state: TrainerState =
+            serde_json::from_value(doc["trainer"].take()).with_context(|| {
+                format!(
+                    "{}: a damaged checkpoint, or one written by another version of thermolab",
+                    cp_path.display()
+                )
+            })?;
         RbmTrainer::resume(state)?
     } else {
         let mut m0 = init_rbm(visible, width, a.hidden, &train_x, &settings, seed)?;

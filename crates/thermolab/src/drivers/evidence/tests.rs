@@ -237,8 +237,9 @@ fn ais_uses_a_dense_pilot_metric_on_correlated_posteriors() {
     );
 }
 
-/// The observer hears every stage (pilot, ladder, ais) in order; an evaluation budget ends the
-/// run with `BudgetExhausted` and no estimates; more rungs and AIS steps than the adaptive caps
+/// The observer hears every stage (pilot, ladder, ais) in order; an evaluation budget is shared
+/// by the stages: spent during AIS it leaves TI and stepping-stone, spent before the ladder is
+/// complete it leaves no estimates; more rungs and AIS steps than the adaptive caps
 /// (512, 20 000) are honoured instead of panicking.
 #[test]
 fn stages_are_observed_budgets_hold_and_large_settings_run() {
@@ -262,14 +263,23 @@ fn stages_are_observed_budgets_hold_and_large_settings_run() {
     };
     let s = small.clone().validate().unwrap();
     let mut ctx = RunContext::new().with_observer(Stages(Vec::new()));
-    let r = evidence(&post, &s, 1, &mut ctx).unwrap();
-    assert_eq!(r.termination, Termination::Finished);
+    let full = evidence(&post, &s, 1, &mut ctx).unwrap();
+    assert_eq!(full.termination, Termination::Finished);
     assert_eq!(ctx.observer.0, ["pilot", "ladder", "ais"]);
-    let mut ctx = RunContext::new().with_budget(crate::run::Budget {
-        evaluations: Some(20_000),
-        ..Default::default()
-    });
-    let r = evidence(&post, &s, 1, &mut ctx).unwrap();
+    // Pilot and ladder together cost what TI reports; AIS then has 50 evaluations left.
+    let ladder = full.estimates[0].evaluations;
+    let budget = |evaluations| {
+        RunContext::new().with_budget(crate::run::Budget {
+            evaluations: Some(evaluations),
+            ..Default::default()
+        })
+    };
+    let r = evidence(&post, &s, 1, &mut budget(ladder + 50)).unwrap();
+    assert_eq!(r.termination, Termination::BudgetExhausted);
+    let methods: Vec<&str> = r.estimates.iter().map(|e| e.method.as_str()).collect();
+    assert_eq!(methods, ["thermodynamic integration", "stepping-stone"]);
+    assert_eq!(r.estimates[0].log_z, full.estimates[0].log_z);
+    let r = evidence(&post, &s, 1, &mut budget(ladder / 2)).unwrap();
     assert_eq!(r.termination, Termination::BudgetExhausted);
     assert!(r.estimates.is_empty());
     let big = EvidenceSettings {

@@ -260,6 +260,27 @@ struct Scratch {
     cd: Option<GibbsBatch>,
 }
 
+/// Persistent chains per temperature: `chains`, or one per batch row when it is 0.
+fn persistent_chains(s: &TrainSettings) -> usize {
+    if s.chains == 0 {
+        s.batch_size
+    } else {
+        s.chains
+    }
+}
+
+/// Inverse temperatures of the persistent chains: none for CD, 1 for PCD, `replicas` evenly
+/// from 1 down to `beta_min` for tempered PCD.
+fn chain_betas(s: &TrainSettings) -> Vec<f32> {
+    match s.method {
+        Method::Cd => Vec::new(),
+        Method::Pcd => vec![1.0],
+        Method::Tempered => (0..s.replicas)
+            .map(|r| (1.0 - (1.0 - s.beta_min) * r as f64 / (s.replicas - 1) as f64) as f32)
+            .collect(),
+    }
+}
+
 impl RbmTrainer {
     /// A trainer for `rbm` on `data` (`n × V`; used to start the persistent chains), with the
     /// streams of seed `seed`.
@@ -277,18 +298,7 @@ impl RbmTrainer {
         let s = settings.get().clone();
         let nv = rbm.n_visible;
         let mut start_rng = rng::stream(seed, Purpose::Chain, 0);
-        let n_chains = if s.chains == 0 {
-            s.batch_size
-        } else {
-            s.chains
-        };
-        let betas: Vec<f32> = match s.method {
-            Method::Cd => Vec::new(),
-            Method::Pcd => vec![1.0],
-            Method::Tempered => (0..s.replicas)
-                .map(|r| (1.0 - (1.0 - s.beta_min) * r as f64 / (s.replicas - 1) as f64) as f32)
-                .collect(),
-        };
+        let (n_chains, betas) = (persistent_chains(&s), chain_betas(&s));
         let mut chain_rng = rng::fast_from(&mut start_rng);
         let mut chains = Vec::new();
         for &beta in &betas {
@@ -304,8 +314,13 @@ impl RbmTrainer {
                 energy: Vec::new(),
             });
         }
-        let exchange = (s.method == Method::Tempered)
-            .then(|| Exchange::new(betas.len(), n_chains, rng::stream(seed, Purpose::Swap, 0)));
+        let exchange = (s.method == Method::Tempered).then(|| {
+            Exchange::new(
+                betas.len(),
+                n_chains,
+                rng::stream(seed, Purpose::Training, 1),
+            )
+        });
         Ok(Self {
             state: TrainerState {
                 vel_w: vec![0.0; rbm.w.len()],
@@ -333,17 +348,14 @@ impl RbmTrainer {
         state.rbm.validate()?;
         let s = settings.get();
         let (nv, nh) = (state.rbm.n_visible, state.rbm.n_hidden);
-        let rungs = match s.method {
-            Method::Cd => 0,
-            Method::Pcd => 1,
-            Method::Tempered => s.replicas,
-        };
-        let lanes = state.chains.first().map_or(0, |c| c.g.n);
+        let betas = chain_betas(s);
+        let rungs = betas.len();
+        let lanes = persistent_chains(s);
         let shapes_ok = state.vel_w.len() == nv * nh
             && state.vel_b.len() == nv
             && state.vel_c.len() == nh
             && state.chains.len() == rungs
-            && state.betas.len() == rungs
+            && state.betas == betas
             && state
                 .chains
                 .iter()

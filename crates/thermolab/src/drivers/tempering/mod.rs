@@ -179,7 +179,14 @@ impl Exchange {
             && self.rejected.len() == self.tries.len()
             && self.labels.len() == rungs * lanes
             && self.last_end.len() == rungs * lanes
-            && self.labels.iter().all(|&l| (l as usize) < rungs * lanes)
+            && {
+                // The labels are a permutation of the walkers.
+                let mut seen = vec![false; rungs * lanes];
+                self.labels.iter().all(|&l| {
+                    (l as usize) < seen.len() && !std::mem::replace(&mut seen[l as usize], true)
+                })
+            }
+            && self.last_end.iter().all(|&e| e <= 2)
     }
 
     /// Starts counting round trips afresh (at the end of warm-up): only the walkers now at an
@@ -339,7 +346,8 @@ impl<S> Tempering<S> {
     /// The standard error is the larger of two: the per-stone delta-method error (each rung's
     /// own effective sample size, stones taken as independent) and a jackknife over 20
     /// contiguous blocks of rounds (which keeps the correlation that swaps create between
-    /// neighbouring rungs, and needs blocks longer than the correlation time).
+    /// neighbouring rungs, and needs blocks longer than the correlation time; runs of fewer
+    /// than 40 rounds have fewer blocks, and under 4 rounds only the per-stone error).
     pub fn stepping_stones(&self) -> Vec<Estimate> {
         let base = self.anchor();
         let full = stepping_stones(&self.rungs);
@@ -382,18 +390,21 @@ impl<S> Tempering<S> {
             se: (stat * stat + disc * disc).sqrt(),
         }
     }
-    /// The jackknife standard error of each value of `f` over blocks of kept rounds (0 when
-    /// there are fewer than two rounds per block).
+    /// The jackknife standard error of each value of `f` over up to 20 equal blocks of kept
+    /// rounds (at least 2 rounds each; rounds left over at the start stay in every replicate).
+    /// 0 when there are fewer than 4 rounds.
     fn jackknife(&self, f: impl Fn(&[Rung]) -> Vec<f64>) -> Vec<f64> {
         let rounds = self.rounds;
-        let blocks = JACKKNIFE_BLOCKS;
+        let blocks = JACKKNIFE_BLOCKS.min(rounds / 2);
         let lanes = match self.rungs.first() {
             Some(r) if rounds > 0 => r.delta.len() / rounds,
             _ => 0,
         };
-        if rounds < 2 * blocks || lanes == 0 {
+        if blocks < 2 || lanes == 0 {
             return vec![0.0; self.rungs.len()];
         }
+        let len = rounds / blocks;
+        let first = rounds - len * blocks;
         let cut = |x: &[f64], lo: usize, hi: usize| -> Vec<f64> {
             x[..lo * lanes]
                 .iter()
@@ -403,7 +414,7 @@ impl<S> Tempering<S> {
         };
         let values: Vec<Vec<f64>> = (0..blocks)
             .map(|b| {
-                let (lo, hi) = (b * rounds / blocks, (b + 1) * rounds / blocks);
+                let (lo, hi) = (first + b * len, first + (b + 1) * len);
                 let rungs: Vec<Rung> = self
                     .rungs
                     .iter()

@@ -404,6 +404,33 @@ fn training_is_reproducible_and_resumes_exactly() {
     let mut state = t.state().clone();
     state.settings.batch_size = 0;
     assert!(RbmTrainer::resume(state).is_err());
+    // So is a tempered checkpoint whose chains, temperatures or swap labels do not fit its
+    // settings.
+    let s = TrainSettings {
+        method: Method::Tempered,
+        replicas: 3,
+        ..Default::default()
+    }
+    .validate()
+    .unwrap();
+    let m0 = init_rbm(VisibleKind::Bernoulli, 8, 5, &data, &s, 8).unwrap();
+    let t = RbmTrainer::new(m0, &data, s, 8).unwrap();
+    let good = serde_json::to_value(t.state()).unwrap();
+    let resumes = |edit: &dyn Fn(&mut serde_json::Value)| {
+        let mut v = good.clone();
+        edit(&mut v);
+        RbmTrainer::resume(serde_json::from_value(v).unwrap()).is_ok()
+    };
+    assert!(resumes(&|_| ()));
+    assert!(!resumes(&|v| v["betas"][1] = serde_json::json!(0.9)));
+    assert!(!resumes(
+        &|v| v["exchange"]["labels"][1] = serde_json::json!(0)
+    ));
+    assert!(!resumes(&|v| {
+        for c in v["chains"].as_array_mut().unwrap() {
+            c["g"] = serde_json::json!({"n": 0, "v": [], "h": []});
+        }
+    }));
 }
 
 #[test]
