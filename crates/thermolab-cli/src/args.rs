@@ -61,6 +61,10 @@ pub struct Common {
     /// Skip the SVG/PNG plots and the HTML report (faster batch runs).
     #[arg(long)]
     pub no_plots: bool,
+    /// Replace the run folder at --out if it holds an earlier run (without it, an earlier run
+    /// is never deleted: a new run refuses, or with the default folder goes to a numbered one).
+    #[arg(long)]
+    pub force: bool,
 }
 
 /// `thermolab demo`.

@@ -1,12 +1,14 @@
 //! The `thermolab` binary: parses arguments, calls the library, writes run folders.
 //!
 //! Exit codes: 0 success; 2 bad input or settings (one-line error on stderr); 1 a run that
-//! completed but diverged (its run folder is written and says so).
+//! completed but diverged (its run folder is written and says so); 130 a run stopped by Ctrl-C
+//! or SIGTERM (its run folder is written with what was done, termination `interrupted`).
 
 #![warn(missing_docs)]
 
 mod args;
 mod commands;
+mod limits;
 mod output;
 mod plots;
 mod report;
@@ -27,6 +29,8 @@ impl std::error::Error for Diverged {}
 
 fn main() {
     let cli = args::Cli::parse();
+    // Ctrl-C and SIGTERM stop a run at its next check from here on.
+    let _ = commands::stop_on_ctrl_c();
     let format = match &cli.command {
         args::Command::Demo(a) => a.common.format,
         args::Command::Anneal(a) => a.common.format,
@@ -51,6 +55,10 @@ fn main() {
     };
     if let Err(e) = result {
         let msg = format!("{e:#}").replace('\n', " ");
+        if e.downcast_ref::<commands::Interrupted>().is_some() {
+            eprintln!("{msg}");
+            std::process::exit(130);
+        }
         let code = if e.downcast_ref::<Diverged>().is_some() {
             1
         } else {

@@ -6,6 +6,7 @@ use std::fmt::Write;
 #[derive(Debug, Default)]
 pub struct Report {
     title: String,
+    head: String,
     body: String,
 }
 
@@ -22,8 +23,25 @@ impl Report {
     pub fn new(title: &str) -> Self {
         Self {
             title: title.to_string(),
+            head: String::new(),
             body: String::new(),
         }
+    }
+    /// The headline result, shown first, under the title.
+    pub fn headline(&mut self, text: &str) {
+        let _ = writeln!(self.head, "<p class=\"headline\">{}</p>", esc(text));
+    }
+    /// A warning, shown first with the headline.
+    pub fn warning(&mut self, text: &str) {
+        let _ = writeln!(self.head, "<p class=\"warning\">⚠ {}</p>", esc(text));
+    }
+    /// What was run: a table of settings, shown after the headline.
+    pub fn settings(&mut self, rows: &[(&str, String)]) {
+        self.head.push_str("<table class=\"settings\"><tbody>\n");
+        for (k, v) in rows {
+            let _ = writeln!(self.head, "<tr><th>{}</th><td>{}</td></tr>", esc(k), esc(v));
+        }
+        self.head.push_str("</tbody></table>\n");
     }
     /// A section heading.
     pub fn heading(&mut self, text: &str) {
@@ -71,9 +89,11 @@ impl Report {
 body{{font-family:sans-serif;max-width:960px;margin:2em auto;padding:0 1em;color:#222}}\
 table{{border-collapse:collapse;margin:1em 0}}td,th{{border:1px solid #bbb;padding:4px 10px;text-align:left}}\
 th{{background:#eee}}figure{{margin:1em 0}}figure svg{{max-width:100%;height:auto}}\
-figcaption{{color:#555;font-size:90%}}code{{background:#f4f4f4;padding:1px 4px}}</style></head>\n\
-<body><h1>{t}</h1>\n{b}<hr><p><small>thermolab {v}</small></p></body></html>\n",
+figcaption{{color:#555;font-size:90%}}code{{background:#f4f4f4;padding:1px 4px}}\
+.headline{{font-size:120%;font-weight:bold}}.warning{{background:#fff3cd;border:1px solid #e0b000;padding:6px 10px}}</style></head>\n\
+<body><h1>{t}</h1>\n{h}{b}<hr><p><small>thermolab {v}</small></p></body></html>\n",
             t = esc(&self.title),
+            h = self.head,
             b = self.body,
             v = thermolab::VERSION
         )

@@ -19,7 +19,7 @@ use crate::estimate::diagnostics::mcse_mean;
 use crate::estimate::exact::{kaufman, IsingExact, CRITICAL_TEMPERATURE};
 use crate::estimate::series::mean_by_blocks;
 use crate::kernels::mcmc::SamplerKind;
-use crate::run::RunContext;
+use crate::run::{RunContext, StopFlag, Termination};
 use crate::systems::posterior::{GaussianMixture, LinearRegression, NigRegression};
 use crate::systems::rbm::{log_partition_exact, Rbm, VisibleKind};
 use crate::systems::spin::{IsingGraph, Lattice};
@@ -56,12 +56,27 @@ pub struct Certification {
     pub checks: Vec<Check>,
     /// Seconds per group of checks.
     pub timings: Vec<(String, f64)>,
+    /// `Finished`, or `Interrupted` when the stop flag ended the suite (the checks made before
+    /// are kept; a check whose run was cut short is left out).
+    pub termination: Termination,
+    #[serde(skip)]
+    stop: StopFlag,
 }
 
 impl Certification {
     /// Checks that failed.
     pub fn failed(&self) -> usize {
         self.checks.iter().filter(|c| !c.pass).count()
+    }
+
+    /// A run context that stops with the suite.
+    fn ctx(&self) -> RunContext {
+        RunContext::new().with_stop(self.stop.clone())
+    }
+
+    /// Whether the suite was asked to stop (a run cut short by it gives no check).
+    fn stopped(&self) -> bool {
+        self.stop.is_raised()
     }
 
     fn add(&mut self, group: &str, quantity: &str, estimate: f64, se: f64, exact: f64) {
@@ -103,13 +118,16 @@ impl Certification {
     }
 }
 
-/// Runs every check with `threads` workers; `|z| ≤ z_max` passes.
-pub fn certify(z_max: f64, threads: usize) -> Result<Certification, Error> {
+/// Runs every check with `threads` workers; `|z| ≤ z_max` passes. Raising `stop` ends the
+/// suite at the next run's next check, with the checks made so far.
+pub fn certify(z_max: f64, threads: usize, stop: &StopFlag) -> Result<Certification, Error> {
     crate::settings::positive("z_max", z_max)?;
     let mut c = Certification {
         z_max,
         checks: Vec::new(),
         timings: Vec::new(),
+        termination: Termination::Finished,
+        stop: stop.clone(),
     };
     type Group = fn(&mut Certification, usize) -> Result<(), Error>;
     let groups: [(&str, Group); 5] = [
@@ -122,6 +140,10 @@ pub fn certify(z_max: f64, threads: usize) -> Result<Certification, Error> {
     for (name, f) in groups {
         let t = Instant::now();
         f(&mut c, threads)?;
+        if c.stopped() {
+            c.termination = Termination::Interrupted;
+            break;
+        }
         c.timings.push((name.into(), t.elapsed().as_secs_f64()));
     }
     Ok(c)
@@ -135,7 +157,10 @@ fn gaussians(c: &mut Certification, threads: usize) -> Result<(), Error> {
             ..Default::default()
         }
         .validate(d)?;
-        let r = sample(&g, &s, 1, &mut RunContext::new())?;
+        let r = sample(&g, &s, 1, &mut c.ctx())?;
+        if c.stopped() {
+            return Ok(());
+        }
         let (mut means, mut vars) = (Vec::new(), Vec::new());
         for j in 0..d {
             let p = r.parameter(j);
@@ -176,7 +201,10 @@ fn tempering(c: &mut Certification, threads: usize) -> Result<(), Error> {
         x0: vec![-5.0, 0.0],
         target_accept: None,
     };
-    let r = temper(&reps, &s, false, 3, 0, &mut RunContext::new())?;
+    let r = temper(&reps, &s, false, 3, 0, &mut c.ctx())?;
+    if c.stopped() {
+        return Ok(());
+    }
     let ind: Vec<f64> = r
         .draws
         .chunks_exact(2)
@@ -208,7 +236,10 @@ fn evidence_checks(c: &mut Certification, threads: usize) -> Result<(), Error> {
     for d in [5usize, 20] {
         let data = crate::data::synthetic_regression(100, d, 0.5, d as u64);
         let post = LinearRegression::new(&data, 0.5, 1.0)?;
-        let run = evidence(&post, &settings(Some(24))?, 5, &mut RunContext::new())?;
+        let run = evidence(&post, &settings(Some(24))?, 5, &mut c.ctx())?;
+        if c.stopped() {
+            return Ok(());
+        }
         c.add_estimates(
             &format!("log evidence, conjugate regression d = {d}"),
             &run,
@@ -222,12 +253,18 @@ fn evidence_checks(c: &mut Certification, threads: usize) -> Result<(), Error> {
         target: g,
         ref_sd: 2.0,
     };
-    let run = evidence(&path, &settings(None)?, 8, &mut RunContext::new())?;
+    let run = evidence(&path, &settings(None)?, 8, &mut c.ctx())?;
+    if c.stopped() {
+        return Ok(());
+    }
     c.add_estimates("ln Z, 32-D Gaussian from a Gaussian reference", &run, exact);
     // Normal–Inverse-Gamma prior: σ² unknown, exact Student-t evidence.
     let data = crate::data::synthetic_regression(80, 3, 0.6, 11);
     let post = NigRegression::new(&data, 3.0, 1.0, 2.0)?;
-    let run = evidence(&post, &settings(Some(24))?, 6, &mut RunContext::new())?;
+    let run = evidence(&post, &settings(Some(24))?, 6, &mut c.ctx())?;
+    if c.stopped() {
+        return Ok(());
+    }
     c.add_estimates(
         "log evidence, Normal–Inverse-Gamma regression d = 3",
         &run,
@@ -248,7 +285,11 @@ fn spins(c: &mut Certification, threads: usize) -> Result<(), Error> {
         ..Default::default()
     }
     .validate(&model)?;
-    for p in run_sweep(&s, 7, &mut RunContext::new())?.points {
+    let sweep = run_sweep(&s, 7, &mut c.ctx())?;
+    if c.stopped() {
+        return Ok(());
+    }
+    for p in sweep.points {
         let ex = exact.at(p.temperature).expect("enumerable");
         let group = "Metropolis, 4×4 Ising vs enumeration";
         c.add(
@@ -284,7 +325,11 @@ fn spins(c: &mut Certification, threads: usize) -> Result<(), Error> {
             ..Default::default()
         }
         .validate(&model)?;
-        for p in run_sweep(&s, 9, &mut RunContext::new())?.points {
+        let sweep = run_sweep(&s, 9, &mut c.ctx())?;
+        if c.stopped() {
+            return Ok(());
+        }
+        for p in sweep.points {
             let k = kaufman(16, 16, 1.0, p.temperature);
             let group = format!("{name}, 16×16 Ising vs Kaufman");
             c.add(
@@ -322,7 +367,10 @@ fn rbms(c: &mut Certification, threads: usize) -> Result<(), Error> {
     .validate()?;
     let m0 = init_rbm(VisibleKind::Bernoulli, 64, 16, &train.pixels, &s, 3)?;
     let mut t = RbmTrainer::new(m0, &train.pixels, s, 3)?;
-    t.run(&train.pixels, &mut RunContext::new())?;
+    t.run(&train.pixels, &mut c.ctx())?;
+    if c.stopped() {
+        return Ok(());
+    }
     let mut gauss = Rbm::random(
         VisibleKind::Gaussian,
         12,
@@ -353,7 +401,10 @@ fn rbms(c: &mut Certification, threads: usize) -> Result<(), Error> {
             ..Default::default()
         }
         .validate()?;
-        let e = ais_log_z(m, &base, &a, 5, &mut RunContext::new())?;
+        let e = ais_log_z(m, &base, &a, 5, &mut c.ctx())?;
+        if c.stopped() {
+            return Ok(());
+        }
         c.add(&group, "ln Z by AIS (200 × 2000)", e.log_z, e.se, exact);
         let ts = RbmTemperSettings {
             chains: 16,
@@ -362,7 +413,10 @@ fn rbms(c: &mut Certification, threads: usize) -> Result<(), Error> {
             ..Default::default()
         }
         .validate()?;
-        let r = temper_rbm(m, &base, &ts, (6, 0), &mut RunContext::new())?;
+        let r = temper_rbm(m, &base, &ts, (6, 0), &mut c.ctx())?;
+        if c.stopped() {
+            return Ok(());
+        }
         c.add(
             &group,
             "ln Z by tempering + stepping-stone",

@@ -129,7 +129,7 @@ impl<Ev: ?Sized, O: Observer<Ev>> Observer<Ev> for Every<O> {
     }
     fn on_step(&mut self, event: &Ev) -> Control {
         self.seen += 1;
-        if self.seen % self.k == 0 {
+        if self.seen.is_multiple_of(self.k) {
             self.inner.on_step(event)
         } else {
             Control::Continue

@@ -140,6 +140,9 @@ pub struct Target {
     /// `f32 data and kernel, f64 sums` when the target runs single-precision kernels, else
     /// `f64`.
     pub precision: &'static str,
+    /// What a reader of the draws must know: preprocessing of the data, how the names map to
+    /// the model.
+    pub notes: Vec<String>,
 }
 
 fn csv_spec(target_column: &Option<String>) -> CsvSpec {
@@ -153,6 +156,28 @@ fn csv_spec(target_column: &Option<String>) -> CsvSpec {
 
 fn names(d: usize, prefix: &str) -> Vec<String> {
     (0..d).map(|i| format!("{prefix}{i}")).collect()
+}
+
+/// The names of a network's flat parameters as Stan writes array elements (1-based):
+/// `Wk.i.j` (from unit j of layer k − 1 to unit i of layer k) and `bk.i`, layers k = 1, 2, ….
+pub fn network_names(arch: &crate::nn::Architecture) -> Vec<String> {
+    let mut out = vec![String::new(); arch.n_params()];
+    for (k, l) in arch.layers().iter().enumerate() {
+        for i in 0..l.n_out {
+            for j in 0..l.n_in {
+                out[l.w + i * l.n_in + j] = format!("W{}.{}.{}", k + 1, i + 1, j + 1);
+            }
+            out[l.b + i] = format!("b{}.{}", k + 1, i + 1);
+        }
+    }
+    out
+}
+
+/// A column name safe in a CSV header and a file name: letters, digits and `_`.
+fn column_safe(name: &str) -> String {
+    name.chars()
+        .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
+        .collect()
 }
 
 impl TargetSpec {
@@ -210,6 +235,7 @@ impl TargetSpec {
             energy,
             names,
             precision: "f64",
+            notes: Vec::new(),
         };
         Ok(match self {
             Self::Gauss { dim, rho } => plain(
@@ -233,26 +259,27 @@ impl TargetSpec {
                 prior_sd,
                 f64,
             } => {
-                let t = match data {
-                    None => LogisticRegression::new(
-                        &LogisticRegression::breast_cancer_data(),
-                        *prior_sd,
-                        true,
-                    )?,
-                    Some(path) => {
-                        let d = load_csv(path, &csv_spec(target_column))?;
-                        LogisticRegression::new(&d, *prior_sd, true)?
-                    }
+                let d = match data {
+                    None => LogisticRegression::breast_cancer_data(),
+                    Some(path) => load_csv(path, &csv_spec(target_column))?,
                 };
+                let t = LogisticRegression::new(&d, *prior_sd, true)?;
                 let t = if *f64 { t.double_precision() } else { t };
                 let precision = if t.single_precision() { SINGLE } else { "f64" };
-                let d = crate::energy::Energy::dim(&t);
-                let mut n = names(d - 1, "w");
+                let mut n: Vec<String> = d
+                    .input_names
+                    .iter()
+                    .map(|c| format!("w_{}", column_safe(c)))
+                    .collect();
                 n.push("bias".into());
                 Target {
                     energy: BuiltinTarget::Logistic(t),
                     names: n,
                     precision,
+                    notes: vec![format!(
+                        "features standardised to mean 0 and sd 1 before fitting: w_<feature> is the change in log-odds of {} = 1 per standard deviation of the feature, bias the log-odds at the feature means",
+                        d.target_names.first().map_or("the target", |t| t.as_str())
+                    )],
                 }
             }
             Self::Bnn {
@@ -267,15 +294,17 @@ impl TargetSpec {
                     None => sin_data(200, 0.1, 0),
                     Some(path) => load_csv(path, &csv_spec(target_column))?,
                 };
-                let net = MlpEnergy::new(arch.parse()?, Arc::new(data), Loss::Mse)?;
-                let d = crate::energy::Energy::dim(&net);
+                let arch: crate::nn::Architecture = arch.parse()?;
+                let names = network_names(&arch);
+                let net = MlpEnergy::new(arch, Arc::new(data), Loss::Mse)?;
                 let t = BayesianMlp::new(net, *noise_sd, *prior_sd)?;
                 let t = if *f64 { t.double_precision() } else { t };
                 let precision = if t.single_precision() { SINGLE } else { "f64" };
                 Target {
                     energy: BuiltinTarget::Network(Box::new(t)),
-                    names: names(d, "theta"),
+                    names,
                     precision,
+                    notes: vec!["parameters named by layer as Stan does (1-based, ArviZ reads them as arrays): Wk.i.j is the weight from unit j of layer k − 1 (layer 0: the inputs) to unit i of layer k, bk.i the bias of unit i".into()],
                 }
             }
         })

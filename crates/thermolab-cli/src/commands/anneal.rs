@@ -68,7 +68,7 @@ impl<'a> Observer<AnnealEvent<'a>> for Recorder {
         {
             self.path.push((e.x[0], e.x[1]));
         }
-        if self.n % self.every == 0 {
+        if self.n.is_multiple_of(self.every) {
             self.rows.push([
                 e.restart as f64,
                 e.iteration as f64,
@@ -152,8 +152,27 @@ pub fn adaptive_settings(a: &AnnealArgs, f: &dyn TestFunction) -> Result<AnnealS
     })
 }
 
+/// Refuses sizes beyond the machine before any work: the annealer's vectors in memory, and a
+/// default budget (350 × dim proposals per restart, each costing O(dim)) that would run for
+/// hours; an explicit `--iterations` or `--max-evals` is the user's choice.
+fn check_sizes(a: &AnnealArgs) -> Result<()> {
+    let d = a.dim as f64;
+    crate::limits::memory(&format!("--dim {}", a.dim), crate::limits::f64s(40.0 * d))?;
+    let work = a.restarts as f64 * 350.0 * d * d;
+    if a.iterations.is_none() && a.max_evals.is_none() && work > 1e13 {
+        bail!(
+            "--dim {}: the default budget ({} restarts × 350·dim proposals of {} coordinates each) would run for hours; lower --dim, or set --iterations or --max-evals",
+            a.dim,
+            a.restarts,
+            a.dim
+        );
+    }
+    Ok(())
+}
+
 /// `thermolab anneal`.
 pub fn run(a: AnnealArgs) -> Result<()> {
+    check_sizes(&a)?;
     let mut f = test_function(&a.function, a.dim).map_err(|e| anyhow!("--function: {e}"))?;
     if !["adaptive", "blog"].contains(&a.method.as_str()) {
         bail!("--method: unknown method `{}` (adaptive, blog)", a.method);

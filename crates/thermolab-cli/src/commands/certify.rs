@@ -7,9 +7,11 @@ use crate::args::CertifyArgs;
 use anyhow::{bail, Result};
 use serde_json::json;
 use std::time::Instant;
+use thermolab::run::Termination;
 
 /// `thermolab certify`.
 pub fn run(a: CertifyArgs) -> Result<()> {
+    crate::limits::threads(a.threads)?;
     if !(a.z_max.is_finite() && a.z_max > 0.0) {
         bail!("--z-max must be a finite number > 0");
     }
@@ -17,7 +19,8 @@ pub fn run(a: CertifyArgs) -> Result<()> {
     let started = unix_time();
     run.out.event("start", json!({"command": "certify"}));
     let t0 = Instant::now();
-    let c = thermolab::certify::certify(a.z_max, a.threads)?;
+    let c = thermolab::certify::certify(a.z_max, a.threads, &super::stop_on_ctrl_c())?;
+    let interrupted = c.termination == Termination::Interrupted;
     let failed = c.failed();
     run.out.text(&format!(
         "{:<44} {:<38} {:>11} {:>9} {:>11} {:>7}  result",
@@ -35,14 +38,27 @@ pub fn run(a: CertifyArgs) -> Result<()> {
             if x.pass { "pass" } else { "FAIL" }
         ));
     }
-    run.out.text(&format!(
-        "{} checks, {} failed, |z| ≤ {} to pass, {:.1} s",
-        c.checks.len(),
-        failed,
-        a.z_max,
-        t0.elapsed().as_secs_f64()
-    ));
+    let verdict = match (failed, interrupted) {
+        (0, false) => format!(
+            "PASS: all {} checks within |z| ≤ {}",
+            c.checks.len(),
+            a.z_max
+        ),
+        (0, true) => format!(
+            "INTERRUPTED: the {} checks made pass (|z| ≤ {}); the rest did not run",
+            c.checks.len(),
+            a.z_max
+        ),
+        (f, _) => format!(
+            "FAIL: {f} of {} checks outside |z| ≤ {}",
+            c.checks.len(),
+            a.z_max
+        ),
+    };
+    run.out
+        .text(&format!("{verdict} ({:.1} s)", t0.elapsed().as_secs_f64()));
     if let Some(rep) = run.report.as_mut() {
+        rep.headline(&verdict);
         rep.heading("Checks");
         let rows: Vec<Vec<String>> = c
             .checks
@@ -68,7 +84,7 @@ pub fn run(a: CertifyArgs) -> Result<()> {
     }
     run.out.event(
         "result",
-        json!({"checks": c.checks.len(), "failed": failed}),
+        json!({"checks": c.checks.len(), "failed": failed, "verdict": verdict}),
     );
     let run_json = json!({
         "command": "certify",
@@ -77,8 +93,8 @@ pub fn run(a: CertifyArgs) -> Result<()> {
         "started_unix": started,
         "settings": {"z_max": a.z_max},
         "timings": c.timings.iter().map(|(n, s)| json!({"group": n, "seconds": s})).collect::<Vec<_>>(),
-        "results": {"checks": c.checks, "failed": failed},
-        "termination": "finished",
+        "results": {"checks": c.checks, "failed": failed, "verdict": verdict},
+        "termination": c.termination,
     });
     run.finish(&run_json)?;
     if failed > 0 {

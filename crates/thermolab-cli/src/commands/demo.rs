@@ -15,7 +15,7 @@ use thermolab::drivers::optim::OptimizerSettings;
 use thermolab::drivers::train::TrainSettings;
 use thermolab::nn::{Init, Loss, MlpEnergy};
 use thermolab::rng::init_stream;
-use thermolab::run::RunContext;
+use thermolab::run::{RunContext, Termination};
 use thermolab::systems::{Quadratic, TestFunction};
 
 /// `thermolab demo`.
@@ -46,7 +46,9 @@ pub fn run(a: DemoArgs) -> Result<()> {
         &x0,
         &blog_s,
         seed,
-        &mut RunContext::new().with_observer(&mut blog_rec),
+        &mut RunContext::new()
+            .with_stop(super::stop_on_ctrl_c())
+            .with_observer(&mut blog_rec),
     )?;
     let blog_secs = t.elapsed().as_secs_f64();
     let ad_s = AnnealSettings {
@@ -61,7 +63,9 @@ pub fn run(a: DemoArgs) -> Result<()> {
         &x0,
         &ad_s,
         seed,
-        &mut RunContext::new().with_observer(&mut ad_rec),
+        &mut RunContext::new()
+            .with_stop(super::stop_on_ctrl_c())
+            .with_observer(&mut ad_rec),
     )?;
     let ad_secs = t.elapsed().as_secs_f64();
     run.out.text(&format!(
@@ -229,7 +233,11 @@ pub fn run(a: DemoArgs) -> Result<()> {
             "thermodynamics": {"energy": u, "temperature": temp, "entropy": s_final, "free_energy": free, "equilibrium_epoch": eq},
             "analogies": analogies,
         },
-        "termination": r.termination,
+        "termination": if [blog.termination, ad.termination].contains(&Termination::Interrupted) {
+            Termination::Interrupted
+        } else {
+            r.termination
+        },
     });
     run.finish(&run_json)?;
     Ok(())

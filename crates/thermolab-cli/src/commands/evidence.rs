@@ -22,6 +22,23 @@ const ESTIMATORS: [(&str, &str); 6] = [
 
 /// `thermolab evidence`.
 pub fn run(a: EvidenceArgs) -> Result<()> {
+    crate::limits::threads(a.threads)?;
+    // Synthetic data, every rung's draws (the t = 1 ones whole), the pilot's dense metrics
+    // (24 rungs of dim²) and the AIS particles.
+    let d = a.dim as f64;
+    crate::limits::memory(
+        &format!(
+            "--dim {} with --n {} --rungs {} --draws {}",
+            a.dim, a.n, a.rungs, a.draws
+        ),
+        crate::limits::f64s(
+            a.n as f64 * d
+                + 4.0 * a.rungs as f64 * a.draws as f64
+                + 4.0 * a.draws as f64 * d
+                + 26.0 * d * d
+                + 8.0 * a.ais_particles as f64 * d,
+        ),
+    )?;
     let wanted: Vec<&str> = match &a.estimators {
         None => ESTIMATORS.iter().map(|e| e.1).collect(),
         Some(list) => list
@@ -115,18 +132,19 @@ pub fn run(a: EvidenceArgs) -> Result<()> {
         "start",
         json!({"command": "evidence", "target": spec, "parameters": dim}),
     );
-    let mut ctx = RunContext::new().with_stop(super::stop_on_ctrl_c());
+    let mut ctx = RunContext::new()
+        .with_stop(super::stop_on_ctrl_c())
+        .with_observer(run.out.progress(0, "evidence"));
     let result = evidence(&path, &settings, a.common.seed, &mut ctx)?;
-    if result.estimates.is_empty() {
-        bail!(
-            "stopped ({}) before the ladder was complete: no estimates",
-            result.termination.as_str()
-        );
-    }
     if result.termination != Termination::Finished {
         run.out.text(&format!(
-            "stopped ({}) after the ladder: the estimators it did not reach are missing",
-            result.termination.as_str()
+            "stopped ({}) {}",
+            result.termination.as_str(),
+            if result.estimates.is_empty() {
+                "before the ladder was complete: no estimates (a partial ladder gives none)"
+            } else {
+                "after the ladder: the estimators it did not reach are missing"
+            }
         ));
     }
     let estimates: Vec<_> = result
@@ -179,10 +197,12 @@ pub fn run(a: EvidenceArgs) -> Result<()> {
     if let Some(x) = exact {
         run.out.text(&format!("exact log evidence {x:.4}"));
     }
-    run.out.text(&format!(
-        "the stochastic estimators {} within 3 combined standard errors",
-        if agree { "agree" } else { "do NOT agree" }
-    ));
+    if estimates.len() > 1 {
+        run.out.text(&format!(
+            "the stochastic estimators {} within 3 combined standard errors",
+            if agree { "agree" } else { "do NOT agree" }
+        ));
+    }
     let path_rows: Vec<[f64; 3]> = result.path.iter().map(|p| [p.0, p.1, p.2]).collect();
     run.folder.write(
         "path.csv",

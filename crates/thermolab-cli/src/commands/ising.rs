@@ -59,7 +59,26 @@ fn est(e: &Estimate) -> Vec<f64> {
 
 /// `thermolab ising`.
 pub fn run(a: IsingArgs) -> Result<()> {
+    crate::limits::threads(a.threads)?;
     let temps = parse_temperatures(&a.t)?;
+    // Spins and neighbour lists of the models alive at once (one per worker), and the measured
+    // series of every temperature; the SK model stores all N² couplings.
+    let sites = match a.glass.as_deref() {
+        Some("sk") => (a.l as f64).powi(2),
+        _ => (a.l as f64).powi(a.dim as i32),
+    };
+    let workers = if a.threads == 0 {
+        crate::limits::cores()
+    } else {
+        a.threads
+    };
+    crate::limits::memory(
+        &format!("--L {} with --dim {}", a.l, a.dim),
+        crate::limits::f64s(
+            4.0 * sites * workers.min(temps.len()) as f64
+                + 4.0 * a.sweeps as f64 * temps.len() as f64,
+        ),
+    )?;
     let algorithm = SpinAlgorithm::parse(&a.algorithm).ok_or_else(|| {
         anyhow!(
             "--algorithm: unknown algorithm `{}` (metropolis, heatbath, wolff, sw, msc)",

@@ -17,7 +17,27 @@ use anyhow::{bail, Context, Result};
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 use std::time::{SystemTime, UNIX_EPOCH};
-use thermolab::trace::RunFolder;
+use thermolab::trace::{Existing, RunFolder, RunFolderError};
+
+/// A run stopped by Ctrl-C or SIGTERM: its folder was written (termination `interrupted`);
+/// the process exits with status 130.
+#[derive(Debug)]
+pub struct Interrupted(pub PathBuf);
+
+impl std::fmt::Display for Interrupted {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "interrupted: the work done so far is in {}",
+            self.0.display()
+        )
+    }
+}
+
+impl std::error::Error for Interrupted {}
+
+/// Partial folders of the runs of this process, removed if a second Ctrl-C ends it at once.
+static PARTIALS: std::sync::Mutex<Vec<PathBuf>> = std::sync::Mutex::new(Vec::new());
 
 /// The run being written: printer, folder and report.
 pub struct Run {
@@ -30,10 +50,50 @@ pub struct Run {
 }
 
 impl Run {
-    /// Opens the run folder `out_dir` (or `default` under the current folder) before any work.
+    /// Opens the run folder before any work: `--out`, or `default` under the current folder
+    /// (numbered `default-2`, `default-3`, … when it holds an earlier run). An earlier run is
+    /// never replaced unless `--force` says so; a second run to a folder being written fails.
     pub fn start(common: &crate::args::Common, default: &str, title: &str) -> Result<Self> {
+        let existing = match (&common.out, common.force) {
+            (_, true) => Existing::ReplaceRun,
+            (Some(_), false) => Existing::Refuse,
+            (None, false) => Existing::Number,
+        };
+        Self::start_as(common, default, title, existing)
+    }
+
+    /// [`Run::start`] replacing the run folder at `--out` (or at `default`) if there is one: for
+    /// `--resume`, which continues the run that folder belongs to.
+    pub fn resume(common: &crate::args::Common, default: &str, title: &str) -> Result<Self> {
+        Self::start_as(common, default, title, Existing::ReplaceRun)
+    }
+
+    fn start_as(
+        common: &crate::args::Common,
+        default: &str,
+        title: &str,
+        existing: Existing,
+    ) -> Result<Self> {
         let target = common.out.clone().unwrap_or_else(|| PathBuf::from(default));
-        let folder = RunFolder::create(&target)?;
+        let shown = target.display();
+        let folder = RunFolder::create(&target, existing).map_err(|e| match e {
+            RunFolderError::Exists(_) => anyhow::anyhow!(
+                "--out {shown}: the folder holds an earlier run; choose another --out, or add --force to replace it"
+            ),
+            RunFolderError::Locked { .. } => anyhow::anyhow!(
+                "--out {shown}: another thermolab run is writing to this folder now"
+            ),
+            RunFolderError::Unusable(_) => anyhow::anyhow!(
+                "--out {shown}: cannot be the current folder or one above it; name a new folder"
+            ),
+            RunFolderError::NotARunFolder(_) => anyhow::anyhow!(
+                "--out {shown}: the folder exists and holds files that are not a thermolab run; choose another --out"
+            ),
+            e => anyhow::Error::new(e).context(format!("--out {shown}")),
+        })?;
+        if let Ok(mut p) = PARTIALS.lock() {
+            p.push(folder.partial().to_path_buf());
+        }
         Ok(Self {
             out: Out {
                 format: common.format,
@@ -57,7 +117,13 @@ impl Run {
         Ok(())
     }
 
-    /// Writes `run.json` and the report, then renames the folder into place.
+    /// The folder the run will be in once finished.
+    pub fn target(&self) -> &Path {
+        self.folder.target()
+    }
+
+    /// Writes `run.json` and the report, then renames the folder into place. A run whose
+    /// `termination` is `interrupted` then ends with [`Interrupted`] (exit status 130).
     pub fn finish(self, run_json: &Value) -> Result<PathBuf> {
         self.folder
             .write("run.json", serde_json::to_string_pretty(run_json)? + "\n")?;
@@ -65,8 +131,15 @@ impl Run {
             self.folder.write("report.html", rep.html())?;
         }
         let path = self.folder.commit()?;
-        self.out.event("done", serde_json::json!({ "out": path }));
+        let termination = run_json["termination"].as_str().unwrap_or("finished");
+        self.out.event(
+            "done",
+            serde_json::json!({ "out": path, "termination": termination }),
+        );
         self.out.text(&format!("wrote {}", path.display()));
+        if termination == "interrupted" {
+            return Err(Interrupted(path).into());
+        }
         Ok(path)
     }
 }
@@ -80,17 +153,23 @@ pub fn checkpoint_path(out: &Path) -> PathBuf {
     out.with_file_name(format!("{name}.checkpoint.json"))
 }
 
-/// The process's stop flag, raised by Ctrl-C (SIGINT): drivers that take it stop at their next
-/// check and return what they have; a second Ctrl-C exits with status 130.
+/// The process's stop flag, raised by Ctrl-C (SIGINT), SIGTERM or SIGHUP: drivers that take it
+/// stop at their next check and return what they have, which the command writes as an
+/// interrupted run. A second signal ends the process at once (exit status 130), removing the
+/// partial run folders. `main` installs it before any command runs.
 pub fn stop_on_ctrl_c() -> thermolab::run::StopFlag {
     static FLAG: std::sync::OnceLock<thermolab::run::StopFlag> = std::sync::OnceLock::new();
     FLAG.get_or_init(|| {
         let flag = thermolab::run::StopFlag::new();
         let f = flag.clone();
-        // The first Ctrl-C asks the run to stop at its next check; a second one ends the
-        // process at once (exit status 130, as the shell's own SIGINT would).
         let _ = ctrlc::set_handler(move || {
             if f.is_raised() {
+                if let Ok(p) = PARTIALS.lock() {
+                    for dir in p.iter() {
+                        let _ = std::fs::remove_dir_all(dir);
+                    }
+                }
+                eprintln!("interrupted twice: stopped at once; the run folder was not written");
                 std::process::exit(130);
             }
             f.raise();

@@ -13,7 +13,7 @@ use thermolab::adapt::MetricKind;
 use thermolab::drivers::sample::{
     resume, sample, Checkpoint, InitPoint, SampleEvent, SampleResult, SampleSettings,
 };
-use thermolab::estimate::diagnostics::{bfmi, summarize, ParamSummary};
+use thermolab::estimate::diagnostics::{bfmi, summarize, ParamSummary, MIN_DRAWS};
 use thermolab::estimate::histogram;
 use thermolab::kernels::mcmc::{McmcKernel, SamplerKind};
 use thermolab::run::{Control, Observer, RunContext, StopFlag, Termination};
@@ -42,6 +42,33 @@ pub fn target_spec(a: &SampleArgs) -> Result<TargetSpec> {
     Ok(TargetSpec::from_name(&a.target, &p)?)
 }
 
+/// Refuses sizes the machine cannot hold, before anything is built: the draws kept in memory
+/// (by the chains and when read back) and each chain's working vectors and metric.
+fn check_sizes(a: &SampleArgs) -> Result<()> {
+    crate::limits::threads(a.threads)?;
+    let dim = match a.target.as_str() {
+        "gauss" | "funnel" | "funnel-nc" | "mixture" => a.dim as f64,
+        "bnn" => a
+            .arch
+            .parse::<thermolab::nn::Architecture>()
+            .map_or(0.0, |arch| arch.n_params() as f64),
+        _ => 0.0,
+    };
+    let per_chain = dim * (3.0 * (a.draws / a.thin.max(1)) as f64 + 40.0)
+        + if a.metric == "dense" {
+            4.0 * dim * dim
+        } else {
+            0.0
+        };
+    crate::limits::memory(
+        &format!(
+            "--dim {} with --chains {} --draws {}",
+            a.dim, a.chains, a.draws
+        ),
+        crate::limits::f64s(a.chains as f64 * per_chain),
+    )
+}
+
 /// The folder beside `out` where the draw files grow while the run goes on.
 fn draws_dir(out: &Path) -> PathBuf {
     let mut p = checkpoint_path(out).into_os_string();
@@ -61,6 +88,7 @@ struct Streamer {
     stop: StopFlag,
     progress: Progress,
     chains: u64,
+    warmup: usize,
     error: Option<thermolab::Error>,
 }
 
@@ -82,7 +110,13 @@ impl Streamer {
             save_checkpoint(&self.checkpoint, "sample", &self.target, &ev.checkpoint)?;
             self.last = ev.iteration;
         }
-        self.progress.set(ev.iteration as u64 * self.chains);
+        let phase = if ev.iteration <= self.warmup {
+            "warmup"
+        } else {
+            "sampling"
+        };
+        self.progress
+            .set_phase(phase, ev.iteration as u64 * self.chains);
         Ok(())
     }
 }
@@ -143,12 +177,7 @@ impl AllDraws {
 
 /// `thermolab sample`.
 pub fn run(a: SampleArgs) -> Result<()> {
-    let out_dir = a
-        .common
-        .out
-        .clone()
-        .unwrap_or_else(|| PathBuf::from("thermolab-sample"));
-    let cp_path = checkpoint_path(&out_dir);
+    check_sizes(&a)?;
     let spec = target_spec(&a)?;
     let target = spec.build()?;
     let names = target.names.clone();
@@ -191,6 +220,15 @@ pub fn run(a: SampleArgs) -> Result<()> {
         ..settings
     }
     .validate(dim)?;
+    // The run folder (and its lock) before the checkpoint is read or any work done.
+    let title = format!("thermolab sample: {}", a.target);
+    let mut run = if a.resume {
+        Run::resume(&a.common, "thermolab-sample", &title)?
+    } else {
+        Run::start(&a.common, "thermolab-sample", &title)?
+    };
+    let out_dir = run.target().to_path_buf();
+    let cp_path = checkpoint_path(&out_dir);
     // A resumed run must continue the same target with the same settings.
     let resumed: Option<Checkpoint<McmcKernel>> = if a.resume {
         if !cp_path.exists() {
@@ -218,15 +256,40 @@ pub fn run(a: SampleArgs) -> Result<()> {
         None => settings,
     };
     let (chains, beta) = (settings.get().chains, settings.get().beta);
-    let mut run = Run::start(
-        &a.common,
-        "thermolab-sample",
-        &format!("thermolab sample: {}", a.target),
-    )?;
     let started = unix_time();
     let seed = resumed.as_ref().map_or(a.common.seed, |c| c.streams.seed);
     let sampler = settings.get().sampler.name();
     run.out.event("start", json!({"command": "sample", "target": target_desc, "sampler": sampler, "chains": chains, "seed": seed, "resumed": a.resume}));
+    for n in &target.notes {
+        run.out.text(&format!("note: {n}"));
+    }
+    if let Some(rep) = run.report.as_mut() {
+        let g = settings.get();
+        let data = match (a.target.as_str(), &a.data) {
+            ("logreg", None) => "built-in breast cancer (569 × 30)".to_string(),
+            ("bnn", None) => "built-in sin data (200 points)".to_string(),
+            (_, Some(f)) => f.clone(),
+            _ => "none (a distribution given in closed form)".to_string(),
+        };
+        rep.settings(&[
+            (
+                "target",
+                format!("{} ({dim} parameters, {})", a.target, target.precision),
+            ),
+            ("data", data),
+            ("sampler", format!("{} ({} metric)", sampler, a.metric)),
+            ("chains", chains.to_string()),
+            (
+                "warm-up / draws per chain",
+                format!("{} / {} (thin {})", g.warmup, g.draws, g.thin),
+            ),
+            ("inverse temperature β", format!("{}", g.beta)),
+            ("seed", seed.to_string()),
+        ]);
+        for n in &target.notes {
+            rep.para(&format!("Note: {n}."));
+        }
+    }
     if !overridden.is_empty() {
         run.out.text(&format!(
             "--resume: continuing with the checkpoint's settings; these flags were ignored: {}",
@@ -278,6 +341,7 @@ pub fn run(a: SampleArgs) -> Result<()> {
         stop: stop.clone(),
         progress,
         chains: chains as u64,
+        warmup: settings.get().warmup,
         error: None,
     };
     let mut ctx = RunContext::new().with_stop(stop).with_observer(streamer);
@@ -313,25 +377,74 @@ pub fn run(a: SampleArgs) -> Result<()> {
         "version": thermolab::VERSION,
         "seed": seed,
         "started_unix": started,
-        "settings": {"target": target_desc, "sampler": settings.get()},
+        "settings": {"target": target_desc, "sampler": settings.get(), "notes": target.notes},
         "timings": {"seconds": seconds,
                     "warmup_seconds": result.chains.iter().map(|c| c.seconds[0]).sum::<f64>(),
                     "sampling_seconds": result.chains.iter().map(|c| c.seconds[1]).sum::<f64>()},
         "results": summary,
         "termination": result.termination,
     });
-    let out = run.out;
-    run.finish(&run_json)?;
     if interrupted {
-        out.text(&format!(
-            "interrupted: the checkpoint {} continues the run with --resume",
+        run.out.text(&format!(
+            "interrupted: `--out {} --resume` continues the run from its checkpoint {}",
+            out_dir.display(),
             cp_path.display()
         ));
-    } else {
+    }
+    run.finish(&run_json)?;
+    if !interrupted {
         let _ = std::fs::remove_file(&cp_path);
         let _ = std::fs::remove_dir_all(&dir);
     }
     Ok(())
+}
+
+/// The convergence warnings of a run, each saying what to try (Vehtari et al. 2021's R̂ and
+/// ESS thresholds, Betancourt's E-BFMI).
+fn verdict(
+    kept: usize,
+    chains: usize,
+    min_ess: f64,
+    max_rhat: f64,
+    divergences: u64,
+    ebfmi: &[f64],
+) -> Vec<String> {
+    let mut w = Vec::new();
+    if kept < MIN_DRAWS {
+        w.push(format!(
+            "only {kept} draws per chain: too few to judge convergence; let the run finish or draw more (--draws)"
+        ));
+        return w;
+    }
+    if max_rhat.is_nan() || max_rhat > 1.01 {
+        w.push(format!(
+            "R̂ up to {max_rhat:.3} (above 1.01): the chains disagree; run a longer warm-up (--warmup), or `thermolab temper` if the target has several modes"
+        ));
+    }
+    if min_ess.is_nan() || min_ess < 100.0 * chains as f64 {
+        w.push(format!(
+            "bulk ESS as low as {min_ess:.0} (below 100 per chain, {}): draw more (--draws), or help the sampler mix (--metric dense, a longer --warmup)",
+            100 * chains
+        ));
+    }
+    if divergences > 0 {
+        w.push(format!(
+            "{divergences} divergent transitions after warm-up: the sampler cannot follow the target's curvature and the draws may be biased; raise --target-accept (e.g. 0.95) or reparametrise (funnel-nc rather than funnel)"
+        ));
+    }
+    let low: Vec<String> = ebfmi
+        .iter()
+        .enumerate()
+        .filter(|(_, v)| **v < 0.3)
+        .map(|(c, v)| format!("chain {c}: {v:.2}"))
+        .collect();
+    if !low.is_empty() {
+        w.push(format!(
+            "E-BFMI below 0.3 ({}): momentum resampling explores the energy poorly; a dense metric (--metric dense) or a reparametrisation helps",
+            low.join(", ")
+        ));
+    }
+    w
 }
 
 fn write_outputs(
@@ -374,6 +487,14 @@ fn write_outputs(
         .map(|p| p.r_hat)
         .fold(f64::NEG_INFINITY, f64::max);
     let secs: f64 = r.chains.iter().map(|c| c.seconds[0] + c.seconds[1]).sum();
+    let kept = all.stats.iter().map(|c| c.len()).min().unwrap_or(0);
+    let chains = all.stats.len();
+    let warnings = verdict(kept, chains, min_ess, max_rhat, divergences, &ebfmi);
+    if kept < MIN_DRAWS {
+        run.out.text(&format!(
+            "not enough draws for diagnostics: {kept} per chain (at least {MIN_DRAWS} are needed)"
+        ));
+    }
     // Screen: the first parameters and the worst ones.
     run.out.text(&format!(
         "{:<10} {:>9} {:>9} {:>9} {:>9} {:>9} {:>9} {:>8} {:>8} {:>6}",
@@ -400,8 +521,23 @@ fn write_outputs(
         "min bulk ESS {min_ess:.0}, max R̂ {max_rhat:.4}, {divergences} divergences, E-BFMI {}, {evals_w} + {evals_s} gradient evaluations, {:.0} ESS/s (chain-seconds)",
         ebfmi.iter().map(|v| format!("{v:.2}")).collect::<Vec<_>>().join("/"), min_ess / secs.max(1e-12)
     ));
+    if warnings.is_empty() {
+        run.out.text("verdict: no convergence warnings (R̂ ≤ 1.01, bulk ESS ≥ 100 per chain, no divergences, E-BFMI ≥ 0.3)");
+    }
+    for w in &warnings {
+        run.out.text(&format!("WARNING: {w}"));
+        run.out.event("warning", json!({"message": w}));
+    }
     plots(run, all, &params, dim, target, a)?;
     if let Some(rep) = run.report.as_mut() {
+        if warnings.is_empty() {
+            rep.headline("No convergence warnings: R̂ ≤ 1.01, bulk ESS ≥ 100 per chain, no divergences, E-BFMI ≥ 0.3.");
+        } else {
+            rep.headline("The draws did not pass the convergence checks:");
+        }
+        for w in &warnings {
+            rep.warning(w);
+        }
         rep.heading("Summary");
         let rows: Vec<Vec<String>> = shown
             .iter()
@@ -427,9 +563,19 @@ fn write_outputs(
             ],
             &rows,
         );
-        rep.para(&format!("min bulk ESS {min_ess:.0}; max R̂ {max_rhat:.4}; {divergences} divergences; E-BFMI per chain {ebfmi:?}."));
+        if dim > shown.len() {
+            rep.para(&format!(
+                "Shown: the first {} parameters and the one with the lowest bulk ESS; all {dim} are in summary.csv.",
+                dim.min(12)
+            ));
+        }
+        rep.para(&format!(
+            "min bulk ESS {min_ess:.0}; max R̂ {max_rhat:.4}; {divergences} divergences; E-BFMI per chain {}.",
+            ebfmi.iter().map(|v| format!("{v:.2}")).collect::<Vec<_>>().join(", ")
+        ));
     }
     Ok(json!({
+        "verdict": {"converged": warnings.is_empty(), "warnings": warnings},
         "parameters": params,
         "min_ess_bulk": min_ess,
         "min_ess_tail": params.iter().map(|p| p.ess_tail).fold(f64::INFINITY, f64::min),
@@ -479,7 +625,7 @@ fn plots(
         };
         run.plot(
             &chart,
-            &format!("trace_{}", param.name),
+            &format!("trace_{}", param.name.replace('.', "_")),
             "Draws of each chain (they should overlap)",
         )?;
         // Rank plot: histogram of each chain's ranks among all draws.
@@ -524,7 +670,7 @@ fn plots(
         };
         run.plot(
             &chart,
-            &format!("rank_{}", param.name),
+            &format!("rank_{}", param.name.replace('.', "_")),
             "Ranks per chain: flat and alike when the chains mix",
         )?;
     }

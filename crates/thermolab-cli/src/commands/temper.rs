@@ -19,6 +19,17 @@ use thermolab::trace::csv_table;
 
 /// `thermolab temper`.
 pub fn run(a: TemperArgs) -> Result<()> {
+    crate::limits::threads(a.threads)?;
+    // Per chain: the draws at t = 1 and every rung's ΔE of every kept round; per replica its
+    // working vectors.
+    let (d, r) = (a.dim as f64, a.replicas as f64);
+    crate::limits::memory(
+        &format!(
+            "--dim {} with --replicas {} --rounds {}",
+            a.dim, a.replicas, a.rounds
+        ),
+        crate::limits::f64s(a.chains as f64 * a.rounds as f64 * (2.0 * d + r) + r * d * 40.0),
+    )?;
     let spec = TargetSpec::from_name(
         &a.target,
         &TargetParams {
@@ -78,8 +89,12 @@ pub fn run(a: TemperArgs) -> Result<()> {
         x0,
         target_accept: None,
     };
-    let mut ctx = RunContext::new().with_stop(super::stop_on_ctrl_c());
+    let total = (a.chains * (a.warmup + a.rounds)) as u64;
+    let mut ctx = RunContext::new()
+        .with_stop(super::stop_on_ctrl_c())
+        .with_observer(run.out.progress(total, "temper"));
     let results = temper_chains(&replicas, &settings, a.chains, a.common.seed, &mut ctx)?;
+    ctx.into_observer().finish();
     for (c, r) in results.iter().enumerate() {
         let rows: Vec<&[f64]> = r.draws.chunks_exact(dim).collect();
         run.folder.write(

@@ -82,6 +82,11 @@ pub fn load_data(a: &TrainArgs) -> Result<(Dataset, Value)> {
 /// Validates the arguments into a plan, before any output is written.
 pub fn plan(a: &TrainArgs) -> Result<TrainPlan> {
     let arch: Architecture = a.arch.parse()?;
+    // Parameters, gradients, optimiser moments, initial and best weights.
+    crate::limits::memory(
+        &format!("--arch {}", a.arch),
+        crate::limits::f64s(8.0 * arch.n_params() as f64),
+    )?;
     let loss = Loss::parse(&a.loss)
         .ok_or_else(|| anyhow!("--loss: unknown loss `{}` (mse, cross-entropy)", a.loss))?;
     let optimizer = match a.optimizer.as_str() {

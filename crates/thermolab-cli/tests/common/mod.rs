@@ -90,3 +90,71 @@ fn kill_after_checkpoint(dir: &Path, args: &[&str]) {
     );
     assert!(cp.exists() && !dir.join("killed").exists());
 }
+
+/// Runs the binary with `args` plus `--format json` in `dir`; once a stdout event satisfies
+/// `ready`, sends it `signal` (`INT`, `TERM`) with `kill`. Returns the exit code and every
+/// event. Panics if the run ended before the signal could be sent.
+pub fn signal_when(
+    dir: &Path,
+    args: &[&str],
+    signal: &str,
+    ready: impl Fn(&serde_json::Value) -> bool,
+) -> (Option<i32>, Vec<serde_json::Value>) {
+    use std::io::BufRead;
+    let mut child = bin()
+        .current_dir(dir)
+        .args(args)
+        .args(["--format", "json"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in std::io::BufReader::new(stdout)
+            .lines()
+            .map_while(Result::ok)
+        {
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    let (mut events, mut sent) = (Vec::new(), false);
+    let t0 = std::time::Instant::now();
+    while let Ok(line) = rx.recv_timeout(std::time::Duration::from_secs(120)) {
+        let v: serde_json::Value = serde_json::from_str(&line).expect("every line is JSON");
+        if !sent && ready(&v) {
+            let ok = Command::new("kill")
+                .args([format!("-{signal}"), child.id().to_string()])
+                .status()
+                .unwrap()
+                .success();
+            assert!(ok, "kill -{signal} failed");
+            sent = true;
+        }
+        events.push(v);
+        assert!(t0.elapsed().as_secs() < 300, "{args:?} did not end");
+    }
+    let status = child.wait().unwrap();
+    assert!(
+        sent,
+        "{args:?} ended before it could be signalled: {events:?}"
+    );
+    (status.code(), events)
+}
+
+/// The `run.json` of the run folder `dir`.
+pub fn run_json(dir: &Path) -> serde_json::Value {
+    let text = std::fs::read_to_string(dir.join("run.json"))
+        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()));
+    serde_json::from_str(&text).unwrap()
+}
+
+/// Whether `e` is a progress event (of phase `phase`, when given) past its start.
+pub fn progress(e: &serde_json::Value, phase: Option<&str>) -> bool {
+    e["type"] == "progress"
+        && e["data"]["done"].as_u64().unwrap_or(0) > 0
+        && phase.is_none_or(|p| e["data"]["phase"] == p)
+}

@@ -6,7 +6,9 @@
 //! `1/log10(S)` floor on τ) follow ArviZ, and the results agree with ArviZ to 1e-6 on the same
 //! draws (tested against fixtures).
 //!
-//! Every function takes one parameter's draws as one slice per chain (all the same length).
+//! Every function takes one parameter's draws as one slice per chain, all the same length (NaN
+//! otherwise, and with fewer than 4 draws per chain); [`summarize`] first cuts the chains to the
+//! shortest one's length, as a run stopped part-way leaves them.
 
 use serde::{Deserialize, Serialize};
 use statrs::distribution::{ContinuousCDF, Normal};
@@ -49,6 +51,9 @@ fn median(x: &[f64]) -> f64 {
 
 /// Type-7 quantile (linear interpolation between order statistics).
 pub fn quantile(x: &[f64], p: f64) -> f64 {
+    if x.is_empty() {
+        return f64::NAN;
+    }
     let mut s = x.to_vec();
     s.sort_by(|a, b| a.total_cmp(b));
     quantile_sorted(&s, p)
@@ -109,10 +114,7 @@ fn rhat_plain(chains: &[Vec<f64>]) -> f64 {
 /// Rank-normalised split R̂ (the larger of bulk and folded-tail R̂). NaN with fewer than 2
 /// chains or 4 draws.
 pub fn rhat(chains: &[&[f64]]) -> f64 {
-    if chains.len() < 2
-        || chains[0].len() < 4
-        || chains.iter().any(|c| c.iter().any(|v| !v.is_finite()))
-    {
+    if chains.len() < 2 || !usable(chains) {
         return f64::NAN;
     }
     let sp = split(chains);
@@ -247,11 +249,17 @@ fn ess_raw(chains: &[Vec<f64>]) -> f64 {
     size / tau
 }
 
+/// Whether the diagnostics are defined: at least one chain, all of one length, at least 4
+/// draws each, all finite.
 fn usable(chains: &[&[f64]]) -> bool {
     !chains.is_empty()
-        && chains[0].len() >= 4
+        && chains[0].len() >= MIN_DRAWS
+        && chains.iter().all(|c| c.len() == chains[0].len())
         && chains.iter().all(|c| c.iter().all(|v| v.is_finite()))
 }
+
+/// Fewest draws per chain the diagnostics need.
+pub const MIN_DRAWS: usize = 4;
 
 /// Bulk ESS: ESS of the rank-normalised split chains.
 pub fn ess_bulk(chains: &[&[f64]]) -> f64 {
@@ -386,8 +394,12 @@ pub struct ParamSummary {
     pub r_hat: f64,
 }
 
-/// Summarises one parameter.
+/// Summarises one parameter, over the first `n` draws of every chain with `n` the shortest
+/// chain's length; the ESS, R̂ and MCSE fields are NaN when `n` is below [`MIN_DRAWS`].
 pub fn summarize(name: &str, chains: &[&[f64]]) -> ParamSummary {
+    let n = chains.iter().map(|c| c.len()).min().unwrap_or(0);
+    let cut: Vec<&[f64]> = chains.iter().map(|c| &c[..n]).collect();
+    let chains = &cut[..];
     let flat: Vec<f64> = chains.iter().flat_map(|c| c.iter().copied()).collect();
     let (m, sd) = if flat.is_empty() {
         (f64::NAN, f64::NAN)

@@ -10,37 +10,84 @@ fn scratch(name: &str) -> std::path::PathBuf {
 }
 
 #[test]
-fn commit_is_atomic_and_replaces_only_run_folders() {
+fn commit_is_atomic_and_replaces_only_when_asked() {
     let base = scratch("a");
     let target = base.join("out");
-    let rf = RunFolder::create(&target).unwrap();
+    let rf = RunFolder::create(&target, Existing::Refuse).unwrap();
     rf.write("run.json", "{}").unwrap();
     rf.write("plots/a.svg", "<svg/>").unwrap();
     assert!(!target.exists(), "nothing visible before commit");
     rf.commit().unwrap();
     assert!(target.join("plots/a.svg").is_file());
-    // A second run replaces the first.
-    let rf = RunFolder::create(&target).unwrap();
+    std::fs::write(target.join("my_notes.txt"), "mine").unwrap();
+    // A second run refuses to replace the first, and keeps the user's file.
+    let e = RunFolder::create(&target, Existing::Refuse).unwrap_err();
+    assert!(matches!(e, RunFolderError::Exists(_)), "{e}");
+    assert!(target.join("my_notes.txt").is_file());
+    // Numbered: the next free name.
+    let rf = RunFolder::create(&target, Existing::Number).unwrap();
+    assert_eq!(rf.target(), base.join("out-2"));
+    rf.write("run.json", "{}").unwrap();
+    rf.commit().unwrap();
+    assert_eq!(
+        RunFolder::create(&target, Existing::Number)
+            .unwrap()
+            .target(),
+        base.join("out-3")
+    );
+    // Replacing a run folder when asked.
+    let rf = RunFolder::create(&target, Existing::ReplaceRun).unwrap();
     rf.write("run.json", "{\"second\":1}").unwrap();
     rf.commit().unwrap();
     assert!(std::fs::read_to_string(target.join("run.json"))
         .unwrap()
         .contains("second"));
     assert!(!target.join("plots").exists());
-    // Dropping without commit leaves nothing behind.
+    // Dropping without commit leaves nothing behind (no partial folder, no lock file).
     let t2 = base.join("never");
     {
-        let rf = RunFolder::create(&t2).unwrap();
+        let rf = RunFolder::create(&t2, Existing::Refuse).unwrap();
         rf.write("run.json", "{}").unwrap();
     }
     assert!(!t2.exists());
-    assert_eq!(std::fs::read_dir(&base).unwrap().count(), 1);
-    // A folder with other content is refused.
+    let mut left: Vec<String> = std::fs::read_dir(&base)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    left.sort();
+    assert_eq!(left, ["out", "out-2"]);
+    // A folder with other content is refused even when replacing is allowed.
     let other = base.join("other");
     std::fs::create_dir_all(&other).unwrap();
     std::fs::write(other.join("precious.txt"), "x").unwrap();
-    let e = RunFolder::create(&other).unwrap_err().to_string();
+    let e = RunFolder::create(&other, Existing::ReplaceRun)
+        .unwrap_err()
+        .to_string();
     assert!(e.contains("refusing to replace"), "{e}");
+}
+
+/// While one run holds a target, a second one to it fails at once; the current folder and the
+/// root cannot be output folders.
+#[test]
+fn a_locked_or_current_folder_is_refused() {
+    let base = scratch("lock");
+    let target = base.join("out");
+    let first = RunFolder::create(&target, Existing::Refuse).unwrap();
+    let e = RunFolder::create(&target, Existing::ReplaceRun).unwrap_err();
+    assert!(matches!(e, RunFolderError::Locked { .. }), "{e}");
+    // A numbered run skips the locked name.
+    assert_eq!(
+        RunFolder::create(&target, Existing::Number)
+            .unwrap()
+            .target(),
+        base.join("out-2")
+    );
+    drop(first);
+    assert!(RunFolder::create(&target, Existing::Refuse).is_ok());
+    for p in [".", "..", "/"] {
+        let e = RunFolder::create(std::path::Path::new(p), Existing::ReplaceRun).unwrap_err();
+        assert!(matches!(e, RunFolderError::Unusable(_)), "{p}: {e}");
+    }
 }
 
 #[test]

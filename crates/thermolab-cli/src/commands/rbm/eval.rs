@@ -44,11 +44,17 @@ pub fn eval(a: RbmEvalArgs) -> Result<()> {
     if a.ais_chains == 0 || a.ais_temperatures < 2 {
         bail!("--ais-chains must be ≥ 1 and --ais-temperatures ≥ 2");
     }
+    if a.tempering > 0 && (a.tempering < 2 || a.tempering_rounds < 20) {
+        bail!("--tempering needs at least 2 temperatures and --tempering-rounds at least 20");
+    }
     let mut run = Run::start(&a.common, "thermolab-rbm-eval", "thermolab rbm eval")?;
     let started = unix_time();
     let seed = a.common.seed;
     let stop = super::super::stop_on_ctrl_c();
-    let lz = final_log_z(
+    let settings_json = json!({"model": a.model, "data": desc, "images": set.n, "ais": a.ais,
+        "ais_chains": a.ais_chains, "ais_temperatures": a.ais_temperatures, "reverse": a.reverse,
+        "preprocess": preprocess});
+    let lz = match stoppable(final_log_z(
         rbm,
         &x,
         a.ais,
@@ -59,8 +65,24 @@ pub fn eval(a: RbmEvalArgs) -> Result<()> {
             ..Default::default()
         },
         seed,
-        &stop,
-    )?;
+        &mut RunContext::new()
+            .with_stop(stop.clone())
+            .with_observer(run.out.progress(a.ais_temperatures as u64, "ais")),
+    ))? {
+        Some(lz) => lz,
+        None => {
+            // Stopped during the forward AIS: there is no estimate to report.
+            run.out.text("interrupted during the forward AIS: no log Z");
+            return run
+                .finish(&json!({
+                    "command": "rbm eval", "version": thermolab::VERSION, "seed": seed,
+                    "started_unix": started, "settings": settings_json, "results": {},
+                    "termination": Termination::Interrupted,
+                }))
+                .map(|_| ());
+        }
+    };
+    let mut termination = Termination::Finished;
     let (log_z, secs) = (lz.value, lz.seconds);
     let ais = match &lz.method {
         LogZMethod::Ais(e) => Some(e.clone()),
@@ -96,10 +118,25 @@ pub fn eval(a: RbmEvalArgs) -> Result<()> {
         fmt(ll)
     ));
     let mut reverse = None;
-    if a.reverse {
+    let start = if a.reverse {
+        let base = rbm.base_rate_biases(&x);
+        stoppable(reverse_start(
+            rbm,
+            &base,
+            a.ais_chains,
+            a.reverse_rounds,
+            seed,
+            &stop,
+        ))?
+    } else {
+        None
+    };
+    if a.reverse && start.is_none() {
+        termination = Termination::Interrupted;
+    }
+    if let Some((start, source)) = start {
         let n = a.ais_chains;
         let base = rbm.base_rate_biases(&x);
-        let (start, source) = reverse_start(rbm, &base, n, a.reverse_rounds, seed, &stop)?;
         let s = AisSettings {
             chains: n,
             temperatures: a.ais_temperatures,
@@ -107,10 +144,14 @@ pub fn eval(a: RbmEvalArgs) -> Result<()> {
             ..Default::default()
         }
         .validate()?;
-        let mut ctx = RunContext::new().with_stop(stop.clone());
+        let mut ctx = RunContext::new()
+            .with_stop(stop.clone())
+            .with_observer(run.out.progress(a.ais_temperatures as u64, "reverse ais"));
         let e = reverse_ais_log_z(rbm, &base, &start, &s, seed, &mut ctx)?;
-        stopped("reverse AIS", e.termination)?;
-        let (label, what) = match source {
+        if e.termination != Termination::Finished {
+            termination = Termination::Interrupted;
+        } else {
+            let (label, what) = match source {
             ReverseStart::Exact => (
                 "AIS (reverse, from exact samples)",
                 "from exact model samples: high in expectation, so with forward AIS it brackets log Z",
@@ -120,26 +161,24 @@ pub fn eval(a: RbmEvalArgs) -> Result<()> {
                 "from the β = 1 chains of a tempering run: approximate samples, so an estimate, not a bound",
             ),
         };
-        run.out.text(&format!(
-            "reverse AIS: log Z = {} ± {} → log-likelihood {} ({what})",
-            fmt(e.log_z),
-            fmt(e.se),
-            fmt(mean_neg_f - e.log_z)
-        ));
-        rows.push(vec![
-            label.into(),
-            fmt(e.log_z),
-            fmt(e.se),
-            fmt(mean_neg_f - e.log_z),
-            format!("{:.3}", e.seconds),
-        ]);
-        reverse = Some((e, source));
+            run.out.text(&format!(
+                "reverse AIS: log Z = {} ± {} → log-likelihood {} ({what})",
+                fmt(e.log_z),
+                fmt(e.se),
+                fmt(mean_neg_f - e.log_z)
+            ));
+            rows.push(vec![
+                label.into(),
+                fmt(e.log_z),
+                fmt(e.se),
+                fmt(mean_neg_f - e.log_z),
+                format!("{:.3}", e.seconds),
+            ]);
+            reverse = Some((e, source));
+        }
     }
     let mut tempered = None;
-    if a.tempering > 0 {
-        if a.tempering < 2 || a.tempering_rounds < 20 {
-            bail!("--tempering needs at least 2 temperatures and --tempering-rounds at least 20");
-        }
+    if a.tempering > 0 && termination == Termination::Finished {
         let s = RbmTemperSettings {
             betas: (0..a.tempering)
                 .map(|k| k as f64 / (a.tempering - 1) as f64)
@@ -153,9 +192,11 @@ pub fn eval(a: RbmEvalArgs) -> Result<()> {
         let t0 = std::time::Instant::now();
         let mut ctx = RunContext::new().with_stop(stop.clone());
         let t = temper_rbm(rbm, &rbm.base_rate_biases(&x), &s, (seed, 0), &mut ctx)?;
-        stopped("tempering", t.termination)?;
-        let secs = t0.elapsed().as_secs_f64();
-        run.out.text(&format!(
+        if t.termination != Termination::Finished {
+            termination = Termination::Interrupted;
+        } else {
+            let secs = t0.elapsed().as_secs_f64();
+            run.out.text(&format!(
             "tempering + stepping-stone ({} temperatures): log Z = {} ± {} → log-likelihood {} ({} round trips, {secs:.3} s)",
             a.tempering,
             fmt(t.log_z.value),
@@ -163,17 +204,22 @@ pub fn eval(a: RbmEvalArgs) -> Result<()> {
             fmt(mean_neg_f - t.log_z.value),
             t.round_trips
         ));
-        rows.push(vec![
-            "tempering + stepping-stone".into(),
-            fmt(t.log_z.value),
-            fmt(t.log_z.se),
-            fmt(mean_neg_f - t.log_z.value),
-            format!("{secs:.3}"),
-        ]);
-        tempered = Some((t, secs));
+            rows.push(vec![
+                "tempering + stepping-stone".into(),
+                fmt(t.log_z.value),
+                fmt(t.log_z.se),
+                fmt(mean_neg_f - t.log_z.value),
+                format!("{secs:.3}"),
+            ]);
+            tempered = Some((t, secs));
+        }
     }
     if !a.common.no_plots {
-        let fant = fantasies(rbm, &x, 100, 1000, seed);
+        let fant = if termination == Termination::Finished {
+            fantasies(rbm, &x, 100, 1000, seed)
+        } else {
+            Vec::new()
+        };
         add_grids(&mut run, rbm, &fant)?;
     }
     if let Some(rep) = run.report.as_mut() {
@@ -198,9 +244,7 @@ pub fn eval(a: RbmEvalArgs) -> Result<()> {
         "version": thermolab::VERSION,
         "seed": seed,
         "started_unix": started,
-        "settings": {"model": a.model, "data": desc, "images": set.n, "ais": a.ais,
-            "ais_chains": a.ais_chains, "ais_temperatures": a.ais_temperatures, "reverse": a.reverse,
-            "preprocess": preprocess},
+        "settings": settings_json,
         "results": {
             "log_z": log_z, "log_z_method": if ais.is_some() { "ais" } else { "exact" },
             "log_likelihood": ll, "mean_negative_free_energy": mean_neg_f,
@@ -210,16 +254,18 @@ pub fn eval(a: RbmEvalArgs) -> Result<()> {
             "tempering": tempered.as_ref().map(|(t, secs)| json!({"log_z": t.log_z, "swap_rates": t.swap_rates,
                 "round_trips": t.round_trips, "seconds": secs})),
         },
-        "termination": "finished",
+        "termination": termination,
     });
     run.finish(&run_json)?;
     Ok(())
 }
 
-/// An error when a run stopped before its end (its partial estimate would mean nothing).
-fn stopped(what: &'static str, termination: Termination) -> Result<()> {
-    if termination == Termination::Finished {
-        return Ok(());
+/// `Ok(None)` for a stage that the stop flag ended ([`thermolab::Error::Stopped`]), so that the
+/// command writes what it has as an interrupted run; other errors pass.
+fn stoppable<T>(r: Result<T, thermolab::Error>) -> Result<Option<T>> {
+    match r {
+        Ok(v) => Ok(Some(v)),
+        Err(thermolab::Error::Stopped { .. }) => Ok(None),
+        Err(e) => Err(e.into()),
     }
-    Err(thermolab::Error::Stopped { what, termination }.into())
 }

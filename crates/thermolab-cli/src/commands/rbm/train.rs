@@ -49,7 +49,7 @@ impl<'a, 'e> Observer<EpochEvent<'e>> for EpochWatcher<'a> {
     fn on_step(&mut self, ev: &EpochEvent<'e>) -> Control {
         let r = ev.report;
         self.progress.set(r.epoch as u64);
-        if r.epoch % self.eval_every == 0 || r.epoch == self.epochs {
+        if r.epoch.is_multiple_of(self.eval_every) || r.epoch == self.epochs {
             let mut point = serde_json::to_value(learning_curve_point(
                 ev.rbm,
                 self.mon_train,
@@ -67,7 +67,7 @@ impl<'a, 'e> Observer<EpochEvent<'e>> for EpochWatcher<'a> {
             self.curves.push(point);
         }
         let unfinished = r.epoch < self.epochs;
-        let due = self.checkpoint_every > 0 && r.epoch % self.checkpoint_every == 0;
+        let due = self.checkpoint_every > 0 && r.epoch.is_multiple_of(self.checkpoint_every);
         if unfinished && (due || (self.checkpoint_every > 0 && self.stop.is_raised())) {
             if let Err(e) = self.save(ev.state) {
                 self.error = Some(e);
@@ -130,14 +130,27 @@ pub fn train(a: RbmTrainArgs) -> Result<()> {
     )
     .with_context(|| format!("--data {}", a.data))?;
     let width = split.train.width();
+    // Weights with their velocity and gradient, and the persistent chains of every replica.
+    let (v, h) = (width as f64, a.hidden as f64);
+    let chains = if a.chains == 0 {
+        a.batch_size
+    } else {
+        a.chains
+    } as f64;
+    crate::limits::memory(
+        &format!("--hidden {} on {} visible units", a.hidden, width),
+        4.0 * (6.0 * v * h + chains * a.tempered.unwrap_or(1) as f64 * 4.0 * (v + h)),
+    )?;
     let (mut train_x, mut test_x) = (split.train.pixels.clone(), split.test.pixels.clone());
     preprocess.apply(&mut train_x, width);
     preprocess.apply(&mut test_x, width);
-    let out_dir = a
-        .common
-        .out
-        .clone()
-        .unwrap_or_else(|| PathBuf::from("thermolab-rbm"));
+    // The run folder (and its lock) before the checkpoint is read or any work done.
+    let mut run = if a.resume {
+        Run::resume(&a.common, "thermolab-rbm", "thermolab rbm train")?
+    } else {
+        Run::start(&a.common, "thermolab-rbm", "thermolab rbm train")?
+    };
+    let out_dir = run.target().to_path_buf();
     let cp_path = checkpoint_path(&out_dir);
     let data_desc = split.desc.clone();
     // What a checkpoint must match to be resumed: the data as preprocessed, the machine's
@@ -170,7 +183,6 @@ pub fn train(a: RbmTrainArgs) -> Result<()> {
         }
         RbmTrainer::new(m0, &train_x, settings.clone(), seed)?
     };
-    let mut run = Run::start(&a.common, "thermolab-rbm", "thermolab rbm train")?;
     let started = unix_time();
     run.out.event(
         "start",
@@ -219,24 +231,32 @@ pub fn train(a: RbmTrainArgs) -> Result<()> {
     }
     let curves = watcher.curves;
     let rbm = trainer.rbm().clone();
-    // Final evaluation on the full train and test sets.
-    let lz = final_log_z(
-        &rbm,
-        &train_x,
-        false,
-        AisSettings {
-            chains: a.ais_chains,
-            temperatures: a.ais_temperatures,
-            ..Default::default()
-        },
-        seed,
-        // Not tied to Ctrl-C: an interrupted training still ends with its evaluation and files.
-        &StopFlag::new(),
-    )?;
-    let (log_z, z_seconds) = (lz.value, lz.seconds);
-    let ais = match &lz.method {
-        LogZMethod::Ais(e) => Some(e.clone()),
-        LogZMethod::Exact => None,
+    // Final evaluation on the full train and test sets (after an interrupt only when exact
+    // enumeration is cheap: a long AIS is not what a Ctrl-C asks for).
+    let interrupted = summary.termination == Termination::Interrupted;
+    let lz = (!interrupted || exact_is_cheap(&rbm)).then(|| {
+        final_log_z(
+            &rbm,
+            &train_x,
+            false,
+            AisSettings {
+                chains: a.ais_chains,
+                temperatures: a.ais_temperatures,
+                ..Default::default()
+            },
+            seed,
+            // Not tied to Ctrl-C: a second Ctrl-C ends the process.
+            &mut RunContext::new()
+                .with_observer(run.out.progress(a.ais_temperatures as u64, "ais")),
+        )
+    });
+    let lz = lz.transpose()?;
+    let (log_z, z_seconds) = lz
+        .as_ref()
+        .map_or((f64::NAN, 0.0), |l| (l.value, l.seconds));
+    let ais = match lz.as_ref().map(|l| &l.method) {
+        Some(LogZMethod::Ais(e)) => Some(e.clone()),
+        _ => None,
     };
     let ll_train = average_log_likelihood(&rbm, &train_x, log_z);
     let ll_test = average_log_likelihood(&rbm, &test_x, log_z);
@@ -246,7 +266,11 @@ pub fn train(a: RbmTrainArgs) -> Result<()> {
         .ok()
         .map(|v| v.iter().sum::<f64>() / v.len().max(1) as f64);
     let recon = rbm.reconstruction_error(&test_x);
-    let method_txt = if ais.is_some() { "AIS" } else { "exact" };
+    let method_txt = match (&lz, &ais) {
+        (None, _) => "not computed: the run was interrupted",
+        (Some(_), Some(_)) => "AIS",
+        (Some(_), None) => "exact",
+    };
     run.out.text(&format!(
         "trained {} epochs in {:.3} s ({:.2} ms/epoch); {}",
         summary.epochs,
@@ -361,7 +385,11 @@ pub fn train(a: RbmTrainArgs) -> Result<()> {
             "monitors",
             "A growing free-energy gap signals over-fitting",
         )?;
-        let fant = fantasies(&rbm, &test_x, 100, 1000, seed);
+        let fant = if interrupted {
+            Vec::new()
+        } else {
+            fantasies(&rbm, &test_x, 100, 1000, seed)
+        };
         add_grids(&mut run, &rbm, &fant)?;
     }
     if let Some(rep) = run.report.as_mut() {

@@ -2,12 +2,12 @@
 //! otherwise, the start states of reverse AIS (exact samples, or long tempering, labelled as
 //! such), learning-curve measurements and fantasy samples.
 
-use crate::drivers::ais::{ais_log_z, AisEstimate, AisSettings};
+use crate::drivers::ais::{ais_log_z, AisEstimate, AisEvent, AisSettings};
 use crate::drivers::tempering::{temper_rbm, RbmTemperSettings};
 use crate::error::Error;
 use crate::kernels::rbm::GibbsBatch;
 use crate::rng::{self, Purpose};
-use crate::run::{RunContext, StopFlag, Termination};
+use crate::run::{Observer, RunContext, StopFlag, Termination};
 use crate::systems::rbm::{exact_visible_samples, log_partition_exact, Rbm, VisibleKind};
 use serde::{Deserialize, Serialize};
 use std::time::Instant;
@@ -54,15 +54,15 @@ impl LogZ {
 }
 
 /// `ln Z` of `rbm`: exact when the smaller layer has at most [`EXACT_UNITS`] units (unless
-/// `force_ais`), else forward AIS from the base-rate machine of `base_data` (run 0 of `seed`).
-/// Raising `stop` ends the AIS run with [`Error::Stopped`].
-pub fn final_log_z(
+/// `force_ais`), else forward AIS from the base-rate machine of `base_data` (run 0 of `seed`),
+/// which `ctx` observes; its stop flag or budget ends the AIS run with [`Error::Stopped`].
+pub fn final_log_z<O: Observer<AisEvent>>(
     rbm: &Rbm,
     base_data: &[f32],
     force_ais: bool,
     ais: AisSettings,
     seed: u64,
-    stop: &StopFlag,
+    ctx: &mut RunContext<O>,
 ) -> Result<LogZ, Error> {
     let t0 = Instant::now();
     if !force_ais {
@@ -76,8 +76,7 @@ pub fn final_log_z(
     }
     let s = ais.validate()?;
     let base = rbm.base_rate_biases(base_data);
-    let mut ctx = RunContext::new().with_stop(stop.clone());
-    let e = ais_log_z(rbm, &base, &s, seed, &mut ctx)?;
+    let e = ais_log_z(rbm, &base, &s, seed, ctx)?;
     if e.termination != Termination::Finished {
         return Err(Error::Stopped {
             what: "AIS",

@@ -70,3 +70,21 @@ fn degenerate_inputs_are_nan_not_panics() {
     assert_eq!(ess_mean(&[&constant, &constant]), 20.0);
     assert!((quantile(&[1.0, 2.0, 3.0, 4.0], 0.25) - 1.75).abs() < 1e-15);
 }
+
+/// A run stopped part-way leaves chains of different lengths, or none at all: the summary cuts
+/// them to the shortest, and with fewer than 4 draws per chain reports NaN instead of panicking.
+#[test]
+fn short_and_uneven_chains_are_summarised_without_panicking() {
+    let long: Vec<f64> = (0..17).map(|i| (i as f64 * 0.7).sin()).collect();
+    let short: Vec<f64> = long[..16].iter().map(|v| v + 0.1).collect();
+    let s = summarize("x", &[&long, &short, &long]);
+    assert!(s.r_hat.is_finite() && s.ess_bulk.is_finite(), "{s:?}");
+    let cut = summarize("x", &[&long[..16], &short, &long[..16]]);
+    assert_eq!(s, cut);
+    for chains in [vec![&long[..3], &long[..3]], vec![&long[..0]], vec![]] {
+        let s = summarize("x", &chains);
+        assert!(s.ess_bulk.is_nan() && s.r_hat.is_nan() && s.mcse_q95.is_nan());
+    }
+    assert!(quantile(&[], 0.5).is_nan());
+    assert!(ess_bulk(&[&long, &short]).is_nan() && rhat(&[&long, &short]).is_nan());
+}

@@ -111,7 +111,7 @@ impl MultiSpin {
         hot: bool,
         rng: &mut R,
     ) -> Result<Self, ModelError> {
-        if l < 2 || l % 2 != 0 {
+        if l < 2 || !l.is_multiple_of(2) {
             return Err(ModelError::new(
                 "L",
                 format!("multi-spin coding needs an even L ≥ 2, got {l}"),

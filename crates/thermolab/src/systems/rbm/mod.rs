@@ -244,7 +244,7 @@ impl Rbm {
     /// Checks that `data` holds whole rows of the right kind (binary for Bernoulli units).
     pub fn check_data(&self, data: &[f32]) -> Result<usize, RbmError> {
         let v = self.n_visible;
-        if data.len() % v != 0 {
+        if !data.len().is_multiple_of(v) {
             return Err(RbmError::Width {
                 expected: v,
                 found: data.len() % v,
