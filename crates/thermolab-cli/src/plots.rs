@@ -26,6 +26,10 @@ pub trait Plot {
     fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<()>
     where
         DB::ErrorType: 'static;
+    /// What the plot shows, for `plots.json`: its axis ranges and each series' extent.
+    fn manifest(&self) -> serde_json::Value {
+        serde_json::Value::Null
+    }
 }
 
 fn err<E: std::fmt::Debug>(e: E) -> anyhow::Error {
@@ -52,7 +56,8 @@ pub fn render<P: Plot>(plot: &P, folder: &RunFolder, name: &str) -> Result<Strin
     Ok(svg)
 }
 
-/// Draws the series legend in the house style.
+/// Draws the series legend in the house style (inside the plot; for charts whose data leave
+/// no corner free, see [`LineChart`]'s legend strip above the plot).
 fn legend<'a, DB, CT>(chart: &mut ChartContext<'a, DB, CT>) -> Result<()>
 where
     DB: DrawingBackend + 'a,
@@ -76,26 +81,69 @@ const COLORS: [RGBColor; 5] = [
     RGBColor(255, 127, 14),
 ];
 
-fn extent(vals: impl Iterator<Item = f64>) -> (f64, f64) {
+/// The smallest and largest finite value, or `None` when there is none.
+fn bounds(vals: impl Iterator<Item = f64>) -> Option<(f64, f64)> {
     let (lo, hi) = vals
         .filter(|v| v.is_finite())
         .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), v| {
             (a.min(v), b.max(v))
         });
-    if !lo.is_finite() {
-        (0.0, 1.0)
-    } else if hi <= lo {
-        (lo - 0.5, hi + 0.5)
+    lo.is_finite().then_some((lo, hi))
+}
+
+/// An axis range around `(lo, hi)`: 3 % padding, or ±0.5 (±10 % of the value) when flat.
+pub fn padded((lo, hi): (f64, f64)) -> (f64, f64) {
+    if hi <= lo {
+        let w = (0.1 * lo.abs()).max(0.5);
+        (lo - w, hi + w)
     } else {
         let pad = 0.03 * (hi - lo);
         (lo - pad, hi + pad)
     }
 }
 
+/// A tick label for `v` on an axis spanning `span`: plain decimals where they read well,
+/// scientific notation for very large or small numbers, integers on count axes.
+fn tick(v: f64, span: f64, integer: bool) -> String {
+    if integer {
+        return format!("{:.0}", v);
+    }
+    let big = v.abs().max(span.abs());
+    if v == 0.0 {
+        "0".into()
+    } else if big >= 1e5 || big < 1e-3 {
+        let t = format!("{v:.2e}");
+        // 1.50e3 → 1.5e3, 2.00e-4 → 2e-4.
+        match t.split_once('e') {
+            Some((m, e)) => {
+                let m = m.trim_end_matches('0').trim_end_matches('.');
+                format!("{m}e{e}")
+            }
+            None => t,
+        }
+    } else {
+        let decimals = (1.0 - span.log10().floor()).clamp(0.0, 6.0) as usize;
+        format!("{v:.decimals$}")
+    }
+}
+
+/// How many tick labels an axis of `span` gets: 7, or on a count axis no more than there are
+/// integers in it (so that no two labels round to the same integer).
+fn labels(span: f64, integer: bool) -> usize {
+    if integer {
+        (span.floor() as usize + 1).clamp(2, 7)
+    } else {
+        7
+    }
+}
+
 /// A point with its standard error: (x, y, se).
 pub type ErrorPoint = (f64, f64, f64);
 
-/// Lines (and optionally points) against a shared x axis; log-scaled y on request.
+/// Lines, dots and error bars against a shared x axis; log-scaled y on request. The axes
+/// contain every point drawn and every error bar; the legend sits in a strip above the plot,
+/// outside the data.
+#[derive(Default)]
 pub struct LineChart {
     /// Title above the plot.
     pub title: String,
@@ -111,28 +159,166 @@ pub struct LineChart {
     pub errors: Vec<(String, Vec<ErrorPoint>)>,
     /// Log-scale the y axis (non-positive values are dropped).
     pub log_y: bool,
+    /// Only this x range is drawn (points outside it are left out); default: all the data.
+    pub x_range: Option<(f64, f64)>,
+    /// x counts something (draws, epochs, bins): integer tick labels.
+    pub integer_x: bool,
+    /// y counts something: integer tick labels.
+    pub integer_y: bool,
+}
+
+/// The axes of a chart: x and y ranges (y in data units, also on a log axis).
+#[derive(Debug, Clone, Copy)]
+struct Frame {
+    x: (f64, f64),
+    y: (f64, f64),
+}
+
+impl LineChart {
+    fn in_x(&self, x: f64) -> bool {
+        x.is_finite() && self.x_range.is_none_or(|(a, b)| x >= a && x <= b)
+    }
+    fn keep_y(&self, y: f64) -> bool {
+        y.is_finite() && (!self.log_y || y > 0.0)
+    }
+    /// The drawn part of every series as (name, kind, x values, y values with error-bar ends).
+    fn drawn(&self) -> Vec<(&str, &'static str, Vec<f64>, Vec<f64>)> {
+        let mut out = Vec::new();
+        for (kind, set) in [("line", &self.lines), ("points", &self.points)] {
+            for (name, pts) in set {
+                let p: Vec<&(f64, f64)> = pts
+                    .iter()
+                    .filter(|p| self.in_x(p.0) && self.keep_y(p.1))
+                    .collect();
+                out.push((
+                    name.as_str(),
+                    kind,
+                    p.iter().map(|p| p.0).collect(),
+                    p.iter().map(|p| p.1).collect(),
+                ));
+            }
+        }
+        for (name, pts) in &self.errors {
+            let (mut xs, mut ys) = (Vec::new(), Vec::new());
+            for &(x, y, e) in pts {
+                if !self.in_x(x) || !self.keep_y(y) {
+                    continue;
+                }
+                let e = if e.is_finite() { e.abs() } else { 0.0 };
+                xs.push(x);
+                ys.push(y);
+                if self.keep_y(y + e) {
+                    ys.push(y + e);
+                }
+                if self.keep_y(y - e) {
+                    ys.push(y - e);
+                }
+            }
+            out.push((name.as_str(), "errors", xs, ys));
+        }
+        out
+    }
+    /// The axes that hold every drawn point and bar; `None` when there is nothing to draw.
+    fn frame(&self) -> Option<Frame> {
+        let drawn = self.drawn();
+        let xs = bounds(drawn.iter().flat_map(|d| d.2.iter().copied()))?;
+        let ys = bounds(drawn.iter().flat_map(|d| d.3.iter().copied()))?;
+        let x = match self.x_range {
+            Some(r) => r,
+            None => padded(xs),
+        };
+        let y = if self.log_y {
+            let (a, b) = padded((ys.0.ln(), ys.1.ln()));
+            (a.exp(), b.exp())
+        } else {
+            padded(ys)
+        };
+        Some(Frame { x, y })
+    }
 }
 
 impl Plot for LineChart {
+    fn manifest(&self) -> serde_json::Value {
+        let frame = self.frame();
+        let series: Vec<serde_json::Value> = self
+            .drawn()
+            .into_iter()
+            .map(|(name, kind, xs, ys)| {
+                serde_json::json!({"name": name, "kind": kind, "n": xs.len(),
+                    "x": bounds(xs.into_iter()), "y": bounds(ys.into_iter())})
+            })
+            .collect();
+        serde_json::json!({
+            "title": self.title, "x_label": self.x_label, "y_label": self.y_label,
+            "x_range": frame.map(|f| f.x), "y_range": frame.map(|f| f.y), "log_y": self.log_y,
+            "series": series,
+        })
+    }
+
     fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<()>
     where
         DB::ErrorType: 'static,
     {
         root.fill(&WHITE).map_err(err)?;
-        let all = || {
-            self.lines
-                .iter()
-                .chain(&self.points)
-                .flat_map(|(_, v)| v.iter())
+        let (w, _) = root.dim_in_pixel();
+        // The legend: a strip under the title, four entries a row.
+        let mut entries: Vec<(String, RGBColor, u8)> = Vec::new();
+        for (i, (name, _)) in self.points.iter().enumerate() {
+            entries.push((name.clone(), COLORS[(i + 2) % COLORS.len()], 1));
+        }
+        for (i, (name, _)) in self.errors.iter().enumerate() {
+            entries.push((name.clone(), COLORS[(i + 1) % COLORS.len()], 2));
+        }
+        for (i, (name, _)) in self.lines.iter().enumerate() {
+            entries.push((name.clone(), COLORS[i % COLORS.len()], 0));
+        }
+        let per_row = 4;
+        let rows = entries.len().div_ceil(per_row) as u32;
+        let (head, body) = root.split_vertically(34 + 20 * rows);
+        head.draw(&Text::new(
+            self.title.clone(),
+            (12, 8),
+            ("sans-serif", 20).into_font(),
+        ))
+        .map_err(err)?;
+        let col = (w as i32 - 24) / per_row as i32;
+        for (k, (name, c, kind)) in entries.iter().enumerate() {
+            let x = 12 + (k % per_row) as i32 * col;
+            let y = 40 + 20 * (k / per_row) as i32;
+            match kind {
+                0 => head
+                    .draw(&PathElement::new(
+                        vec![(x, y), (x + 20, y)],
+                        c.stroke_width(2),
+                    ))
+                    .map_err(err)?,
+                _ => head
+                    .draw(&Circle::new((x + 10, y), 3, c.filled()))
+                    .map_err(err)?,
+            }
+            let label: String = name.chars().take(28).collect();
+            head.draw(&Text::new(
+                label,
+                (x + 26, y - 7),
+                ("sans-serif", 13).into_font(),
+            ))
+            .map_err(err)?;
+        }
+        let Some(f) = self.frame() else {
+            body.draw(&Text::new(
+                "no data to plot",
+                (w as i32 / 2 - 50, 100),
+                ("sans-serif", 16).into_font(),
+            ))
+            .map_err(err)?;
+            return Ok(());
         };
-        let keep = |y: f64| !self.log_y || y > 0.0;
-        let (x0, x1) = extent(all().map(|p| p.0));
-        let (y0, y1) = extent(all().filter(|p| keep(p.1)).map(|p| p.1));
-        let mut b = ChartBuilder::on(root);
-        b.caption(&self.title, ("sans-serif", 20))
-            .margin(12)
-            .x_label_area_size(40)
-            .y_label_area_size(70);
+        let mut b = ChartBuilder::on(&body);
+        b.margin(12).x_label_area_size(40).y_label_area_size(80);
+        let (xspan, yspan) = (f.x.1 - f.x.0, f.y.1 - f.y.0);
+        let (ix, iy) = (self.integer_x, self.integer_y);
+        let xfmt = move |v: &f64| tick(*v, xspan, ix);
+        let yfmt = move |v: &f64| tick(*v, yspan, iy);
         macro_rules! body {
             ($chart:expr) => {{
                 let mut chart = $chart;
@@ -140,59 +326,58 @@ impl Plot for LineChart {
                     .configure_mesh()
                     .x_desc(self.x_label.as_str())
                     .y_desc(self.y_label.as_str())
+                    .x_labels(labels(xspan, ix))
+                    .y_labels(labels(yspan, iy))
+                    .x_label_formatter(&xfmt)
+                    .y_label_formatter(&yfmt)
                     .label_style(("sans-serif", 13))
                     .draw()
                     .map_err(err)?;
-                for (i, (name, pts)) in self.points.iter().enumerate() {
+                for (i, (_, pts)) in self.points.iter().enumerate() {
                     let c = COLORS[(i + 2) % COLORS.len()].mix(0.6);
                     chart
                         .draw_series(
                             pts.iter()
-                                .filter(|p| keep(p.1) && p.1.is_finite())
+                                .filter(|p| self.in_x(p.0) && self.keep_y(p.1))
                                 .map(|p| Circle::new(*p, 2, c.filled())),
                         )
-                        .map_err(err)?
-                        .label(name.as_str())
-                        .legend(move |(x, y)| Circle::new((x + 10, y), 3, c.filled()));
+                        .map_err(err)?;
                 }
-                for (i, (name, pts)) in self.errors.iter().enumerate() {
+                for (i, (_, pts)) in self.errors.iter().enumerate() {
                     let c = COLORS[(i + 1) % COLORS.len()];
                     chart
                         .draw_series(
                             pts.iter()
-                                .filter(|p| p.1.is_finite() && keep(p.1 - p.2))
+                                .filter(|p| self.in_x(p.0) && self.keep_y(p.1))
                                 .map(|&(x, y, e)| {
-                                    let e = if e.is_finite() { e } else { 0.0 };
-                                    ErrorBar::new_vertical(x, y - e, y, y + e, c.filled(), 6)
+                                    let e = if e.is_finite() { e.abs() } else { 0.0 };
+                                    let lo = if self.keep_y(y - e) { y - e } else { y };
+                                    ErrorBar::new_vertical(x, lo, y, y + e, c.filled(), 6)
                                 }),
                         )
-                        .map_err(err)?
-                        .label(name.as_str())
-                        .legend(move |(x, y)| Circle::new((x + 10, y), 3, c.filled()));
+                        .map_err(err)?;
                 }
-                for (i, (name, pts)) in self.lines.iter().enumerate() {
+                for (i, (_, pts)) in self.lines.iter().enumerate() {
                     let c = COLORS[i % COLORS.len()];
                     chart
                         .draw_series(LineSeries::new(
-                            pts.iter().copied().filter(|p| keep(p.1) && p.1.is_finite()),
+                            pts.iter()
+                                .copied()
+                                .filter(|p| self.in_x(p.0) && self.keep_y(p.1)),
                             c.stroke_width(2),
                         ))
-                        .map_err(err)?
-                        .label(name.as_str())
-                        .legend(move |(x, y)| {
-                            PathElement::new(vec![(x, y), (x + 20, y)], c.stroke_width(2))
-                        });
+                        .map_err(err)?;
                 }
-                legend(&mut chart)?;
             }};
         }
         if self.log_y {
-            let (y0, y1) = extent(all().filter(|p| p.1 > 0.0).map(|p| p.1.ln()));
             body!(b
-                .build_cartesian_2d(x0..x1, (y0.exp()..y1.exp()).log_scale())
+                .build_cartesian_2d(f.x.0..f.x.1, (f.y.0..f.y.1).log_scale())
                 .map_err(err)?);
         } else {
-            body!(b.build_cartesian_2d(x0..x1, y0..y1).map_err(err)?);
+            body!(b
+                .build_cartesian_2d(f.x.0..f.x.1, f.y.0..f.y.1)
+                .map_err(err)?);
         }
         Ok(())
     }
@@ -215,6 +400,25 @@ pub struct ContourPaths {
 }
 
 impl Plot for ContourPaths {
+    fn manifest(&self) -> serde_json::Value {
+        let x = (self.xs[0], *self.xs.last().expect("grid"));
+        let y = (self.ys[0], *self.ys.last().expect("grid"));
+        let series: Vec<serde_json::Value> = self
+            .paths
+            .iter()
+            .map(|(name, p)| {
+                serde_json::json!({"name": name, "kind": "line", "n": p.len(),
+                    "x": bounds(p.iter().map(|q| q.0)), "y": bounds(p.iter().map(|q| q.1))})
+            })
+            .chain(self.marks.iter().map(|(name, p)| {
+                serde_json::json!({"name": name, "kind": "points", "n": 1,
+                    "x": (p.0, p.0), "y": (p.1, p.1)})
+            }))
+            .collect();
+        serde_json::json!({"title": self.title, "x_range": x, "y_range": y, "log_y": false,
+            "series": series})
+    }
+
     fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<()>
     where
         DB::ErrorType: 'static,
@@ -356,14 +560,30 @@ pub struct HistogramChart {
     pub hist: thermolab::estimate::Histogram,
 }
 
+impl HistogramChart {
+    fn top(&self) -> f64 {
+        *self.hist.counts.iter().max().unwrap_or(&1) as f64 * 1.1 + 0.5
+    }
+}
+
 impl Plot for HistogramChart {
+    fn manifest(&self) -> serde_json::Value {
+        let e = &self.hist.edges;
+        let max = self.hist.counts.iter().max().copied().unwrap_or(0) as f64;
+        serde_json::json!({"title": self.title, "x_label": self.x_label,
+            "x_range": (e[0], *e.last().expect("edges")), "y_range": (0.0, self.top()),
+            "log_y": false, "series": [{"name": "counts", "kind": "bars",
+                "n": self.hist.counts.len(), "x": (e[0], *e.last().expect("edges")),
+                "y": (0.0, max)}]})
+    }
+
     fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<()>
     where
         DB::ErrorType: 'static,
     {
         root.fill(&WHITE).map_err(err)?;
         let e = &self.hist.edges;
-        let top = *self.hist.counts.iter().max().unwrap_or(&1) as f64 * 1.1 + 0.5;
+        let top = self.top();
         let mut chart = ChartBuilder::on(root)
             .caption(&self.title, ("sans-serif", 20))
             .margin(12)

@@ -93,7 +93,10 @@ fn impossible_sizes_and_outputs_are_refused_before_any_work() {
             "--threads 100000: at most",
         ),
         (&["temper", "--dim", "1000000000"], "the run needs about"),
-        (&["evidence", "--dim", "1000000000"], "--dim 1000000000 with --n 100"),
+        (
+            &["evidence", "--dim", "1000000000"],
+            "--dim 1000000000 with --n 100",
+        ),
         (&["anneal", "--dim", "100000000"], "--dim 100000000"),
         (
             &["anneal", "--dim", "18446744073709551615"],

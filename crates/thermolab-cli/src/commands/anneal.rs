@@ -340,6 +340,7 @@ pub fn plot_trace(run: &mut Run, rec: &Recorder, name: &str, title: &str) -> Res
         points: vec![],
         errors: vec![],
         log_y: positive,
+        ..Default::default()
     };
     run.plot(
         &chart,

@@ -242,6 +242,7 @@ pub fn run(a: EvidenceArgs) -> Result<()> {
             result.path.iter().map(|p| (p.0, p.1, p.2)).collect(),
         )],
         log_y: false,
+        ..Default::default()
     };
     run.plot(
         &chart,
@@ -261,6 +262,7 @@ pub fn run(a: EvidenceArgs) -> Result<()> {
         points: vec![],
         errors: vec![],
         log_y: false,
+        ..Default::default()
     };
     run.plot(
         &chart,

@@ -126,8 +126,15 @@ impl Plot for ImageGrid {
         let grid_rows = self.tiles.len().div_ceil(self.per_row).max(1);
         let w = (self.per_row * (self.cols + 1)) as f64;
         let h = (grid_rows * (self.rows + 1)) as f64;
+        // The title fits the width (about 7 pixels a character at this size).
+        let fit = (root.dim_in_pixel().0 as usize / 7).max(10);
+        let title: String = if self.title.chars().count() > fit {
+            self.title.chars().take(fit - 1).chain(['…']).collect()
+        } else {
+            self.title.clone()
+        };
         let mut chart = ChartBuilder::on(root)
-            .caption(&self.title, ("sans-serif", 16))
+            .caption(&title, ("sans-serif", 14))
             .margin(6)
             .build_cartesian_2d(0.0..w, h..0.0)
             .map_err(e)?;

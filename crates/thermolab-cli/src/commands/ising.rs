@@ -489,6 +489,7 @@ fn plots(
                     .collect(),
             )],
             log_y: false,
+            ..Default::default()
         };
         run.plot(
             &chart,
@@ -530,6 +531,9 @@ fn plots(
                     .collect(),
             )],
             log_y: false,
+            // The β grid runs to β → 0 (T → ∞): show the temperatures asked for.
+            x_range: Some(crate::plots::padded((tmin, tmax))),
+            ..Default::default()
         };
         run.plot(
             &chart,
@@ -581,7 +585,8 @@ fn plots(
             };
             render_png(&img, &run.folder, &name, (420, 440))?;
             html.push_str(&format!(
-                "<img src=\"{name}.png\" alt=\"spins at T = {:.3}\" width=\"300\"> ",
+                "<img src=\"{}\" alt=\"spins at T = {:.3}\" width=\"300\"> ",
+                crate::report::png_data_uri(&run.folder.partial_path(&format!("{name}.png")))?,
                 p.temperature
             ));
         }

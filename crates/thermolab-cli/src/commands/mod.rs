@@ -47,6 +47,8 @@ pub struct Run {
     pub folder: RunFolder,
     /// The HTML report, `None` with `--no-plots`.
     pub report: Option<Report>,
+    /// What each plot shows (written as `plots.json`).
+    plots: Vec<Value>,
 }
 
 impl Run {
@@ -100,6 +102,7 @@ impl Run {
             },
             folder,
             report: (!common.no_plots).then(|| Report::new(title)),
+            plots: Vec::new(),
         })
     }
 
@@ -113,6 +116,12 @@ impl Run {
         if let Some(rep) = self.report.as_mut() {
             let svg = crate::plots::render(plot, &self.folder, name)?;
             rep.figure(&svg, name, caption);
+            let mut m = plot.manifest();
+            if m.is_object() {
+                m["name"] = serde_json::json!(name);
+                m["caption"] = serde_json::json!(caption);
+                self.plots.push(m);
+            }
         }
         Ok(())
     }
@@ -129,6 +138,12 @@ impl Run {
             .write("run.json", serde_json::to_string_pretty(run_json)? + "\n")?;
         if let Some(rep) = &self.report {
             self.folder.write("report.html", rep.html())?;
+        }
+        if !self.plots.is_empty() {
+            self.folder.write(
+                "plots.json",
+                serde_json::to_string_pretty(&self.plots)? + "\n",
+            )?;
         }
         let path = self.folder.commit()?;
         let termination = run_json["termination"].as_str().unwrap_or("finished");

@@ -622,6 +622,8 @@ fn plots(
             points: vec![],
             errors: vec![],
             log_y: false,
+            integer_x: true,
+            ..Default::default()
         };
         run.plot(
             &chart,
@@ -667,6 +669,9 @@ fn plots(
             points: vec![],
             errors: vec![],
             log_y: false,
+            integer_x: true,
+            integer_y: true,
+            ..Default::default()
         };
         run.plot(
             &chart,
@@ -708,6 +713,8 @@ fn plots(
             points: vec![],
             errors: vec![],
             log_y: false,
+            integer_y: true,
+            ..Default::default()
         };
         run.plot(&chart, "energy", "When the transition histogram is much narrower than the marginal, momentum resampling explores poorly (low E-BFMI)")?;
     }
@@ -757,6 +764,7 @@ fn plots(
                 )],
                 errors: vec![],
                 log_y: false,
+                ..Default::default()
             };
             run.plot(
                 &chart,

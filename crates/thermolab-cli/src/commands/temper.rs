@@ -170,6 +170,7 @@ pub fn run(a: TemperArgs) -> Result<()> {
             points: vec![],
             errors: vec![],
             log_y: false,
+            ..Default::default()
         };
         run.plot(&chart, "barrier", "The cumulative rejection along the ladder; an evenly rising curve means the replicas are well spaced")?;
         let trace: Vec<(f64, f64)> = rd
@@ -187,6 +188,8 @@ pub fn run(a: TemperArgs) -> Result<()> {
             points: vec![],
             errors: vec![],
             log_y: false,
+            integer_x: true,
+            ..Default::default()
         };
         run.plot(
             &chart,

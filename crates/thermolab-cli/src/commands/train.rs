@@ -238,12 +238,15 @@ pub fn write_outputs(
             points: vec![],
             errors: vec![],
             log_y: true,
+            integer_x: true,
+            ..Default::default()
         };
-        run.plot(
-            &chart,
-            &format!("{prefix}loss"),
-            "Loss decay on a log axis: the energy relaxing towards equilibrium",
-        )?;
+        let caption = if r.termination == Termination::Diverged {
+            "Loss per epoch on a log axis: the run diverged (the loss grew without bound; lower --lr)"
+        } else {
+            "Loss decay on a log axis: the energy relaxing towards equilibrium"
+        };
+        run.plot(&chart, &format!("{prefix}loss"), caption)?;
         if data.n_inputs == 1 && data.n_targets == 1 && k == 1 {
             let (lo, hi) = data
                 .x
@@ -266,6 +269,7 @@ pub fn write_outputs(
                 )],
                 errors: vec![],
                 log_y: false,
+                ..Default::default()
             };
             run.plot(
                 &chart,
@@ -300,6 +304,8 @@ pub fn write_outputs(
                 points: vec![],
                 errors: vec![],
                 log_y: false,
+                integer_x: true,
+                ..Default::default()
             };
             run.plot(
                 &chart,

@@ -54,12 +54,12 @@ fn add_grids(run: &mut Run, rbm: &Rbm, fantasy: &[Vec<f32>]) -> Result<()> {
     for (name, title, tiles) in [
         (
             "filters",
-            "Filters: the weights into each hidden unit",
+            "Filters: weights into each hidden unit",
             filters(rbm, 100),
         ),
         (
             "fantasy",
-            "Fantasy samples: Gibbs chains started at test images, after 1000 sweeps (visible means)",
+            "Fantasy samples: 1000 Gibbs sweeps from test images",
             fantasy.to_vec(),
         ),
     ] {
@@ -75,12 +75,14 @@ fn add_grids(run: &mut Run, rbm: &Rbm, fantasy: &[Vec<f32>]) -> Result<()> {
         };
         render_png(&grid, &run.folder, name, grid.size())?;
         html.push_str(&format!(
-            "<img src=\"{name}.png\" alt=\"{name}\" width=\"420\"> "
+            "<img src=\"{}\" alt=\"{name}\" width=\"420\"> ",
+            crate::report::png_data_uri(&run.folder.partial_path(&format!("{name}.png")))?
         ));
     }
     html.push_str("</div>");
     if let Some(rep) = run.report.as_mut() {
         rep.heading("Filters and fantasy samples");
+        rep.para("Filters: the weights from the visible units into each hidden unit, as images. Fantasy samples: Gibbs chains started at test images, after 1000 sweeps, shown as the visible units' means.");
         rep.raw(&html);
     }
     Ok(())

@@ -359,6 +359,8 @@ pub fn train(a: RbmTrainArgs) -> Result<()> {
                 points: vec![],
                 errors: vec![],
                 log_y: false,
+                integer_x: true,
+                ..Default::default()
             };
             run.plot(&chart, "learning_curves", "Log-likelihood (exact where the smaller layer is enumerable) and pseudo-log-likelihood on the monitor images")?;
         }
@@ -379,6 +381,8 @@ pub fn train(a: RbmTrainArgs) -> Result<()> {
             points: vec![],
             errors: vec![],
             log_y: false,
+            integer_x: true,
+            ..Default::default()
         };
         run.plot(
             &chart,
