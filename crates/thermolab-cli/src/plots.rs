@@ -111,7 +111,7 @@ fn tick(v: f64, span: f64, integer: bool) -> String {
     let big = v.abs().max(span.abs());
     if v == 0.0 {
         "0".into()
-    } else if big >= 1e5 || big < 1e-3 {
+    } else if !(1e-3..1e5).contains(&big) {
         let t = format!("{v:.2e}");
         // 1.50e3 → 1.5e3, 2.00e-4 → 2e-4.
         match t.split_once('e') {
