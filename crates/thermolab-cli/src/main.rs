@@ -15,6 +15,14 @@ mod report;
 
 use clap::Parser;
 
+/// Whether the arguments ask for JSON output (looked at directly when they do not parse).
+fn json_requested() -> bool {
+    let args: Vec<String> = std::env::args().collect();
+    args.windows(2)
+        .any(|w| w[0] == "--format" && w[1] == "json")
+        || args.iter().any(|a| a == "--format=json")
+}
+
 /// A run that finished but diverged: reported with exit code 1.
 #[derive(Debug)]
 pub struct Diverged(pub String);
@@ -28,7 +36,33 @@ impl std::fmt::Display for Diverged {
 impl std::error::Error for Diverged {}
 
 fn main() {
-    let cli = args::Cli::parse();
+    let cli = match args::Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            use clap::error::ErrorKind;
+            let informational =
+                matches!(e.kind(), ErrorKind::DisplayHelp | ErrorKind::DisplayVersion)
+                    || e.kind() == ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand;
+            if !informational && json_requested() {
+                let msg = e.kind().to_string();
+                let detail = e.to_string();
+                let first = detail
+                    .lines()
+                    .find(|l| !l.trim().is_empty())
+                    .unwrap_or(&msg)
+                    .trim_start_matches("error: ")
+                    .to_string();
+                output::Out {
+                    format: output::Format::Json,
+                }
+                .event(
+                    "error",
+                    serde_json::json!({ "message": first, "exit_code": e.exit_code() }),
+                );
+            }
+            e.exit()
+        }
+    };
     // Ctrl-C and SIGTERM stop a run at its next check from here on.
     let _ = commands::stop_on_ctrl_c();
     let format = match &cli.command {

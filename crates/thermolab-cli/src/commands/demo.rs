@@ -217,6 +217,11 @@ pub fn run(a: DemoArgs) -> Result<()> {
         .iter()
         .map(|(a, b, c)| json!({"thermodynamics": a, "learning": b, "measured": c}))
         .collect();
+    run.out.event(
+        "result",
+        json!({"anneal_best_energy": ad.best_energy, "train_final_loss": r.final_loss,
+            "temperature": temp, "entropy": s_final, "free_energy": free}),
+    );
     let run_json = json!({
         "command": "demo",
         "version": thermolab::VERSION,

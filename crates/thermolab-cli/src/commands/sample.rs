@@ -359,6 +359,11 @@ pub fn run(a: SampleArgs) -> Result<()> {
     let interrupted = result.termination == Termination::Interrupted;
     let all = read_back(&files, dim)?;
     let summary = write_outputs(&mut run, &result, &all, &names, &target.energy, &a)?;
+    run.out.event(
+        "result",
+        json!({"min_ess_bulk": summary["min_ess_bulk"], "max_r_hat": summary["max_r_hat"],
+            "divergences": summary["divergences"], "verdict": summary["verdict"]}),
+    );
     for (c, f) in files.iter().enumerate() {
         let to = run.folder.partial_path(&format!("draws/chain_{c}.csv"));
         if let Some(parent) = to.parent() {
@@ -423,7 +428,7 @@ fn verdict(
     }
     if min_ess.is_nan() || min_ess < 100.0 * chains as f64 {
         w.push(format!(
-            "bulk ESS as low as {min_ess:.0} (below 100 per chain, {}): draw more (--draws), or help the sampler mix (--metric dense, a longer --warmup)",
+            "bulk ESS as low as {min_ess:.0} (below {}, 100 per chain): draw more (--draws), or help the sampler mix (--metric dense, a longer --warmup)",
             100 * chains
         ));
     }

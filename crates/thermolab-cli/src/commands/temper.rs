@@ -197,6 +197,11 @@ pub fn run(a: TemperArgs) -> Result<()> {
             "The cold replica moves between modes through swaps",
         )?;
     }
+    run.out.event(
+        "result",
+        json!({"mixture_weights": weights, "round_trips": results.iter().map(|r| r.run.round_trips).collect::<Vec<_>>(),
+            "barrier": results.iter().map(|r| r.run.barrier).collect::<Vec<_>>()}),
+    );
     let run_json = json!({
         "command": "temper",
         "version": thermolab::VERSION,

@@ -49,6 +49,10 @@ pub fn eval(a: RbmEvalArgs) -> Result<()> {
     }
     let mut run = Run::start(&a.common, "thermolab-rbm-eval", "thermolab rbm eval")?;
     let started = unix_time();
+    run.out.event(
+        "start",
+        json!({"command": "rbm eval", "model": a.model, "data": desc, "images": set.n}),
+    );
     let seed = a.common.seed;
     let stop = super::super::stop_on_ctrl_c();
     let settings_json = json!({"model": a.model, "data": desc, "images": set.n, "ais": a.ais,
@@ -239,6 +243,12 @@ pub fn eval(a: RbmEvalArgs) -> Result<()> {
         json!({"log_z": e.log_z, "se": e.se, "low": e.low, "high": e.high, "ess": e.ess,
             "chains": e.log_weights.len(), "temperatures": e.temperatures, "seconds": e.seconds})
     };
+    run.out.event(
+        "result",
+        json!({"log_z": log_z, "log_likelihood": ll,
+            "reverse_log_z": reverse.as_ref().map(|(r, _)| r.log_z),
+            "tempering_log_z": tempered.as_ref().map(|(t, _)| t.log_z.value)}),
+    );
     let run_json = json!({
         "command": "rbm eval",
         "version": thermolab::VERSION,

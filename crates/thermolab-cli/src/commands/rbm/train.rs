@@ -415,6 +415,11 @@ pub fn train(a: RbmTrainArgs) -> Result<()> {
         );
     }
     let diverged = summary.termination == Termination::Diverged;
+    run.out.event(
+        "result",
+        json!({"log_z": log_z, "log_z_method": method_txt, "log_likelihood_train": ll_train,
+            "log_likelihood_test": ll_test, "epochs": summary.epochs}),
+    );
     let run_json = json!({
         "command": "rbm train",
         "version": thermolab::VERSION,
