@@ -49,11 +49,14 @@ pub enum Command {
 /// Options every command takes.
 #[derive(Debug, Clone, Args)]
 pub struct Common {
-    /// Seed of the run; every random stream is derived from it.
-    #[arg(long, default_value_t = 0)]
+    /// Seed of the run (a whole number from 0 to 2^64 − 1); every random stream is derived
+    /// from it.
+    #[arg(long, default_value_t = 0, value_parser = parse_seed, allow_hyphen_values = true)]
     pub seed: u64,
-    /// Output folder (written under a temporary name, renamed when complete).
-    #[arg(long)]
+    /// Output folder [default: ./thermolab-COMMAND, or -2, -3, … when that holds an earlier
+    /// run]. Written under a temporary name and renamed when complete; a folder holding a run is
+    /// replaced only with --force.
+    #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
     /// What to print on stdout.
     #[arg(long, value_enum, default_value_t = Format::Text)]
@@ -65,6 +68,53 @@ pub struct Common {
     /// is never deleted: a new run refuses, or with the default folder goes to a numbered one).
     #[arg(long)]
     pub force: bool,
+}
+
+/// Parses `--seed`: a whole number from 0 to 2^64 − 1.
+fn parse_seed(text: &str) -> Result<u64, String> {
+    text.trim()
+        .parse()
+        .map_err(|_| format!("`{text}` is not a whole number from 0 to {}", u64::MAX))
+}
+
+/// The target options `sample` and `temper` share (one name and one default for each).
+#[derive(Debug, Clone, Args)]
+pub struct TargetArgs {
+    /// Dimension of the gauss, funnel, funnel-nc and mixture targets.
+    #[arg(long, default_value_t = 10)]
+    pub dim: usize,
+    /// AR(1) correlation of the gauss target.
+    #[arg(long, default_value_t = 0.9, allow_negative_numbers = true)]
+    pub rho: f64,
+    /// Distance between the two modes of the mixture target, in standard deviations (weights
+    /// 0.3 and 0.7).
+    #[arg(long, default_value_t = 6.0, allow_negative_numbers = true)]
+    pub separation: f64,
+    /// Data of logreg (a CSV with a 0/1 target column; default: the built-in breast cancer
+    /// data) or bnn (a CSV; default: the built-in sin data).
+    #[arg(long)]
+    pub data: Option<String>,
+    /// Target column of --data, a name or a 1-based position [default: the last column].
+    #[arg(long, visible_alias = "targets")]
+    pub target_column: Option<String>,
+    /// Prior sd of the weights (logreg, bnn).
+    #[arg(long, default_value_t = 1.0, allow_negative_numbers = true)]
+    pub prior_sd: f64,
+    /// Noise sd of the bnn likelihood.
+    #[arg(
+        long,
+        visible_alias = "sigma",
+        default_value_t = 0.1,
+        allow_negative_numbers = true
+    )]
+    pub noise_sd: f64,
+    /// Architecture of the bnn target, e.g. `1-10-1:tanh`.
+    #[arg(long, default_value = "1-10-1:tanh")]
+    pub arch: String,
+    /// Evaluate logreg and bnn energies in double precision throughout (by default they use
+    /// single-precision kernels: the data rounded to f32, sums in f64, 2-3× faster).
+    #[arg(long)]
+    pub f64: bool,
 }
 
 /// `thermolab demo`.
@@ -148,9 +198,10 @@ pub struct TrainArgs {
     /// Input columns of the CSV (names or 1-based positions, comma-separated; default: all but the targets).
     #[arg(long)]
     pub inputs: Option<String>,
-    /// Target columns of the CSV (default: the last column).
-    #[arg(long)]
-    pub targets: Option<String>,
+    /// Target column(s) of the CSV, names or 1-based positions, comma-separated [default: the
+    /// last column].
+    #[arg(long, visible_alias = "targets")]
+    pub target_column: Option<String>,
     /// Whether the CSV has a header row: auto, yes, no.
     #[arg(long, default_value = "auto")]
     pub header: String,
@@ -158,8 +209,13 @@ pub struct TrainArgs {
     #[arg(long, default_value_t = 200)]
     pub n: usize,
     /// Noise sd of the built-in sin data.
-    #[arg(long, default_value_t = 0.1, allow_negative_numbers = true)]
-    pub noise: f64,
+    #[arg(
+        long,
+        visible_alias = "noise",
+        default_value_t = 0.1,
+        allow_negative_numbers = true
+    )]
+    pub noise_sd: f64,
     /// Architecture, e.g. `1-10-1:relu` or `4-16-3:tanh`.
     #[arg(long, default_value = "1-10-1:relu")]
     pub arch: String,
@@ -193,13 +249,18 @@ pub struct TrainArgs {
 #[derive(Debug, Args)]
 pub struct IsingArgs {
     /// Lattice dimension: 2 (square) or 3 (cubic).
-    #[arg(long, default_value_t = 2)]
+    #[arg(long = "lattice-dim", visible_alias = "dim", default_value_t = 2)]
     pub dim: usize,
-    /// Lattice side L (N = L^dim sites).
-    #[arg(long = "L", default_value_t = 32)]
+    /// Lattice side L (N = L^dim sites; the number of spins of the SK model).
+    #[arg(long = "side", visible_aliases = ["L", "l"], default_value_t = 32)]
     pub l: usize,
-    /// Temperatures: `lo:hi:count`, a comma-separated list, or one value.
-    #[arg(long = "T", default_value = "1.5:3.5:21", allow_hyphen_values = true)]
+    /// Temperatures T: `lo:hi:count`, a comma-separated list, or one value.
+    #[arg(
+        long = "temperatures",
+        visible_aliases = ["T", "t"],
+        default_value = "1.5:3.5:21",
+        allow_hyphen_values = true
+    )]
     pub t: String,
     /// Algorithm: metropolis, heatbath, wolff, sw (Swendsen–Wang), msc (multi-spin coded, 64 replicas).
     #[arg(long, default_value = "metropolis")]
@@ -214,10 +275,15 @@ pub struct IsingArgs {
     #[arg(long, default_value_t = 0)]
     pub threads: usize,
     /// Coupling J.
-    #[arg(long = "J", default_value_t = 1.0, allow_negative_numbers = true)]
+    #[arg(long = "coupling", visible_aliases = ["J", "j"], default_value_t = 1.0, allow_negative_numbers = true)]
     pub j: f64,
     /// Uniform field h.
-    #[arg(long = "h", default_value_t = 0.0, allow_negative_numbers = true)]
+    #[arg(
+        long = "field",
+        visible_alias = "h",
+        default_value_t = 0.0,
+        allow_negative_numbers = true
+    )]
     pub h: f64,
     /// Run the q-state Potts model instead of Ising (2-D only).
     #[arg(long)]
@@ -251,34 +317,9 @@ pub struct SampleArgs {
     /// Target: gauss (AR(1) Gaussian), funnel (centred), funnel-nc, mixture, logreg, bnn.
     #[arg(long, default_value = "gauss")]
     pub target: String,
-    /// Dimension of gauss / funnel / mixture targets.
-    #[arg(long, default_value_t = 100)]
-    pub dim: usize,
-    /// AR(1) correlation of the gauss target.
-    #[arg(long, default_value_t = 0.9, allow_negative_numbers = true)]
-    pub rho: f64,
-    /// Mode separation of the mixture target (in sds; weights 0.3 / 0.7).
-    #[arg(long, default_value_t = 6.0, allow_negative_numbers = true)]
-    pub separation: f64,
-    /// Data for logreg (CSV, 0/1 target in the last column unless --targets) or bnn (CSV or `sin`).
-    #[arg(long)]
-    pub data: Option<String>,
-    /// Target column of --data.
-    #[arg(long)]
-    pub targets: Option<String>,
-    /// Prior sd of the weights (logreg, bnn).
-    #[arg(long, default_value_t = 1.0, allow_negative_numbers = true)]
-    pub prior_sd: f64,
-    /// Noise sd of the bnn likelihood.
-    #[arg(long, default_value_t = 0.1, allow_negative_numbers = true)]
-    pub noise_sd: f64,
-    /// Architecture of the bnn target.
-    #[arg(long, default_value = "1-10-1:tanh")]
-    pub arch: String,
-    /// Evaluate logreg and bnn energies in double precision throughout (by default they use
-    /// single-precision kernels: the data rounded to f32, sums in f64, 2-3× faster).
-    #[arg(long)]
-    pub f64: bool,
+    /// The target's options.
+    #[command(flatten)]
+    pub model: TargetArgs,
     /// Sampler: nuts, hmc, mala, rwm.
     #[arg(long, default_value = "nuts")]
     pub sampler: String,
@@ -340,10 +381,10 @@ pub struct EvidenceArgs {
     #[arg(long, default_value = "1-10-1:tanh")]
     pub arch: String,
     /// AR(1) correlation of the gauss target.
-    #[arg(long, default_value_t = 0.5, allow_negative_numbers = true)]
+    #[arg(long, default_value_t = 0.9, allow_negative_numbers = true)]
     pub rho: f64,
-    /// Mode separation of the mixture target.
-    #[arg(long, default_value_t = 4.0)]
+    /// Distance between the two modes of the mixture target, in standard deviations.
+    #[arg(long, default_value_t = 6.0, allow_negative_numbers = true)]
     pub separation: f64,
     /// Standard deviation of the Gaussian reference for gauss / funnel-nc / mixture.
     #[arg(long, default_value_t = 2.0, allow_negative_numbers = true)]
@@ -360,18 +401,25 @@ pub struct EvidenceArgs {
     /// Data: a CSV file, or `synthetic` (linreg: --n rows, --dim features, seeded).
     #[arg(long, default_value = "synthetic")]
     pub data: String,
-    /// Target column of the CSV (default: the last).
-    #[arg(long)]
+    /// Target column of the CSV, a name or a 1-based position [default: the last column].
+    #[arg(long, visible_alias = "targets")]
     pub target_column: Option<String>,
     /// Rows of the synthetic data.
     #[arg(long, default_value_t = 100)]
     pub n: usize,
-    /// Features of the synthetic data.
-    #[arg(long, default_value_t = 5)]
+    /// Dimension: features of the synthetic data (linreg), or of the gauss, funnel and mixture
+    /// targets.
+    #[arg(long, default_value_t = 10)]
     pub dim: usize,
-    /// Known noise sd σ (linreg).
-    #[arg(long, default_value_t = 0.7, allow_negative_numbers = true)]
-    pub sigma: f64,
+    /// Noise sd σ: known in the linreg likelihood (and that of the synthetic data), the bnn
+    /// likelihood's.
+    #[arg(
+        long,
+        visible_alias = "sigma",
+        default_value_t = 0.1,
+        allow_negative_numbers = true
+    )]
+    pub noise_sd: f64,
     /// Prior sd s of every coefficient.
     #[arg(long, default_value_t = 1.0, allow_negative_numbers = true)]
     pub prior_sd: f64,
@@ -422,14 +470,12 @@ pub struct TemperArgs {
     /// Target: mixture, gauss, funnel, funnel-nc, logreg, bnn (as for `sample`).
     #[arg(long, default_value = "mixture")]
     pub target: String,
-    /// Dimension of gauss / funnel / mixture targets.
-    #[arg(long, default_value_t = 2)]
-    pub dim: usize,
-    /// Mode separation of the mixture target, in sds.
-    #[arg(long, default_value_t = 10.0)]
-    pub separation: f64,
-    /// Replicas (the ladder is geometric from --beta-min to 1 and re-spaced during warm-up).
-    #[arg(long, default_value_t = 10)]
+    /// The target's options (as for `sample`).
+    #[command(flatten)]
+    pub model: TargetArgs,
+    /// Replicas (the ladder is geometric from --beta-min to 1 and re-spaced during warm-up; the
+    /// run reports the barrier Λ and advises 2Λ + 1, about 12 for the default mixture).
+    #[arg(long, default_value_t = 14)]
     pub replicas: usize,
     /// Smallest inverse temperature of the initial ladder.
     #[arg(long, default_value_t = 0.01, allow_negative_numbers = true)]

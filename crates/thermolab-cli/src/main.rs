@@ -11,9 +11,33 @@ mod commands;
 mod limits;
 mod output;
 mod plots;
+mod png;
 mod report;
 
 use clap::Parser;
+
+/// A refused library setting, named as the command-line flag that sets it (`--chains: must be at
+/// least 1`) when the command has that flag: the library names the settings field, which is
+/// the flag's name with `_` for `-`.
+fn flag_message(e: &anyhow::Error, path: &[&str]) -> Option<String> {
+    let s = e.chain().find_map(|c| {
+        c.downcast_ref::<thermolab::settings::SettingsError>()
+            .or_else(|| match c.downcast_ref::<thermolab::Error>() {
+                Some(thermolab::Error::Settings(s)) => Some(s),
+                _ => None,
+            })
+    })?;
+    use clap::CommandFactory;
+    let mut cmd = args::Cli::command();
+    for name in path {
+        cmd = cmd.find_subcommand(name)?.clone();
+    }
+    let flag = s.field.replace('_', "-");
+    let has = cmd
+        .get_arguments()
+        .any(|a| a.get_long() == Some(flag.as_str()));
+    has.then(|| format!("--{flag}: {}", s.message))
+}
 
 /// Whether the arguments ask for JSON output (looked at directly when they do not parse).
 fn json_requested() -> bool {
@@ -76,6 +100,20 @@ fn main() {
         args::Command::Temper(a) => a.common.format,
         args::Command::Rbm(a) => a.command.common().format,
     };
+    let path: Vec<&'static str> = match &cli.command {
+        args::Command::Demo(_) => vec!["demo"],
+        args::Command::Anneal(_) => vec!["anneal"],
+        args::Command::Train(_) => vec!["train"],
+        args::Command::Ising(_) => vec!["ising"],
+        args::Command::Sample(_) => vec!["sample"],
+        args::Command::Evidence(_) => vec!["evidence"],
+        args::Command::Certify(_) => vec!["certify"],
+        args::Command::Temper(_) => vec!["temper"],
+        args::Command::Rbm(a) => match a.command {
+            args::RbmCommand::Train(_) => vec!["rbm", "train"],
+            args::RbmCommand::Eval(_) => vec!["rbm", "eval"],
+        },
+    };
     let result = match cli.command {
         args::Command::Demo(a) => commands::demo::run(a),
         args::Command::Anneal(a) => commands::anneal::run(a),
@@ -88,7 +126,7 @@ fn main() {
         args::Command::Rbm(a) => commands::rbm::run(a),
     };
     if let Err(e) = result {
-        let msg = format!("{e:#}").replace('\n', " ");
+        let msg = flag_message(&e, &path).unwrap_or_else(|| format!("{e:#}").replace('\n', " "));
         if e.downcast_ref::<commands::Interrupted>().is_some() {
             eprintln!("{msg}");
             std::process::exit(130);

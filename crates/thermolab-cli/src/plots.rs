@@ -46,14 +46,20 @@ pub fn render<P: Plot>(plot: &P, folder: &RunFolder, name: &str) -> Result<Strin
         plot.draw(&root)?;
         root.present().map_err(err)?;
     }
-    let png = folder.partial_path(&format!("{name}.png"));
+    folder.write(&format!("{name}.png"), png_of(plot, SIZE)?)?;
+    folder.write(&format!("{name}.svg"), &svg)?;
+    Ok(svg)
+}
+
+/// `plot` drawn on a `size` pixel bitmap, encoded as PNG.
+fn png_of<P: Plot>(plot: &P, size: (u32, u32)) -> Result<Vec<u8>> {
+    let mut rgb = vec![0u8; 3 * size.0 as usize * size.1 as usize];
     {
-        let root = BitMapBackend::new(&png, SIZE).into_drawing_area();
+        let root = BitMapBackend::with_buffer(&mut rgb, size).into_drawing_area();
         plot.draw(&root)?;
         root.present().map_err(err)?;
     }
-    folder.write(&format!("{name}.svg"), &svg)?;
-    Ok(svg)
+    crate::png::encode_rgb(&rgb, size.0, size.1)
 }
 
 /// Draws the series legend in the house style (inside the plot; for charts whose data leave
@@ -499,10 +505,7 @@ pub fn render_png<P: Plot>(
     size: (u32, u32),
 ) -> Result<()> {
     register_font();
-    let png = folder.partial_path(&format!("{name}.png"));
-    let root = BitMapBackend::new(&png, size).into_drawing_area();
-    plot.draw(&root)?;
-    root.present().map_err(err)?;
+    folder.write(&format!("{name}.png"), png_of(plot, size)?)?;
     Ok(())
 }
 

@@ -173,6 +173,18 @@ pub fn network_names(arch: &crate::nn::Architecture) -> Vec<String> {
     out
 }
 
+/// A model's refusal of its data, naming the data file when there is one.
+fn in_file(path: Option<&std::path::Path>, e: impl Into<Error> + std::fmt::Display) -> Error {
+    match path {
+        Some(p) => crate::data::DataError::Unsuitable {
+            path: p.to_path_buf(),
+            message: e.to_string(),
+        }
+        .into(),
+        None => e.into(),
+    }
+}
+
 /// A column name safe in a CSV header and a file name: letters, digits and `_`.
 fn column_safe(name: &str) -> String {
     name.chars()
@@ -215,6 +227,14 @@ impl TargetSpec {
                 ))
             }
         })
+    }
+
+    /// The data file of a logreg or bnn target, if one was given.
+    fn data_file(&self) -> Option<&std::path::Path> {
+        match self {
+            Self::Logreg { data, .. } | Self::Bnn { data, .. } => data.as_deref(),
+            _ => None,
+        }
     }
 
     /// The target's name.
@@ -263,7 +283,8 @@ impl TargetSpec {
                     None => LogisticRegression::breast_cancer_data(),
                     Some(path) => load_csv(path, &csv_spec(target_column))?,
                 };
-                let t = LogisticRegression::new(&d, *prior_sd, true)?;
+                let t = LogisticRegression::new(&d, *prior_sd, true)
+                    .map_err(|e| in_file(data.as_deref(), e))?;
                 let t = if *f64 { t.double_precision() } else { t };
                 let precision = if t.single_precision() { SINGLE } else { "f64" };
                 let mut n: Vec<String> = d
@@ -296,7 +317,8 @@ impl TargetSpec {
                 };
                 let arch: crate::nn::Architecture = arch.parse()?;
                 let names = network_names(&arch);
-                let net = MlpEnergy::new(arch, Arc::new(data), Loss::Mse)?;
+                let net = MlpEnergy::new(arch, Arc::new(data), Loss::Mse)
+                    .map_err(|e| in_file(self.data_file(), e))?;
                 let t = BayesianMlp::new(net, *noise_sd, *prior_sd)?;
                 let t = if *f64 { t.double_precision() } else { t };
                 let precision = if t.single_precision() { SINGLE } else { "f64" };

@@ -75,7 +75,7 @@ pub fn run(a: EvidenceArgs) -> Result<()> {
             "synthetic" => DataSource::Synthetic {
                 n,
                 dim,
-                sigma: a.sigma,
+                sigma: a.noise_sd,
                 seed: a.common.seed,
             },
             f => DataSource::File {
@@ -87,7 +87,7 @@ pub fn run(a: EvidenceArgs) -> Result<()> {
     let spec = match a.target.as_str() {
         "linreg" => PathSpec::Linreg {
             data: data(a.n, a.dim),
-            sigma: a.sigma,
+            sigma: a.noise_sd,
             prior_sd: a.prior_sd,
         },
         "linreg-nig" => PathSpec::LinregNig {
@@ -103,7 +103,7 @@ pub fn run(a: EvidenceArgs) -> Result<()> {
         "bnn" => PathSpec::Bnn {
             data: data(a.n, a.dim),
             arch: a.arch.clone(),
-            sigma: a.sigma,
+            sigma: a.noise_sd,
             prior_sd: a.prior_sd,
         },
         "gauss" | "funnel" | "funnel-nc" | "mixture" => PathSpec::Reference {

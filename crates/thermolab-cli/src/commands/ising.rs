@@ -169,9 +169,9 @@ pub fn run(a: IsingArgs) -> Result<()> {
         .with_stop(stop.clone())
         .with_observer(prog);
     let sweep = run_sweep(&settings, a.common.seed, &mut ctx)?;
-    let termination = sweep.termination;
+    let mut termination = sweep.termination;
     let points = sweep.points;
-    let seconds = t0.elapsed().as_secs_f64();
+    let sweep_seconds = t0.elapsed().as_secs_f64();
     let attempts: u64 = points.iter().map(|p| p.flip_attempts).sum();
     let kernel: f64 = points.iter().map(|p| p.kernel_seconds).sum();
     let flips_per_second = attempts as f64 / kernel.max(1e-12);
@@ -200,12 +200,16 @@ pub fn run(a: IsingArgs) -> Result<()> {
             &mut RunContext::new().with_stop(stop),
         )?;
         let u: Vec<Estimate> = r.points.iter().map(|p| p.energy).collect();
+        if !r.termination.is_complete() {
+            termination = r.termination;
+        }
         r.termination
             .is_complete()
             .then(|| thermodynamic_integration(&betas, &u))
     } else {
         None
     };
+    let seconds = t0.elapsed().as_secs_f64();
 
     // Table on screen.
     run.out.text(&format!(
@@ -259,8 +263,13 @@ pub fn run(a: IsingArgs) -> Result<()> {
         json_points.push(v);
     }
     run.out.text(&format!(
-        "{attempts} spin-flip attempts, {:.3e} per second in the kernel, {seconds:.2} s in all",
-        flips_per_second
+        "{attempts} spin-flip attempts, {:.3e} per second in the kernel; {sweep_seconds:.2} s for the sweep{}, {seconds:.2} s in all",
+        flips_per_second,
+        if ti.is_some() {
+            format!(" and {:.2} s for thermodynamic integration", seconds - sweep_seconds)
+        } else {
+            String::new()
+        }
     ));
     run.folder.write(
         "observables.csv",
@@ -390,7 +399,7 @@ pub fn run(a: IsingArgs) -> Result<()> {
         "started_unix": started,
         "settings": {"model": label, "dim": a.dim, "L": a.l, "J": a.j, "h": a.h, "q": a.q, "glass": a.glass,
                      "edges": a.edges, "qubo": a.qubo, "sweep": settings.get(), "ti": a.ti, "ti_points": a.ti_points},
-        "timings": {"seconds": seconds, "kernel_seconds": kernel},
+        "timings": {"seconds": seconds, "sweep_seconds": sweep_seconds, "ti_seconds": seconds - sweep_seconds, "kernel_seconds": kernel},
         "results": results,
         "termination": termination,
     });

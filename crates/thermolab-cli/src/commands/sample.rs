@@ -2,7 +2,7 @@
 //! streamed as the chains run, checkpoints and resume, diagnostics, plots and the report.
 
 use super::{checkpoint_path, fmt, unix_time, Run};
-use crate::args::SampleArgs;
+use crate::args::{SampleArgs, TargetArgs};
 use crate::output::Progress;
 use crate::plots::LineChart;
 use anyhow::{anyhow, bail, Context, Result};
@@ -21,25 +21,25 @@ use thermolab::systems::posterior::BuiltinTarget;
 use thermolab::targets::{TargetParams, TargetSpec};
 use thermolab::trace::{load_checkpoint, save_checkpoint, summary_csv, DrawWriter};
 
-/// The target spec the arguments describe.
-pub fn target_spec(a: &SampleArgs) -> Result<TargetSpec> {
-    let data = match a.data.as_deref() {
-        None | Some("sin") if a.target == "bnn" => None,
+/// The spec of target `name` with the shared target options `m` (`sample` and `temper`).
+pub fn target_spec(name: &str, m: &TargetArgs) -> Result<TargetSpec> {
+    let data = match m.data.as_deref() {
+        None | Some("sin") if name == "bnn" => None,
         None => None,
         Some(f) => Some(PathBuf::from(f)),
     };
     let p = TargetParams {
-        dim: a.dim,
-        rho: a.rho,
-        separation: a.separation,
+        dim: m.dim,
+        rho: m.rho,
+        separation: m.separation,
         data,
-        target_column: a.targets.clone(),
-        prior_sd: a.prior_sd,
-        noise_sd: a.noise_sd,
-        arch: a.arch.clone(),
-        f64: a.f64,
+        target_column: m.target_column.clone(),
+        prior_sd: m.prior_sd,
+        noise_sd: m.noise_sd,
+        arch: m.arch.clone(),
+        f64: m.f64,
     };
-    Ok(TargetSpec::from_name(&a.target, &p)?)
+    Ok(TargetSpec::from_name(name, &p)?)
 }
 
 /// Refuses sizes the machine cannot hold, before anything is built: the draws kept in memory
@@ -47,8 +47,9 @@ pub fn target_spec(a: &SampleArgs) -> Result<TargetSpec> {
 fn check_sizes(a: &SampleArgs) -> Result<()> {
     crate::limits::threads(a.threads)?;
     let dim = match a.target.as_str() {
-        "gauss" | "funnel" | "funnel-nc" | "mixture" => a.dim as f64,
+        "gauss" | "funnel" | "funnel-nc" | "mixture" => a.model.dim as f64,
         "bnn" => a
+            .model
             .arch
             .parse::<thermolab::nn::Architecture>()
             .map_or(0.0, |arch| arch.n_params() as f64),
@@ -63,7 +64,7 @@ fn check_sizes(a: &SampleArgs) -> Result<()> {
     crate::limits::memory(
         &format!(
             "--dim {} with --chains {} --draws {}",
-            a.dim, a.chains, a.draws
+            a.model.dim, a.chains, a.draws
         ),
         crate::limits::f64s(a.chains as f64 * per_chain),
     )
@@ -178,7 +179,7 @@ impl AllDraws {
 /// `thermolab sample`.
 pub fn run(a: SampleArgs) -> Result<()> {
     check_sizes(&a)?;
-    let spec = target_spec(&a)?;
+    let spec = target_spec(&a.target, &a.model)?;
     let target = spec.build()?;
     let names = target.names.clone();
     let dim = names.len();
@@ -265,7 +266,7 @@ pub fn run(a: SampleArgs) -> Result<()> {
     }
     if let Some(rep) = run.report.as_mut() {
         let g = settings.get();
-        let data = match (a.target.as_str(), &a.data) {
+        let data = match (a.target.as_str(), &a.model.data) {
             ("logreg", None) => "built-in breast cancer (569 × 30)".to_string(),
             ("bnn", None) => "built-in sin data (200 points)".to_string(),
             (_, Some(f)) => f.clone(),
@@ -755,7 +756,7 @@ fn plots(
                     .collect()
             };
             let chart = LineChart {
-                title: format!("Posterior predictive of {}", a.arch),
+                title: format!("Posterior predictive of {}", a.model.arch),
                 x_label: "x".into(),
                 y_label: "f(x)".into(),
                 lines: vec![

@@ -14,7 +14,6 @@ use thermolab::estimate::series::mean_by_blocks;
 use thermolab::kernels::mcmc::SamplerKind;
 use thermolab::run::RunContext;
 use thermolab::systems::posterior::BuiltinTarget;
-use thermolab::targets::{TargetParams, TargetSpec};
 use thermolab::trace::csv_table;
 
 /// `thermolab temper`.
@@ -22,22 +21,15 @@ pub fn run(a: TemperArgs) -> Result<()> {
     crate::limits::threads(a.threads)?;
     // Per chain: the draws at t = 1 and every rung's ΔE of every kept round; per replica its
     // working vectors.
-    let (d, r) = (a.dim as f64, a.replicas as f64);
+    let (d, r) = (a.model.dim as f64, a.replicas as f64);
     crate::limits::memory(
         &format!(
             "--dim {} with --replicas {} --rounds {}",
-            a.dim, a.replicas, a.rounds
+            a.model.dim, a.replicas, a.rounds
         ),
         crate::limits::f64s(a.chains as f64 * a.rounds as f64 * (2.0 * d + r) + r * d * 40.0),
     )?;
-    let spec = TargetSpec::from_name(
-        &a.target,
-        &TargetParams {
-            dim: a.dim,
-            separation: a.separation,
-            ..Default::default()
-        },
-    )?;
+    let spec = super::sample::target_spec(&a.target, &a.model)?;
     let built = spec.build()?;
     let (target, names) = (built.energy, built.names);
     let desc = serde_json::to_value(&spec)?;
@@ -77,7 +69,7 @@ pub fn run(a: TemperArgs) -> Result<()> {
     );
     let x0 = vec![
         if matches!(target, BuiltinTarget::Mixture(_)) {
-            -a.separation / 2.0
+            -a.model.separation / 2.0
         } else {
             0.0
         };
@@ -141,6 +133,21 @@ pub fn run(a: TemperArgs) -> Result<()> {
                 m.weights()[comp]
             ));
         }
+        if let Some(rep) = run.report.as_mut() {
+            rep.headline(&format!(
+                "Mode weights {} (exact {}), from {} tempered chain(s)",
+                est.iter()
+                    .map(|e| format!("{} ± {}", fmt(e.value), fmt(e.se)))
+                    .collect::<Vec<_>>()
+                    .join(" and "),
+                m.weights()
+                    .iter()
+                    .map(|w| format!("{w}"))
+                    .collect::<Vec<_>>()
+                    .join(" and "),
+                results.len()
+            ));
+        }
         weights = Some(json!(est
             .iter()
             .zip(m.weights())
@@ -154,6 +161,51 @@ pub fn run(a: TemperArgs) -> Result<()> {
             r.barrier, r.advised_replicas, r.round_trips,
             r.rejection.iter().map(|v| format!("{v:.2}")).collect::<Vec<_>>().join(" ")
         ));
+    }
+    if let Some(rep) = run.report.as_mut() {
+        rep.settings(&[
+            ("target", format!("{} ({dim} parameters)", a.target)),
+            ("replicas, kernel", format!("{n}, {}", a.sampler)),
+            ("chains", a.chains.to_string()),
+            (
+                "warm-up / kept rounds",
+                format!("{} / {}", a.warmup, a.rounds),
+            ),
+            (
+                "ladder",
+                if a.fixed_ladder {
+                    "fixed".into()
+                } else {
+                    "re-spaced during warm-up".to_string()
+                },
+            ),
+            ("seed", a.common.seed.to_string()),
+        ]);
+        rep.heading("Replica exchange");
+        let rows: Vec<Vec<String>> = results
+            .iter()
+            .enumerate()
+            .map(|(c, r)| {
+                let r = &r.run;
+                vec![
+                    c.to_string(),
+                    r.round_trips.to_string(),
+                    format!("{:.2}", r.barrier),
+                    r.advised_replicas.to_string(),
+                    r.termination.as_str().into(),
+                ]
+            })
+            .collect();
+        rep.table(
+            &[
+                "chain",
+                "round trips",
+                "barrier Λ",
+                "advised replicas",
+                "termination",
+            ],
+            &rows,
+        );
     }
     if let Some(rd) = results.first() {
         let r = &rd.run;
@@ -173,11 +225,15 @@ pub fn run(a: TemperArgs) -> Result<()> {
             ..Default::default()
         };
         run.plot(&chart, "barrier", "The cumulative rejection along the ladder; an evenly rising curve means the replicas are well spaced")?;
+        // At most 2000 points: thinner traces read as lines, not as a solid block.
+        let kept = rd.draws.len() / dim.max(1);
+        let every = kept.div_ceil(2000).max(1);
         let trace: Vec<(f64, f64)> = rd
             .draws
             .iter()
             .step_by(dim)
             .enumerate()
+            .step_by(every)
             .map(|(i, v)| (i as f64, *v))
             .collect();
         let chart = LineChart {
@@ -194,7 +250,7 @@ pub fn run(a: TemperArgs) -> Result<()> {
         run.plot(
             &chart,
             "trace",
-            "The cold replica moves between modes through swaps",
+            "The cold replica moves between modes through swaps (every n-th round shown, at most 2000 points)",
         )?;
     }
     run.out.event(

@@ -56,11 +56,11 @@ pub fn load_data(a: &TrainArgs) -> Result<(Dataset, Value)> {
         if a.n < 2 {
             bail!("--n: the sin data need at least 2 points");
         }
-        if !(a.noise.is_finite() && a.noise >= 0.0) {
-            bail!("--noise: must be a finite number ≥ 0, got {}", a.noise);
+        if !(a.noise_sd.is_finite() && a.noise_sd >= 0.0) {
+            bail!("--noise: must be a finite number ≥ 0, got {}", a.noise_sd);
         }
-        let d = sin_data(a.n, a.noise, a.common.seed);
-        return Ok((d, json!({"builtin": "sin", "n": a.n, "noise": a.noise})));
+        let d = sin_data(a.n, a.noise_sd, a.common.seed);
+        return Ok((d, json!({"builtin": "sin", "n": a.n, "noise": a.noise_sd})));
     }
     let header = match a.header.as_str() {
         "auto" => Header::Auto,
@@ -71,7 +71,7 @@ pub fn load_data(a: &TrainArgs) -> Result<(Dataset, Value)> {
     let spec = CsvSpec {
         header,
         inputs: columns(&a.inputs),
-        targets: columns(&a.targets),
+        targets: columns(&a.target_column),
     };
     let d = load_csv(Path::new(&a.data), &spec)?;
     let desc =
@@ -204,18 +204,42 @@ pub fn write_outputs(
             &mut stream(seed, Purpose::Training, 1),
         )
     };
-    // Predictions on the data.
-    let pred = o.energy.predict(&r.theta, &data.x);
+    // Predictions on the data: outputs for regression; for a classifier the class
+    // probabilities (softmax of the logits), the predicted class and the accuracy.
+    let mut pred = o.energy.predict(&r.theta, &data.x);
     let k = arch.n_outputs();
+    let classifier = o.energy.loss() == thermolab::nn::Loss::SoftmaxCrossEntropy;
     let mut header: Vec<String> = data.input_names.clone();
     header.extend(data.target_names.iter().cloned());
-    header.extend((0..k).map(|j| format!("prediction_{j}")));
+    let mut accuracy = None;
+    if classifier {
+        header.extend((0..k).map(|j| format!("probability_{j}")));
+        header.push("predicted_class".into());
+        let mut right = 0usize;
+        for (i, row) in pred.chunks_exact_mut(k).enumerate() {
+            let m = row.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+            let z: f64 = row.iter().map(|v| (v - m).exp()).sum();
+            row.iter_mut().for_each(|v| *v = (*v - m).exp() / z);
+            let best = (0..k)
+                .max_by(|&a, &b| row[a].total_cmp(&row[b]))
+                .unwrap_or(0);
+            right += usize::from(best as f64 == data.y[i * data.n_targets]);
+        }
+        accuracy = Some(right as f64 / data.n.max(1) as f64);
+    } else {
+        header.extend((0..k).map(|j| format!("prediction_{j}")));
+    }
     let hrefs: Vec<&str> = header.iter().map(|s| s.as_str()).collect();
     let prow: Vec<Vec<f64>> = (0..data.n)
         .map(|i| {
             let mut v = data.x[i * data.n_inputs..(i + 1) * data.n_inputs].to_vec();
             v.extend_from_slice(&data.y[i * data.n_targets..(i + 1) * data.n_targets]);
-            v.extend_from_slice(&pred[i * k..(i + 1) * k]);
+            let p = &pred[i * k..(i + 1) * k];
+            v.extend_from_slice(p);
+            if classifier {
+                let best = (0..k).max_by(|&a, &b| p[a].total_cmp(&p[b])).unwrap_or(0);
+                v.push(best as f64);
+            }
             v
         })
         .collect();
@@ -316,6 +340,7 @@ pub fn write_outputs(
     }
     Ok(json!({
         "final_loss": r.final_loss,
+        "accuracy": accuracy,
         "initial_loss": r.losses.first(),
         "epochs_run": r.epochs_run,
         "termination": r.termination,
@@ -370,6 +395,12 @@ pub fn run(a: TrainArgs) -> Result<()> {
         1e6 * r.loop_seconds / r.epochs_run.max(1) as f64,
         r.termination.as_str()
     ));
+    if let Some(acc) = results["accuracy"].as_f64() {
+        run.out.text(&format!(
+            "accuracy on the training data: {:.1} % (class probabilities in predictions.csv)",
+            100.0 * acc
+        ));
+    }
     run.out.event("result", results.clone());
     if let Some(rep) = run.report.as_mut() {
         rep.heading("Result");
@@ -387,6 +418,12 @@ pub fn run(a: TrainArgs) -> Result<()> {
                     ),
                 ],
                 vec!["initial loss".into(), fmt(l0)],
+                vec![
+                    "accuracy (training data)".into(),
+                    results["accuracy"]
+                        .as_f64()
+                        .map_or("—".into(), |a| format!("{:.1} %", 100.0 * a)),
+                ],
                 vec!["final loss".into(), fmt(r.final_loss)],
                 vec!["epochs".into(), r.epochs_run.to_string()],
                 vec!["termination".into(), r.termination.as_str().into()],

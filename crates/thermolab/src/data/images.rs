@@ -239,52 +239,14 @@ pub fn load_npy(path: &Path) -> Result<(Vec<f32>, Vec<usize>), DataError> {
         message,
     };
     let bytes = read_maybe_gz(path)?;
-    let npy =
-        npyz::NpyFile::new(&bytes[..]).map_err(|e| bad(format!("not a valid NPY file: {e}")))?;
-    let shape: Vec<usize> = npy.shape().iter().map(|&d| d as usize).collect();
-    if npy.order() != npyz::Order::C {
+    let header = super::npy::parse_header(&bytes).map_err(bad)?;
+    if header.fortran_order {
         return Err(bad(
             "Fortran-ordered arrays are not supported; save with C order".into(),
         ));
     }
-    let descr = match npy.dtype() {
-        npyz::DType::Plain(t) => t.to_string(),
-        other => return Err(bad(format!("unsupported NPY dtype {other:?}"))),
-    };
-    let kind = descr.trim_start_matches(['<', '>', '|', '=']).to_string();
-    let read_err = |e: std::io::Error| bad(format!("cannot read the {descr} data: {e}"));
-    let values: Vec<f32> = match kind.as_str() {
-        "u1" => npy
-            .into_vec::<u8>()
-            .map_err(read_err)?
-            .into_iter()
-            .map(|v| v as f32 / 255.0)
-            .collect(),
-        "i4" => npy
-            .into_vec::<i32>()
-            .map_err(read_err)?
-            .into_iter()
-            .map(|v| v as f32)
-            .collect(),
-        "i8" => npy
-            .into_vec::<i64>()
-            .map_err(read_err)?
-            .into_iter()
-            .map(|v| v as f32)
-            .collect(),
-        "f4" => npy.into_vec::<f32>().map_err(read_err)?,
-        "f8" => npy
-            .into_vec::<f64>()
-            .map_err(read_err)?
-            .into_iter()
-            .map(|v| v as f32)
-            .collect(),
-        _ => {
-            return Err(bad(format!(
-                "unsupported NPY dtype `{descr}` (use u1, i4, i8, f4 or f8)"
-            )))
-        }
-    };
+    let values = super::npy::read_values(&bytes, &header).map_err(bad)?;
+    let shape = header.shape;
     if let Some(i) = values.iter().position(|v| !v.is_finite()) {
         return Err(bad(format!("element {i} is not finite")));
     }

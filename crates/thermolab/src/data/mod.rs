@@ -4,6 +4,7 @@
 
 mod csv_load;
 mod images;
+mod npy;
 
 pub use csv_load::{load_csv, parse_csv_text, Columns, CsvSpec, Header};
 pub use images::{
@@ -102,6 +103,15 @@ pub enum DataError {
         /// The file.
         path: PathBuf,
         /// What is wrong.
+        message: String,
+    },
+    /// The data of the file do not suit the model they were given to (a target that is not 0 or
+    /// 1, fewer columns than the network has inputs).
+    #[error("{path}: {message}")]
+    Unsuitable {
+        /// The file.
+        path: PathBuf,
+        /// What does not fit (the model's own message).
         message: String,
     },
     /// The file is not valid CSV.
