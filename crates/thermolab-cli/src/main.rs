@@ -67,24 +67,29 @@ fn main() {
             let informational =
                 matches!(e.kind(), ErrorKind::DisplayHelp | ErrorKind::DisplayVersion)
                     || e.kind() == ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand;
-            if !informational && json_requested() {
-                let msg = e.kind().to_string();
-                let detail = e.to_string();
-                let first = detail
-                    .lines()
-                    .find(|l| !l.trim().is_empty())
-                    .unwrap_or(&msg)
-                    .trim_start_matches("error: ")
-                    .to_string();
+            if informational {
+                e.exit()
+            }
+            // One line, as for every other error: clap's first line, and where to look.
+            let kind = e.kind().to_string();
+            let detail = e.render().to_string();
+            let first = detail
+                .lines()
+                .find(|l| !l.trim().is_empty())
+                .unwrap_or(&kind)
+                .trim_start_matches("error: ")
+                .to_string();
+            if json_requested() {
                 output::Out {
                     format: output::Format::Json,
                 }
                 .event(
                     "error",
-                    serde_json::json!({ "message": first, "exit_code": e.exit_code() }),
+                    serde_json::json!({ "message": first, "exit_code": 2 }),
                 );
             }
-            e.exit()
+            eprintln!("error: {first} (see --help)");
+            std::process::exit(2)
         }
     };
     // Ctrl-C and SIGTERM stop a run at its next check from here on.
