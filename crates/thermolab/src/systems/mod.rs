@@ -6,6 +6,7 @@
 mod functions;
 mod gaussian;
 pub mod posterior;
+pub mod posteriordb;
 pub mod rbm;
 pub mod spin;
 

@@ -1,0 +1,264 @@
+//! The posteriordb models: gradients against finite differences, prior samplers against the
+//! prior energies, the closed-form marginal likelihoods against a direct Gaussian density, the
+//! quadrature's convergence, and NUTS's posterior means against the exact ones.
+
+use super::*;
+use crate::drivers::sample::{sample, SampleSettings};
+use crate::energy::{Energy, PathAt};
+use crate::estimate::diagnostics::mcse_mean;
+use crate::linalg::cholesky;
+use crate::run::RunContext;
+use rand::SeedableRng;
+
+/// The five compiled-in posteriors, and diamonds where the shared data are beside the checkout.
+fn all() -> Vec<PosteriorDb> {
+    let mut v: Vec<PosteriorDb> = NAMES[..6]
+        .iter()
+        .map(|n| PosteriorDb::from_name(n).unwrap())
+        .collect();
+    let diamonds = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../../shared/data/posteriordb/diamonds/diamonds.json");
+    if diamonds.exists() {
+        v.push(PosteriorDb::diamonds(&diamonds).unwrap());
+    }
+    v
+}
+
+/// Central differences of both parts at prior draws (and at draws pulled towards the bulk).
+#[test]
+fn gradients_match_finite_differences() {
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(3);
+    for mut p in all() {
+        let d = LinearPath::dim(&p);
+        for trial in 0..6 {
+            let mut x = vec![0.0; d];
+            p.sample_reference(&mut rng, &mut x);
+            if trial % 2 == 1 {
+                // Scales near the data's: prior draws of a log-scale can be extreme.
+                x.iter_mut().for_each(|v| *v = v.clamp(-3.0, 3.0) * 0.3);
+            }
+            for part in 0..2 {
+                let mut eval = |x: &[f64], g: &mut [f64]| {
+                    if part == 0 {
+                        p.reference_energy(x, g).unwrap()
+                    } else {
+                        p.delta_energy(x, g).unwrap()
+                    }
+                };
+                let mut g = vec![0.0; d];
+                let e0 = eval(&x, &mut g);
+                assert!(e0.is_finite(), "{} part {part}: {e0}", p.name());
+                let mut scratch = vec![0.0; d];
+                for j in 0..d {
+                    // The GP's covariance is nearly singular at long length scales: its Cholesky factor
+                    // carries ~1e-10 relative noise, so the step is not smaller than 1e-5.
+                    let h = 1e-5 * (1.0 + x[j].abs());
+                    let mut xp = x.clone();
+                    xp[j] += h;
+                    let ep = eval(&xp, &mut scratch);
+                    xp[j] -= 2.0 * h;
+                    let em = eval(&xp, &mut scratch);
+                    let fd = (ep - em) / (2.0 * h);
+                    let tol = 1e-4 * (1.0 + fd.abs()) + 1e-13 * e0.abs() / h;
+                    assert!(
+                        (fd - g[j]).abs() < tol,
+                        "{} part {part} coordinate {} ({}): fd {fd} vs {}",
+                        p.name(),
+                        j,
+                        p.names()[j],
+                        g[j]
+                    );
+                }
+            }
+        }
+    }
+}
+
+/// Each prior sampler draws from the prior energy: the mean of a smooth bounded test function
+/// under the sampler equals its mean under `e^{−E_ref}` by self-normalised importance sampling
+/// from a wide Student-t (one coordinate at a time would not test the joint; this uses all).
+#[test]
+fn prior_samplers_draw_the_prior_energy() {
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(5);
+    for mut p in all() {
+        let d = LinearPath::dim(&p);
+        let n = 40_000;
+        let mut x = vec![0.0; d];
+        let mut g = vec![0.0; d];
+        // Under the prior, a draw's prior energy E has a fixed distribution; its mean by the
+        // sampler must match the mean of E from a long run of NUTS on the prior.
+        let mut es = Vec::with_capacity(n);
+        for _ in 0..n {
+            p.sample_reference(&mut rng, &mut x);
+            es.push(p.reference_energy(&x, &mut g).unwrap());
+        }
+        let mean_sampler = es.iter().sum::<f64>() / n as f64;
+        let var = es.iter().map(|e| (e - mean_sampler).powi(2)).sum::<f64>() / n as f64;
+        let s = SampleSettings {
+            chains: 4,
+            warmup: 1000,
+            draws: 4000,
+            threads: 1,
+            ..Default::default()
+        }
+        .validate(d)
+        .unwrap();
+        let r = sample(&PathAt::new(p.clone(), 0.0), &s, 11, &mut RunContext::new()).unwrap();
+        let per_chain: Vec<Vec<f64>> = r
+            .chains
+            .iter()
+            .map(|c| {
+                c.draws
+                    .chunks_exact(d)
+                    .map(|x| p.reference_energy(x, &mut g).unwrap())
+                    .collect()
+            })
+            .collect();
+        let refs: Vec<&[f64]> = per_chain.iter().map(|c| c.as_slice()).collect();
+        let mean_nuts = refs.iter().flat_map(|c| c.iter()).sum::<f64>() / (4.0 * 4000.0);
+        let se = (mcse_mean(&refs).powi(2) + var / n as f64).sqrt();
+        assert!(
+            (mean_nuts - mean_sampler).abs() < 4.0 * se,
+            "{}: prior energy {mean_sampler} by the sampler, {mean_nuts} by NUTS (se {se})",
+            p.name()
+        );
+    }
+}
+
+/// `ln N(y; 0, σ²I + X Λ Xᵀ)` directly, by an n × n Cholesky factor.
+fn direct_log_marginal(x: &[f64], y: &[f64], d: usize, noise_var: f64, prior_var: &[f64]) -> f64 {
+    let n = y.len();
+    let mut c = vec![0.0; n * n];
+    for i in 0..n {
+        for j in 0..n {
+            c[i * n + j] = (0..d)
+                .map(|k| x[i * d + k] * prior_var[k] * x[j * d + k])
+                .sum::<f64>()
+                + if i == j { noise_var } else { 0.0 };
+        }
+    }
+    let l = cholesky(&c, n).unwrap();
+    let mut w = y.to_vec();
+    crate::linalg::lower_solve(&l, n, &mut w);
+    -0.5 * w.iter().map(|v| v * v).sum::<f64>()
+        - (0..n).map(|i| l[i * n + i].ln()).sum::<f64>()
+        - 0.5 * n as f64 * (2.0 * std::f64::consts::PI).ln()
+}
+
+#[test]
+fn marginal_likelihoods_match_a_direct_gaussian_density() {
+    let v: serde_json::Value =
+        serde_json::from_str(include_str!("../../../data/posteriordb/sblrc.json")).unwrap();
+    let (x, y) = (numbers(&v, "X", "").unwrap(), numbers(&v, "y", "").unwrap());
+    let ls = LeastSquares::new(&x, &y, 5);
+    for noise_var in [0.3, 1.0, 7.0, 400.0] {
+        let mut mean = vec![0.0; 5];
+        let a = ls.log_marginal(noise_var, &[100.0; 5], &mut mean);
+        let b = direct_log_marginal(&x, &y, 5, noise_var, &[100.0; 5]);
+        assert!((a - b).abs() < 1e-6 * b.abs().max(1.0), "{a} vs {b}");
+    }
+    // Eight schools: y ~ N(0, diag(σ² + τ²) + 25·11ᵀ) at a few τ, against the quadrature's
+    // integrand (its value at ξ is ln p(y | τ) + ln p(ξ)).
+    let p = PosteriorDb::from_name("eight-schools").unwrap();
+    let Model::EightSchools(m) = p.model() else {
+        unreachable!()
+    };
+    for xi in [-2.0, 0.5, 2.5] {
+        let tau2 = (2.0f64 * xi).exp();
+        let n = m.y.len();
+        let mut ones = vec![0.0; n];
+        let direct = {
+            let mut c = vec![25.0; n * n];
+            (0..n).for_each(|i| c[i * n + i] += m.sigma[i] * m.sigma[i] + tau2);
+            let l = cholesky(&c, n).unwrap();
+            ones.copy_from_slice(&m.y);
+            crate::linalg::lower_solve(&l, n, &mut ones);
+            -0.5 * ones.iter().map(|v| v * v).sum::<f64>()
+                - (0..n).map(|i| l[i * n + i].ln()).sum::<f64>()
+                - 0.5 * n as f64 * (2.0 * std::f64::consts::PI).ln()
+        };
+        let one = quadrature::eight_schools_given(m, xi, &mut vec![0.0; n + 2]);
+        assert!((one - direct).abs() < 1e-9, "{one} vs {direct}");
+    }
+}
+
+#[test]
+fn quadrature_has_converged() {
+    for name in ["eight-schools", "eight-schools-nc", "sblrc-blr", "ark"] {
+        let p = PosteriorDb::from_name(name).unwrap();
+        let (a, b) = match p.model() {
+            Model::EightSchools(m) => (
+                quadrature::eight_schools_step(m, 1e-3),
+                quadrature::eight_schools_step(m, 5e-4),
+            ),
+            Model::Regression(m) => (
+                quadrature::regression_step(m, 1e-3).unwrap(),
+                quadrature::regression_step(m, 5e-4).unwrap(),
+            ),
+            _ => unreachable!(),
+        };
+        assert!((a.log_z - b.log_z).abs() < 1e-9, "{name}: {a:?} {b:?}");
+        for (x, y) in a.mean.iter().zip(&b.mean) {
+            assert!((x - y).abs() < 1e-8 * (1.0 + x.abs()), "{name}");
+        }
+    }
+    // Both parametrisations of eight schools have the same evidence.
+    let c = PosteriorDb::from_name("eight-schools")
+        .unwrap()
+        .exact()
+        .unwrap();
+    let nc = PosteriorDb::from_name("eight-schools-nc")
+        .unwrap()
+        .exact()
+        .unwrap();
+    assert!((c.log_z - nc.log_z).abs() < 1e-9);
+    assert!(PosteriorDb::from_name("gp-pois-regr")
+        .unwrap()
+        .exact()
+        .is_none());
+}
+
+/// NUTS's posterior means on the three posteriors with exact means, within 4 MCSE.
+#[test]
+fn nuts_posterior_means_match_the_quadrature() {
+    for name in ["eight-schools-nc", "sblrc-blr", "ark"] {
+        let p = PosteriorDb::from_name(name).unwrap();
+        let exact = p.exact().unwrap();
+        let d = LinearPath::dim(&p);
+        let s = SampleSettings {
+            chains: 4,
+            warmup: 1000,
+            draws: 1500,
+            threads: 1,
+            ..Default::default()
+        }
+        .validate(d)
+        .unwrap();
+        let mut target = PathAt::new(p.clone(), 1.0);
+        assert!(target.energy(&exact.mean).unwrap().is_finite());
+        let r = sample(&target, &s, 21, &mut RunContext::new()).unwrap();
+        for j in 0..d {
+            let chains = r.parameter(j);
+            let refs: Vec<&[f64]> = chains.iter().map(|c| c.as_slice()).collect();
+            let m = refs.iter().flat_map(|c| c.iter()).sum::<f64>() / (4.0 * 1500.0);
+            let se = mcse_mean(&refs);
+            assert!(
+                (m - exact.mean[j]).abs() < 4.0 * se + 1e-12,
+                "{name} {}: {m} vs exact {} (mcse {se})",
+                p.names()[j],
+                exact.mean[j]
+            );
+        }
+    }
+}
+
+#[test]
+fn names_and_errors() {
+    let p = PosteriorDb::from_name("ark").unwrap();
+    assert_eq!(p.names()[0], "alpha");
+    assert_eq!(p.names().last().unwrap(), "log_sigma");
+    let e = PosteriorDb::from_name("nine-schools")
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("eight-schools"), "{e}");
+}
