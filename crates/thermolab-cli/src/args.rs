@@ -164,9 +164,9 @@ pub struct AnnealArgs {
     /// Turn off the L-BFGS refinement of each restart's best state.
     #[arg(long)]
     pub no_refine: bool,
-    /// Stop when the best energy reaches this value.
-    #[arg(long, allow_negative_numbers = true)]
-    pub target: Option<f64>,
+    /// Stop when the best energy reaches this value (`--target` in earlier versions).
+    #[arg(long, alias = "target", allow_negative_numbers = true)]
+    pub stop_at: Option<f64>,
     /// Evaluation budget (energy = 1, energy+gradient = 2).
     #[arg(long)]
     pub max_evals: Option<u64>,

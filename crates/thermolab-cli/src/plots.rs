@@ -118,7 +118,9 @@ fn tick(v: f64, span: f64, integer: bool) -> String {
     if v == 0.0 {
         "0".into()
     } else if !(1e-3..1e5).contains(&big) {
-        let t = format!("{v:.2e}");
+        // Enough mantissa digits that neighbouring ticks (a seventh of the span apart) differ.
+        let digits = ((v.abs() / (span.abs() / 7.0)).log10().ceil() as i64).clamp(2, 10) as usize;
+        let t = format!("{v:.digits$e}");
         // 1.50e3 → 1.5e3, 2.00e-4 → 2e-4.
         match t.split_once('e') {
             Some((m, e)) => {
@@ -610,5 +612,29 @@ impl Plot for HistogramChart {
             }))
             .map_err(err)?;
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tick_tests {
+    use super::tick;
+
+    /// Seven ticks across a narrow range of large (or tiny) values keep distinct labels.
+    #[test]
+    fn neighbouring_ticks_differ() {
+        for (lo, span) in [
+            (1e5, 1.0),
+            (3.2e7, 40.0),
+            (1e-6, 1e-9),
+            (-2e9, 1e3),
+            (1e30, 1e29),
+        ] {
+            let labels: Vec<String> = (0..7)
+                .map(|k| tick(lo + span * k as f64 / 6.0, span, false))
+                .collect();
+            let mut unique = labels.clone();
+            unique.dedup();
+            assert_eq!(unique.len(), 7, "{labels:?}");
+        }
     }
 }

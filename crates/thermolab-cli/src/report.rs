@@ -7,6 +7,7 @@ use std::fmt::Write;
 pub struct Report {
     title: String,
     head: String,
+    settings: String,
     body: String,
 }
 
@@ -24,6 +25,7 @@ impl Report {
         Self {
             title: title.to_string(),
             head: String::new(),
+            settings: String::new(),
             body: String::new(),
         }
     }
@@ -37,11 +39,21 @@ impl Report {
     }
     /// What was run: a table of settings, shown after the headline.
     pub fn settings(&mut self, rows: &[(&str, String)]) {
-        self.head.push_str("<table class=\"settings\"><tbody>\n");
+        self.settings
+            .push_str("<table class=\"settings\"><tbody>\n");
         for (k, v) in rows {
-            let _ = writeln!(self.head, "<tr><th>{}</th><td>{}</td></tr>", esc(k), esc(v));
+            let _ = writeln!(
+                self.settings,
+                "<tr><th>{}</th><td>{}</td></tr>",
+                esc(k),
+                esc(v)
+            );
         }
-        self.head.push_str("</tbody></table>\n");
+        self.settings.push_str("</tbody></table>\n");
+    }
+    /// Whether a settings table was given.
+    pub fn has_settings(&self) -> bool {
+        !self.settings.is_empty()
     }
     /// A section heading.
     pub fn heading(&mut self, text: &str) {
@@ -91,9 +103,10 @@ table{{border-collapse:collapse;margin:1em 0}}td,th{{border:1px solid #bbb;paddi
 th{{background:#eee}}figure{{margin:1em 0}}figure svg{{max-width:100%;height:auto}}\
 figcaption{{color:#555;font-size:90%}}code{{background:#f4f4f4;padding:1px 4px}}\
 .headline{{font-size:120%;font-weight:bold}}.warning{{background:#fff3cd;border:1px solid #e0b000;padding:6px 10px}}</style></head>\n\
-<body><h1>{t}</h1>\n{h}{b}<hr><p><small>thermolab {v}</small></p></body></html>\n",
+<body><h1>{t}</h1>\n{h}{s}{b}<hr><p><small>thermolab {v}</small></p></body></html>\n",
             t = esc(&self.title),
             h = self.head,
+            s = self.settings,
             b = self.body,
             v = thermolab::VERSION
         )

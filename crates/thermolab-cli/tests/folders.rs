@@ -30,6 +30,25 @@ fn a_rerun_never_deletes_an_earlier_run_or_a_users_file() {
         std::fs::read_to_string(d.join("thermolab-demo/my_notes.txt")).unwrap(),
         "mine"
     );
+    // --force does not delete a file the user put in the folder.
+    let o = run_in(
+        &d,
+        &["demo", "--no-plots", "--out", "thermolab-demo", "--force"],
+    );
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("my_notes.txt"), "{}", stderr(&o));
+    assert_eq!(
+        std::fs::read_to_string(d.join("thermolab-demo/my_notes.txt")).unwrap(),
+        "mine"
+    );
+    std::fs::remove_file(d.join("thermolab-demo/my_notes.txt")).unwrap();
+    // A folder whose run.json is not a run's is not a run folder.
+    std::fs::create_dir(d.join("other")).unwrap();
+    std::fs::write(d.join("other/run.json"), "{}").unwrap();
+    let o = run_in(&d, &["demo", "--no-plots", "--out", "other", "--force"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("not a thermolab run"), "{}", stderr(&o));
+    std::fs::remove_dir_all(d.join("other")).unwrap();
     // --force replaces it, as asked.
     let o = run_in(
         &d,
@@ -47,6 +66,44 @@ fn a_rerun_never_deletes_an_earlier_run_or_a_users_file() {
     assert_eq!(run_json(&d.join("thermolab-demo"))["seed"], 2);
     let names = entries(&d);
     assert_eq!(names, ["thermolab-demo", "thermolab-demo-2"], "{names:?}");
+}
+
+/// A killed run leaves only its checkpoint: a fresh run never overwrites it.
+#[test]
+fn a_resumable_checkpoint_is_never_overwritten() {
+    let d = scratch("checkpoint");
+    std::fs::write(d.join("run1.checkpoint.json"), "{}").unwrap();
+    std::fs::create_dir(d.join("run1.checkpoint.json.draws")).unwrap();
+    std::fs::write(d.join("run1.checkpoint.json.draws/chain_0.csv"), "x\n1\n").unwrap();
+    let args = [
+        "sample",
+        "--dim",
+        "2",
+        "--warmup",
+        "50",
+        "--draws",
+        "50",
+        "--no-plots",
+    ];
+    let o = run_in(&d, &[&args[..], &["--out", "run1"]].concat());
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("--resume"), "{}", stderr(&o));
+    assert!(d.join("run1.checkpoint.json.draws/chain_0.csv").is_file());
+    // The default folder's checkpoint: the fresh run takes the next numbered name.
+    std::fs::write(d.join("thermolab-sample.checkpoint.json"), "{}").unwrap();
+    let o = run_in(&d, &args);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(d.join("thermolab-sample-2/run.json").is_file());
+    assert_eq!(
+        std::fs::read_to_string(d.join("thermolab-sample.checkpoint.json")).unwrap(),
+        "{}"
+    );
+    // No lock files are left behind by refusals or finished runs.
+    let locks: Vec<String> = entries(&d)
+        .into_iter()
+        .filter(|n| n.ends_with(".lock"))
+        .collect();
+    assert!(locks.is_empty(), "{locks:?}");
 }
 
 #[test]
@@ -102,7 +159,49 @@ fn impossible_sizes_and_outputs_are_refused_before_any_work() {
             &["anneal", "--dim", "18446744073709551615"],
             "far more memory",
         ),
-        (&["ising", "--L", "100000"], "--L 100000 with --dim 2"),
+        (
+            &["ising", "--L", "100000"],
+            "--side 100000 with --lattice-dim 2",
+        ),
+        // Counts whose sums or allocations would overflow.
+        (
+            &["sample", "--warmup", "18446744073709551615"],
+            "--draws: warm-up plus draws × thin is too large",
+        ),
+        (
+            &["sample", "--thin", "18446744073709551615"],
+            "--draws: warm-up plus draws × thin is too large",
+        ),
+        (
+            &["temper", "--warmup", "18446744073709551615"],
+            "--warmup: warm-up plus rounds is too large",
+        ),
+        (
+            &[
+                "ising",
+                "--thermalize",
+                "18446744073709551615",
+                "--sweeps",
+                "100",
+            ],
+            "thermalisation plus sweeps is too large",
+        ),
+        (
+            &["ising", "--ti", "--ti-points", "18446744073709551615"],
+            "--ti-points 18446744073709551615",
+        ),
+        (
+            &["train", "--epochs", "18446744073709551615"],
+            "--epochs 18446744073709551615",
+        ),
+        (
+            &["train", "--n", "18446744073709551615"],
+            "--n 18446744073709551615",
+        ),
+        (
+            &["rbm", "eval", "--model", "m.json", "--threads", "100000"],
+            "--threads 100000: at most",
+        ),
         (
             &["ising", "--threads", "100000"],
             "--threads 100000: at most",

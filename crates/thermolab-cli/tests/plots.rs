@@ -103,6 +103,12 @@ fn every_plot_contains_its_points_and_error_bars() {
             ],
         ),
         ("rbm", &["rbm", "train", "--hidden", "6", "--epochs", "5"]),
+        ("demo", &["demo"]),
+        ("anneal", &["anneal", "--dim", "2"]),
+        (
+            "anneal-adaptive",
+            &["anneal", "--dim", "2", "--method", "adaptive"],
+        ),
     ];
     for (out, args) in runs {
         let o = run_in(&d, &[*args, &["--out", out][..]].concat());

@@ -351,21 +351,23 @@ fn rbm_bad_inputs_give_one_line_errors_and_exit_2() {
                     "--data",
                     "small-idx3-ubyte",
                     "--out",
-                    "keep",
+                    "fresh",
                 ],
                 "9 values but the model",
             ),
             (
-                &["rbm", "eval", "--model", "notmodel.json", "--out", "keep"],
+                &["rbm", "eval", "--model", "notmodel.json", "--out", "fresh"],
                 "not a thermolab RBM model",
             ),
             (
-                &["rbm", "eval", "--model", "nothere.json", "--out", "keep"],
+                &["rbm", "eval", "--model", "nothere.json", "--out", "fresh"],
                 "nothere.json",
             ),
         ],
     );
     assert_eq!(std::fs::read(d.join("keep/model.json")).unwrap(), before);
+    // A refused evaluation leaves no folder (and no lock) behind.
+    assert!(!d.join("fresh").exists() && !d.join(".fresh.lock").exists());
 }
 
 #[test]

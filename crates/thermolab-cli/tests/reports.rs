@@ -221,3 +221,42 @@ fn outputs_keep_their_meaning() {
         )],
     );
 }
+
+/// Every command's report opens with its headline, then what was run.
+#[test]
+fn reports_open_with_the_headline_then_the_settings() {
+    let d = scratch("headlines");
+    for (name, args) in [
+        ("demo", &["demo"][..]),
+        ("anneal", &["anneal", "--dim", "2"]),
+        ("train", &["train", "--epochs", "50"]),
+        (
+            "ising",
+            &[
+                "ising",
+                "--side",
+                "4",
+                "--temperatures",
+                "2",
+                "--sweeps",
+                "200",
+            ],
+        ),
+        (
+            "sample",
+            &["sample", "--dim", "2", "--warmup", "100", "--draws", "100"],
+        ),
+        ("rbm", &["rbm", "train", "--hidden", "4", "--epochs", "2"]),
+    ] {
+        let o = run_in(&d, &[args, &["--out", name]].concat());
+        assert!(o.status.success(), "{name}: {}", stderr(&o));
+        let r = std::fs::read_to_string(d.join(name).join("report.html")).unwrap();
+        let h = r
+            .find("class=\"headline\"")
+            .unwrap_or_else(|| panic!("{name}: no headline"));
+        let s = r
+            .find("class=\"settings\"")
+            .unwrap_or_else(|| panic!("{name}: no settings"));
+        assert!(h < s, "{name}: settings before the headline");
+    }
+}

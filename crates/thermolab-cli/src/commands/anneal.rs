@@ -146,7 +146,7 @@ pub fn adaptive_settings(a: &AnnealArgs, f: &dyn TestFunction) -> Result<AnnealS
         rule,
         refine: !a.no_refine,
         bounds: Some(f.domain()),
-        target_energy: a.target,
+        target_energy: a.stop_at,
         max_evaluations: a.max_evals,
         ..Default::default()
     })
@@ -251,7 +251,7 @@ pub fn run(a: AnnealArgs) -> Result<()> {
     let termination = results["termination"].clone();
     let evals = results["evaluations"].clone();
     let gap = best_e - f.minimum();
-    run.out.text(&format!(
+    run.headline(&format!(
         "{} {}-D ({}): best energy {} (minimum {}), termination {}, evaluations {} energy + {} gradient, {:.3} s",
         f.name(), f.dim(), a.method, fmt(best_e), fmt(f.minimum()),
         termination.as_str().unwrap_or("?"), evals["energy"], evals["gradient"], solve_seconds

@@ -15,6 +15,9 @@ pub fn run(a: CertifyArgs) -> Result<()> {
     if !(a.z_max.is_finite() && a.z_max > 0.0) {
         bail!("--z-max must be a finite number > 0");
     }
+    if a.common.seed != 0 {
+        bail!("--seed: certify runs every check with its own fixed seed, so that its verdict is reproducible; leave --seed out");
+    }
     let mut run = Run::start(&a.common, "thermolab-certify", "thermolab certify")?;
     let started = unix_time();
     run.out.event("start", json!({"command": "certify"}));
@@ -89,7 +92,8 @@ pub fn run(a: CertifyArgs) -> Result<()> {
     let run_json = json!({
         "command": "certify",
         "version": thermolab::VERSION,
-        "seed": a.common.seed,
+        "seed": null,
+        "seeds": "fixed per check",
         "started_unix": started,
         "settings": {"z_max": a.z_max},
         "timings": c.timings.iter().map(|(n, s)| json!({"group": n, "seconds": s})).collect::<Vec<_>>(),

@@ -68,7 +68,7 @@ pub fn run(a: DemoArgs) -> Result<()> {
             .with_observer(&mut ad_rec),
     )?;
     let ad_secs = t.elapsed().as_secs_f64();
-    run.out.text(&format!(
+    run.headline(&format!(
         "anneal quadratic from (5, 5): walkthrough SA best {} at ({}, {}) in {} evaluations; adaptive annealer best {} in {} evaluations ({})",
         fmt(blog.best_energy), fmt(blog.best_x[0]), fmt(blog.best_x[1]), blog.evaluations.cost(),
         fmt(ad.best_energy), ad.evaluations.cost(), ad.termination.as_str()
@@ -112,7 +112,31 @@ pub fn run(a: DemoArgs) -> Result<()> {
         );
     }
     if run.report.is_some() {
-        let mut c = grid(&mut Quadratic, (-2.0, -4.0), (7.0, 7.0), 60);
+        // The landscape under every accepted state of both paths and the minimum, padded.
+        let pts: Vec<(f64, f64)> = blog_rec
+            .path
+            .iter()
+            .chain(&ad_rec.path)
+            .copied()
+            .chain([(1.0, -2.0)])
+            .filter(|(x, y)| x.is_finite() && y.is_finite())
+            .collect();
+        let (mut lo, mut hi) = (
+            (f64::INFINITY, f64::INFINITY),
+            (f64::NEG_INFINITY, f64::NEG_INFINITY),
+        );
+        for (x, y) in &pts {
+            lo = (lo.0.min(*x), lo.1.min(*y));
+            hi = (hi.0.max(*x), hi.1.max(*y));
+        }
+        let pad = (0.05 * (hi.0 - lo.0)).max(0.5);
+        let pad_y = (0.05 * (hi.1 - lo.1)).max(0.5);
+        let mut c = grid(
+            &mut Quadratic,
+            (lo.0 - pad, lo.1 - pad_y),
+            (hi.0 + pad, hi.1 + pad_y),
+            60,
+        );
         c.title = "Annealing paths on (x−1)² + (y+2)²".into();
         c.paths
             .push(("walkthrough SA".into(), blog_rec.path.clone()));

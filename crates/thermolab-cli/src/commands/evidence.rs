@@ -28,8 +28,8 @@ pub fn run(a: EvidenceArgs) -> Result<()> {
     let d = a.dim as f64;
     crate::limits::memory(
         &format!(
-            "--dim {} with --n {} --rungs {} --draws {}",
-            a.dim, a.n, a.rungs, a.draws
+            "--dim {} with --n {} --rungs {} --draws {} --ais-particles {}",
+            a.dim, a.n, a.rungs, a.draws, a.ais_particles
         ),
         crate::limits::f64s(
             a.n as f64 * d

@@ -73,7 +73,14 @@ pub fn run(a: IsingArgs) -> Result<()> {
         a.threads
     };
     crate::limits::memory(
-        &format!("--L {} with --dim {}", a.l, a.dim),
+        &format!("--ti-points {}", a.ti_points),
+        crate::limits::f64s(16.0 * a.ti_points as f64),
+    )?;
+    crate::limits::memory(
+        &format!(
+            "--side {} with --lattice-dim {}, --sweeps {}",
+            a.l, a.dim, a.sweeps
+        ),
         crate::limits::f64s(
             4.0 * sites * workers.min(temps.len()) as f64
                 + 4.0 * a.sweeps as f64 * temps.len() as f64,
@@ -212,7 +219,7 @@ pub fn run(a: IsingArgs) -> Result<()> {
     let seconds = t0.elapsed().as_secs_f64();
 
     // Table on screen.
-    run.out.text(&format!(
+    run.headline(&format!(
         "{label}, {} sweeps per temperature, {}",
         a.sweeps, a.algorithm
     ));

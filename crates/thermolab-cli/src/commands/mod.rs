@@ -88,6 +88,13 @@ impl Run {
             RunFolderError::Unusable(_) => anyhow::anyhow!(
                 "--out {shown}: cannot be the current folder or one above it; name a new folder"
             ),
+            RunFolderError::Resumable(cp) => anyhow::anyhow!(
+                "--out {shown}: an interrupted run can be resumed from {} (add --resume), or add --force to start afresh",
+                cp.display()
+            ),
+            RunFolderError::ForeignFiles { files, .. } => anyhow::anyhow!(
+                "--out {shown}: the earlier run's folder also holds files thermolab did not write ({files}); move them or choose another --out"
+            ),
             RunFolderError::NotARunFolder(_) => anyhow::anyhow!(
                 "--out {shown}: the folder exists and holds files that are not a thermolab run; choose another --out"
             ),
@@ -104,6 +111,14 @@ impl Run {
             report: (!common.no_plots).then(|| Report::new(title)),
             plots: Vec::new(),
         })
+    }
+
+    /// The run's headline result: printed, and shown first in the report.
+    pub fn headline(&mut self, text: &str) {
+        self.out.text(text);
+        if let Some(rep) = self.report.as_mut() {
+            rep.headline(text);
+        }
     }
 
     /// Renders a plot into the folder and the report (no-op with `--no-plots`).
@@ -133,9 +148,21 @@ impl Run {
 
     /// Writes `run.json` and the report, then renames the folder into place. A run whose
     /// `termination` is `interrupted` then ends with [`Interrupted`] (exit status 130).
-    pub fn finish(self, run_json: &Value) -> Result<PathBuf> {
+    pub fn finish(mut self, run_json: &Value) -> Result<PathBuf> {
         self.folder
             .write("run.json", serde_json::to_string_pretty(run_json)? + "\n")?;
+        if let Some(rep) = self.report.as_mut() {
+            // What was run, from run.json, where the command gave no table of its own.
+            if !rep.has_settings() {
+                if let Some(Value::Object(m)) = run_json.get("settings") {
+                    let rows: Vec<(&str, String)> = m
+                        .iter()
+                        .map(|(k, v)| (k.as_str(), setting_text(v)))
+                        .collect();
+                    rep.settings(&rows);
+                }
+            }
+        }
         if let Some(rep) = &self.report {
             self.folder.write("report.html", rep.html())?;
         }
@@ -159,13 +186,23 @@ impl Run {
     }
 }
 
+/// A setting's value as a table cell: plain strings and numbers as they are, anything else as
+/// compact JSON (long lists shortened).
+fn setting_text(v: &Value) -> String {
+    match v {
+        Value::String(s) => s.clone(),
+        Value::Null => "–".into(),
+        Value::Array(a) if a.len() > 12 => {
+            let head: Vec<String> = a.iter().take(5).map(|x| x.to_string()).collect();
+            format!("[{}, … {} values]", head.join(", "), a.len())
+        }
+        v => v.to_string(),
+    }
+}
+
 /// The checkpoint file beside run folder `out`: `<out>.checkpoint.json`.
 pub fn checkpoint_path(out: &Path) -> PathBuf {
-    let name = out
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_else(|| "run".into());
-    out.with_file_name(format!("{name}.checkpoint.json"))
+    thermolab::trace::checkpoint_of(out)
 }
 
 /// The process's stop flag, raised by Ctrl-C (SIGINT), SIGTERM or SIGHUP: drivers that take it

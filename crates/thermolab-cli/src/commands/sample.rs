@@ -422,12 +422,21 @@ fn verdict(
         ));
         return w;
     }
-    if max_rhat.is_nan() || max_rhat > 1.01 {
+    if chains < 2 {
+        w.push(
+            "one chain: R̂ needs at least two to compare (--chains 4); convergence is not checked"
+                .to_string(),
+        );
+    } else if !max_rhat.is_finite() {
+        w.push(
+            "R̂ could not be computed for every parameter (non-finite or constant draws): convergence is not checked".to_string(),
+        );
+    } else if max_rhat > 1.01 {
         w.push(format!(
             "R̂ up to {max_rhat:.3} (above 1.01): the chains disagree; run a longer warm-up (--warmup), or `thermolab temper` if the target has several modes"
         ));
     }
-    if min_ess.is_nan() || min_ess < 100.0 * chains as f64 {
+    if !min_ess.is_finite() || min_ess < 100.0 * chains as f64 {
         w.push(format!(
             "bulk ESS as low as {min_ess:.0} (below {}, 100 per chain): draw more (--draws), or help the sampler mix (--metric dense, a longer --warmup)",
             100 * chains
@@ -484,18 +493,38 @@ fn write_outputs(
         .iter()
         .map(|c| bfmi(&c.iter().map(|s| s[6]).collect::<Vec<_>>()))
         .collect();
-    let min_ess = params
-        .iter()
-        .map(|p| p.ess_bulk)
-        .fold(f64::INFINITY, f64::min);
-    let max_rhat = params
-        .iter()
-        .map(|p| p.r_hat)
-        .fold(f64::NEG_INFINITY, f64::max);
+    // A NaN (a check that could not be made) wins over every number: it must warn.
+    let worst = |xs: &mut dyn Iterator<Item = f64>, pick: fn(f64, f64) -> f64, init: f64| {
+        xs.fold(init, |a, b| {
+            if a.is_nan() || b.is_nan() {
+                f64::NAN
+            } else {
+                pick(a, b)
+            }
+        })
+    };
+    let min_ess = worst(
+        &mut params.iter().map(|p| p.ess_bulk),
+        f64::min,
+        f64::INFINITY,
+    );
+    let max_rhat = worst(
+        &mut params.iter().map(|p| p.r_hat),
+        f64::max,
+        f64::NEG_INFINITY,
+    );
+    let momentum = matches!(a.sampler.as_str(), "nuts" | "hmc");
     let secs: f64 = r.chains.iter().map(|c| c.seconds[0] + c.seconds[1]).sum();
     let kept = all.stats.iter().map(|c| c.len()).min().unwrap_or(0);
     let chains = all.stats.len();
-    let warnings = verdict(kept, chains, min_ess, max_rhat, divergences, &ebfmi);
+    let warnings = verdict(
+        kept,
+        chains,
+        min_ess,
+        max_rhat,
+        divergences,
+        if momentum { &ebfmi } else { &[] },
+    );
     if kept < MIN_DRAWS {
         run.out.text(&format!(
             "not enough draws for diagnostics: {kept} per chain (at least {MIN_DRAWS} are needed)"

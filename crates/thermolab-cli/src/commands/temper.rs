@@ -94,10 +94,15 @@ pub fn run(a: TemperArgs) -> Result<()> {
             csv_table(&names.iter().map(|s| s.as_str()).collect::<Vec<_>>(), rows),
         )?;
     }
+    // The first chain that did not finish says why the run ended.
     let termination = results
-        .last()
-        .map_or(thermolab::run::Termination::Interrupted, |r| {
-            r.run.termination
+        .iter()
+        .map(|r| r.run.termination)
+        .find(|t| *t != thermolab::run::Termination::Finished)
+        .unwrap_or(if results.is_empty() {
+            thermolab::run::Termination::Interrupted
+        } else {
+            thermolab::run::Termination::Finished
         });
     let per_param: Vec<_> = (0..dim)
         .map(|j| {

@@ -87,6 +87,15 @@ pub fn plan(a: &TrainArgs) -> Result<TrainPlan> {
         &format!("--arch {}", a.arch),
         crate::limits::f64s(8.0 * arch.n_params() as f64),
     )?;
+    // The loss curve and its trace keep a few numbers per epoch; the built-in data 3 per point.
+    crate::limits::memory(
+        &format!("--epochs {}", a.epochs),
+        crate::limits::f64s(4.0 * a.epochs as f64),
+    )?;
+    crate::limits::memory(
+        &format!("--n {}", a.n),
+        crate::limits::f64s(3.0 * a.n as f64),
+    )?;
     let loss = Loss::parse(&a.loss)
         .ok_or_else(|| anyhow!("--loss: unknown loss `{}` (mse, cross-entropy)", a.loss))?;
     let optimizer = match a.optimizer.as_str() {
@@ -386,7 +395,7 @@ pub fn run(a: TrainArgs) -> Result<()> {
     )?;
     let r = &o.result;
     let diverged = r.termination == Termination::Diverged;
-    run.out.text(&format!(
+    run.headline(&format!(
         "{arch} on {}: loss {} → {} after {} epochs ({:.2} µs/epoch), termination {}",
         a.data,
         fmt(l0),

@@ -153,6 +153,17 @@ impl SampleSettings {
         nonzero("draws", self.draws)?;
         nonzero("thin", self.thin)?;
         positive("beta", self.beta)?;
+        if self
+            .draws
+            .checked_mul(self.thin)
+            .and_then(|k| k.checked_add(self.warmup))
+            .is_none()
+        {
+            return Err(SettingsError::new(
+                "draws",
+                "warm-up plus draws × thin is too large to count",
+            ));
+        }
         if dim == 0 {
             return Err(SettingsError::new("dim", "the target has no coordinates"));
         }

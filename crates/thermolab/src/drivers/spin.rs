@@ -153,6 +153,17 @@ impl ValidSpinSweep {
 impl SpinSweepSettings {
     /// Checks the settings for `model`.
     pub fn validate(self, model: &SpinModel) -> Result<ValidSpinSweep, SettingsError> {
+        if self
+            .thermalization
+            .unwrap_or(0)
+            .checked_add(self.sweeps)
+            .is_none()
+        {
+            return Err(SettingsError::new(
+                "thermalization",
+                "thermalisation plus sweeps is too large to count",
+            ));
+        }
         if self.temperatures.is_empty() {
             return Err(SettingsError::new(
                 "temperatures",

@@ -137,7 +137,7 @@ where
     let mut theta = theta0;
     let mut grad = vec![0.0; p];
     let mut order: Vec<usize> = (0..n).collect();
-    let mut losses = Vec::with_capacity(s.epochs);
+    let mut losses = Vec::with_capacity(s.epochs.min(1 << 16));
     let mut counts = EvalCounts::default();
     let mut termination = Termination::Finished;
     ctx.init::<TrainEvent<'_>>();

@@ -6,6 +6,11 @@
 //! `commit` renames that folder to the target. A second run to the same target fails at once
 //! while the first holds the lock; partial folders of runs that were killed are removed by the
 //! next run that takes the lock.
+//!
+//! A run is more than its folder: `<name>.checkpoint.json` (and its `.draws/`) beside it belong
+//! to a run that can be resumed, so a fresh run never takes such a name. Each committed folder
+//! lists the files the run wrote in `.thermolab-files`; a replaced run (`--force`) is replaced
+//! only when nothing else is in it, so a file the user put there is never deleted.
 
 use std::fs::File;
 use std::path::{Path, PathBuf};
@@ -29,6 +34,17 @@ pub enum RunFolderError {
     /// The target holds an earlier run and replacing it was not asked for.
     #[error("output folder {0} already holds a run; refusing to replace it")]
     Exists(PathBuf),
+    /// The target's checkpoint belongs to a run that can be resumed.
+    #[error("{0} holds the checkpoint of a run that can be resumed; refusing to overwrite it")]
+    Resumable(PathBuf),
+    /// The earlier run folder holds files the run did not write.
+    #[error("output folder {path} holds files thermolab did not write ({files}); refusing to delete them")]
+    ForeignFiles {
+        /// The target.
+        path: PathBuf,
+        /// The files, comma-separated.
+        files: String,
+    },
     /// Another run is writing to the target.
     #[error("another run is writing to {path} (it holds {lock})")]
     Locked {
@@ -69,10 +85,9 @@ pub enum Existing {
 pub struct RunFolder {
     target: PathBuf,
     tmp: PathBuf,
-    lock_path: PathBuf,
     existing: Existing,
     committed: bool,
-    _lock: File,
+    _lock: Lock,
 }
 
 fn io(path: &Path) -> impl FnOnce(std::io::Error) -> RunFolderError + '_ {
@@ -100,20 +115,114 @@ fn holds_the_current_folder(target: &Path) -> bool {
     }
 }
 
-/// Takes the lock of `target`: `Ok(None)` when another process holds it.
-fn try_lock(parent: &Path, name: &str) -> Result<Option<(File, PathBuf)>, RunFolderError> {
-    let path = parent.join(format!(".{name}.lock"));
-    let file = std::fs::OpenOptions::new()
-        .create(true)
-        .truncate(false)
-        .write(true)
-        .open(&path)
-        .map_err(io(&path))?;
-    match file.try_lock() {
-        Ok(()) => Ok(Some((file, path))),
-        Err(std::fs::TryLockError::WouldBlock) => Ok(None),
-        Err(std::fs::TryLockError::Error(e)) => Err(io(&path)(e)),
+/// A held lock file; dropping it removes the file while it is still locked.
+#[derive(Debug)]
+struct Lock {
+    file: File,
+    path: PathBuf,
+}
+
+impl Drop for Lock {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.path);
+        let _ = &self.file;
     }
+}
+
+/// Whether the open `file` is still the one at `path` (a lock file another run removed and
+/// a third recreated would otherwise let two runs hold "the" lock).
+#[cfg(unix)]
+fn same_file(file: &File, path: &Path) -> bool {
+    use std::os::unix::fs::MetadataExt;
+    match (file.metadata(), std::fs::metadata(path)) {
+        (Ok(a), Ok(b)) => a.ino() == b.ino() && a.dev() == b.dev(),
+        _ => false,
+    }
+}
+
+#[cfg(not(unix))]
+fn same_file(_file: &File, path: &Path) -> bool {
+    path.exists()
+}
+
+/// Takes the lock of `target`: `Ok(None)` when another process holds it.
+fn try_lock(parent: &Path, name: &str) -> Result<Option<Lock>, RunFolderError> {
+    let path = parent.join(format!(".{name}.lock"));
+    loop {
+        let file = std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&path)
+            .map_err(io(&path))?;
+        match file.try_lock() {
+            // Locked, but perhaps a file the holder removed on its way out: try again.
+            Ok(()) if !same_file(&file, &path) => continue,
+            Ok(()) => return Ok(Some(Lock { file, path })),
+            Err(std::fs::TryLockError::WouldBlock) => return Ok(None),
+            Err(std::fs::TryLockError::Error(e)) => return Err(io(&path)(e)),
+        }
+    }
+}
+
+/// The name of the list of files a committed run wrote.
+const MANIFEST: &str = ".thermolab-files";
+
+/// The checkpoint beside run folder `target` (`<name>.checkpoint.json`).
+pub fn checkpoint_of(target: &Path) -> PathBuf {
+    let name = target
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    target.with_file_name(format!("{name}.checkpoint.json"))
+}
+
+/// Whether `dir` holds a thermolab run: a `run.json` that names its command.
+fn is_run_folder(dir: &Path) -> bool {
+    std::fs::read_to_string(dir.join("run.json"))
+        .ok()
+        .and_then(|t| serde_json::from_str::<serde_json::Value>(&t).ok())
+        .is_some_and(|v| v.get("command").is_some_and(|c| c.is_string()))
+}
+
+/// Every file below `dir`, relative to it, `/`-separated.
+fn files_below(dir: &Path) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut stack = vec![PathBuf::new()];
+    while let Some(rel) = stack.pop() {
+        let Ok(entries) = std::fs::read_dir(dir.join(&rel)) else {
+            continue;
+        };
+        for e in entries.flatten() {
+            let r = rel.join(e.file_name());
+            if e.file_type().is_ok_and(|t| t.is_dir()) {
+                stack.push(r);
+            } else {
+                out.push(r.to_string_lossy().replace('\\', "/"));
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+/// The files in the run folder `dir` its run did not write (by its manifest; a folder from
+/// before manifests counts only `run.json`'s own kind of files as its own).
+fn foreign_files(dir: &Path) -> Vec<String> {
+    let listed: Option<Vec<String>> = std::fs::read_to_string(dir.join(MANIFEST))
+        .ok()
+        .map(|t| t.lines().map(str::to_string).collect());
+    files_below(dir)
+        .into_iter()
+        .filter(|f| f != MANIFEST)
+        .filter(|f| match &listed {
+            Some(l) => !l.contains(f),
+            None => {
+                let ext = f.rsplit('.').next().unwrap_or("");
+                !matches!(ext, "json" | "csv" | "svg" | "png" | "html" | "npy")
+            }
+        })
+        .collect()
 }
 
 /// Whether `dir` is an empty folder.
@@ -134,7 +243,11 @@ impl RunFolder {
             return Err(RunFolderError::Unusable(target.to_path_buf()));
         }
         std::fs::create_dir_all(&parent).map_err(io(&parent))?;
-        let (name, lock, lock_path) = if existing == Existing::Number {
+        let taken = |cand: &str| {
+            let p = parent.join(cand);
+            (p.exists() && !is_empty_dir(&p)) || checkpoint_of(&p).exists()
+        };
+        let (name, lock) = if existing == Existing::Number {
             let mut k = 1;
             loop {
                 let cand = if k == 1 {
@@ -143,18 +256,20 @@ impl RunFolder {
                     format!("{name}-{k}")
                 };
                 k += 1;
-                let p = parent.join(&cand);
-                if p.exists() && !is_empty_dir(&p) {
+                if taken(&cand) {
                     continue;
                 }
-                match try_lock(&parent, &cand)? {
-                    Some((f, lp)) => break (cand, f, lp),
-                    None => continue,
+                if let Some(l) = try_lock(&parent, &cand)? {
+                    // Taken while we locked it? Then its lock was free because that run ended.
+                    if taken(&cand) {
+                        continue;
+                    }
+                    break (cand, l);
                 }
             }
         } else {
             match try_lock(&parent, &name)? {
-                Some((f, lp)) => (name, f, lp),
+                Some(l) => (name, l),
                 None => {
                     return Err(RunFolderError::Locked {
                         path: target.to_path_buf(),
@@ -167,21 +282,38 @@ impl RunFolder {
             Some(p) if !p.as_os_str().is_empty() => parent.join(&name),
             _ => PathBuf::from(&name),
         };
-        if target.exists() && !is_empty_dir(&target) {
-            let is_run = target.join("run.json").is_file();
-            match existing {
-                _ if !is_run => return Err(RunFolderError::NotARunFolder(target)),
-                Existing::ReplaceRun => {}
-                _ => return Err(RunFolderError::Exists(target)),
-            }
-        }
-        // With the lock held, partial folders of this target are left by killed runs.
+        // With the lock held: an earlier run hidden by a replacement that was killed midway
+        // is put back, and partial folders of killed runs are removed.
         if let Ok(entries) = std::fs::read_dir(&parent) {
             let prefix = format!(".{name}.partial-");
             for e in entries.flatten() {
-                if e.file_name().to_string_lossy().starts_with(&prefix) {
+                let f = e.file_name().to_string_lossy().into_owned();
+                if !f.starts_with(&prefix) {
+                    continue;
+                }
+                if f.ends_with(".old") && !target.exists() {
+                    let _ = std::fs::rename(e.path(), &target);
+                } else {
                     let _ = std::fs::remove_dir_all(e.path());
                 }
+            }
+        }
+        if existing == Existing::Refuse && checkpoint_of(&target).exists() {
+            return Err(RunFolderError::Resumable(checkpoint_of(&target)));
+        }
+        if target.exists() && !is_empty_dir(&target) {
+            match existing {
+                _ if !is_run_folder(&target) => return Err(RunFolderError::NotARunFolder(target)),
+                Existing::ReplaceRun => {
+                    let foreign = foreign_files(&target);
+                    if !foreign.is_empty() {
+                        return Err(RunFolderError::ForeignFiles {
+                            path: target,
+                            files: foreign.join(", "),
+                        });
+                    }
+                }
+                _ => return Err(RunFolderError::Exists(target)),
             }
         }
         let tmp = parent.join(format!(".{name}.partial-{}", std::process::id()));
@@ -189,7 +321,6 @@ impl RunFolder {
         Ok(Self {
             target,
             tmp,
-            lock_path,
             existing,
             committed: false,
             _lock: lock,
@@ -231,9 +362,14 @@ impl RunFolder {
                 source,
             }
         };
+        let listing = files_below(&self.tmp).join("\n") + "\n";
+        if let Err(e) = std::fs::write(self.tmp.join(MANIFEST), listing) {
+            return Err(kept(&mut self, e));
+        }
         if self.target.exists() && !is_empty_dir(&self.target) {
-            let replaceable =
-                self.existing == Existing::ReplaceRun && self.target.join("run.json").is_file();
+            let replaceable = self.existing == Existing::ReplaceRun
+                && is_run_folder(&self.target)
+                && foreign_files(&self.target).is_empty();
             if !replaceable {
                 let e = std::io::Error::new(
                     std::io::ErrorKind::AlreadyExists,
@@ -241,7 +377,9 @@ impl RunFolder {
                 );
                 return Err(kept(&mut self, e));
             }
-            let old = self.tmp.with_extension("old");
+            // Named like a partial folder, so that the next run puts it back if this one is
+            // killed between the two renames.
+            let old = PathBuf::from(format!("{}.old", self.tmp.display()));
             if let Err(e) = std::fs::rename(&self.target, &old) {
                 return Err(kept(&mut self, e));
             }
@@ -268,7 +406,6 @@ impl Drop for RunFolder {
         if !self.committed {
             let _ = std::fs::remove_dir_all(&self.tmp);
         }
-        // Removed while still locked (the lock goes with the file handle right after).
-        let _ = std::fs::remove_file(&self.lock_path);
+        // The lock file goes with `_lock`, removed while still locked.
     }
 }

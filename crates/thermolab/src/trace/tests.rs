@@ -9,12 +9,15 @@ fn scratch(name: &str) -> std::path::PathBuf {
     d
 }
 
+/// A minimal run.json.
+const RUN: &str = "{\"command\":\"test\"}";
+
 #[test]
 fn commit_is_atomic_and_replaces_only_when_asked() {
     let base = scratch("a");
     let target = base.join("out");
     let rf = RunFolder::create(&target, Existing::Refuse).unwrap();
-    rf.write("run.json", "{}").unwrap();
+    rf.write("run.json", RUN).unwrap();
     rf.write("plots/a.svg", "<svg/>").unwrap();
     assert!(!target.exists(), "nothing visible before commit");
     rf.commit().unwrap();
@@ -27,7 +30,7 @@ fn commit_is_atomic_and_replaces_only_when_asked() {
     // Numbered: the next free name.
     let rf = RunFolder::create(&target, Existing::Number).unwrap();
     assert_eq!(rf.target(), base.join("out-2"));
-    rf.write("run.json", "{}").unwrap();
+    rf.write("run.json", RUN).unwrap();
     rf.commit().unwrap();
     assert_eq!(
         RunFolder::create(&target, Existing::Number)
@@ -35,9 +38,13 @@ fn commit_is_atomic_and_replaces_only_when_asked() {
             .target(),
         base.join("out-3")
     );
-    // Replacing a run folder when asked.
+    // Replacing a run folder when asked, but never a file the run did not write.
+    let e = RunFolder::create(&target, Existing::ReplaceRun).unwrap_err();
+    assert!(matches!(e, RunFolderError::ForeignFiles { .. }), "{e}");
+    assert!(e.to_string().contains("my_notes.txt"), "{e}");
+    std::fs::remove_file(target.join("my_notes.txt")).unwrap();
     let rf = RunFolder::create(&target, Existing::ReplaceRun).unwrap();
-    rf.write("run.json", "{\"second\":1}").unwrap();
+    rf.write("run.json", "{\"command\":\"second\"}").unwrap();
     rf.commit().unwrap();
     assert!(std::fs::read_to_string(target.join("run.json"))
         .unwrap()

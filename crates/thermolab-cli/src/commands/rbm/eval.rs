@@ -16,6 +16,14 @@ use thermolab::systems::rbm::{Preprocess, SavedRbm, VisibleKind};
 
 /// `thermolab rbm eval`.
 pub fn eval(a: RbmEvalArgs) -> Result<()> {
+    crate::limits::threads(a.threads)?;
+    if a.ais_chains == 0 || a.ais_temperatures < 2 {
+        bail!("--ais-chains must be ≥ 1 and --ais-temperatures ≥ 2");
+    }
+    if a.tempering > 0 && (a.tempering < 2 || a.tempering_rounds < 20) {
+        bail!("--tempering needs at least 2 temperatures and --tempering-rounds at least 20");
+    }
+    let mut run = Run::start(&a.common, "thermolab-rbm-eval", "thermolab rbm eval")?;
     let saved = SavedRbm::load(&a.model)?;
     let rbm = &saved.rbm;
     let (set, desc) = load_part(&a.data, &a.split)?;
@@ -41,13 +49,6 @@ pub fn eval(a: RbmEvalArgs) -> Result<()> {
     };
     preprocess.apply(&mut x, set.width());
     rbm.check_data(&x)?;
-    if a.ais_chains == 0 || a.ais_temperatures < 2 {
-        bail!("--ais-chains must be ≥ 1 and --ais-temperatures ≥ 2");
-    }
-    if a.tempering > 0 && (a.tempering < 2 || a.tempering_rounds < 20) {
-        bail!("--tempering needs at least 2 temperatures and --tempering-rounds at least 20");
-    }
-    let mut run = Run::start(&a.common, "thermolab-rbm-eval", "thermolab rbm eval")?;
     let started = unix_time();
     run.out.event(
         "start",
@@ -110,7 +111,7 @@ pub fn eval(a: RbmEvalArgs) -> Result<()> {
         fmt(ll),
         format!("{secs:.3}"),
     ]];
-    run.out.text(&format!(
+    run.headline(&format!(
         "{} images from {desc}: log Z = {}{} ({}, {:.3} s); average log-likelihood {} nats/image",
         set.n,
         fmt(log_z),

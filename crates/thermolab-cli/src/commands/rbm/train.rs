@@ -138,7 +138,10 @@ pub fn train(a: RbmTrainArgs) -> Result<()> {
         a.chains
     } as f64;
     crate::limits::memory(
-        &format!("--hidden {} on {} visible units", a.hidden, width),
+        &format!(
+            "--hidden {} on {} visible units with {} chains (--batch-size, --chains, --tempered)",
+            a.hidden, width, chains
+        ),
         4.0 * (6.0 * v * h + chains * a.tempered.unwrap_or(1) as f64 * 4.0 * (v + h)),
     )?;
     let (mut train_x, mut test_x) = (split.train.pixels.clone(), split.test.pixels.clone());
@@ -193,6 +196,7 @@ pub fn train(a: RbmTrainArgs) -> Result<()> {
         width, a.hidden, visible, data_desc, split.train.n, split.test.n, method
     ));
     let stop = super::super::stop_on_ctrl_c();
+    let ais_stop = stop.clone();
     let mon_train: Vec<f32> = train_x[..a.monitor_rows.min(split.train.n) * width].to_vec();
     let mon_test: Vec<f32> = test_x[..a.monitor_rows.min(split.test.n) * width].to_vec();
     let eval_every = if a.eval_every > 0 {
@@ -233,6 +237,7 @@ pub fn train(a: RbmTrainArgs) -> Result<()> {
     let rbm = trainer.rbm().clone();
     // Final evaluation on the full train and test sets (after an interrupt only when exact
     // enumeration is cheap: a long AIS is not what a Ctrl-C asks for).
+    let mut summary = summary;
     let interrupted = summary.termination == Termination::Interrupted;
     let lz = (!interrupted || exact_is_cheap(&rbm)).then(|| {
         final_log_z(
@@ -245,12 +250,19 @@ pub fn train(a: RbmTrainArgs) -> Result<()> {
                 ..Default::default()
             },
             seed,
-            // Not tied to Ctrl-C: a second Ctrl-C ends the process.
+            // A Ctrl-C here keeps the trained machine and leaves log Z out.
             &mut RunContext::new()
+                .with_stop(ais_stop.clone())
                 .with_observer(run.out.progress(a.ais_temperatures as u64, "ais")),
         )
     });
-    let lz = lz.transpose()?;
+    let lz = match lz.transpose() {
+        Err(thermolab::Error::Stopped { .. }) => {
+            summary.termination = Termination::Interrupted;
+            None
+        }
+        other => other?,
+    };
     let (log_z, z_seconds) = lz
         .as_ref()
         .map_or((f64::NAN, 0.0), |l| (l.value, l.seconds));
@@ -285,7 +297,7 @@ pub fn train(a: RbmTrainArgs) -> Result<()> {
         .as_ref()
         .map(|e| format!(" ± {}", fmt(e.se)))
         .unwrap_or_default();
-    run.out.text(&format!(
+    run.headline(&format!(
         "log Z = {}{se_txt} ({method_txt}, {:.3} s); average log-likelihood: train {} test {} nats/image",
         fmt(log_z),
         z_seconds,

@@ -289,6 +289,12 @@ impl TemperingSettings {
         check_ladder("ladder", &self.ladder)?;
         nonzero("rounds", self.rounds)?;
         nonzero("steps_per_round", self.steps_per_round)?;
+        if self.warmup.checked_add(self.rounds).is_none() {
+            return Err(SettingsError::new(
+                "warmup",
+                "warm-up plus rounds is too large to count",
+            ));
+        }
         Ok(ValidTempering(self))
     }
 }

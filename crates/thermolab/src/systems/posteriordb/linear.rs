@@ -87,12 +87,9 @@ impl LeastSquares {
             return f64::NEG_INFINITY;
         };
         // b = Xᵀy/σ² = (G b₀ + h)/σ²; the mode m = A⁻¹ b.
-        for j in 0..d {
-            mean[j] = ((0..d)
-                .map(|k| self.gram[j * d + k] * self.b0[k])
-                .sum::<f64>()
-                + self.h[j])
-                / noise_var;
+        for (j, m) in mean.iter_mut().enumerate().take(d) {
+            let gb: f64 = (0..d).map(|k| self.gram[j * d + k] * self.b0[k]).sum();
+            *m = (gb + self.h[j]) / noise_var;
         }
         lower_solve(&l, d, mean);
         lower_t_solve(&l, d, mean);
