@@ -14,7 +14,7 @@
 //! ```
 
 use crate::data::{load_csv, sin_data, synthetic_regression, Columns, CsvSpec, Dataset};
-use crate::energy::{EnergyError, LinearPath, PathEnergy, ReferencePath};
+use crate::energy::{EnergyError, LinearPath, PathAt, PathEnergy, ReferencePath};
 use crate::error::Error;
 use crate::nn::{Loss, MlpEnergy};
 use crate::settings::SettingsError;
@@ -22,6 +22,7 @@ use crate::systems::posterior::{
     BayesianMlp, BuiltinTarget, Funnel, GaussianMixture, LinearRegression, LogisticRegression,
     NigRegression,
 };
+use crate::systems::posteriordb::PosteriorDb;
 use crate::systems::Ar1Gaussian;
 use rand::Rng;
 use serde::{Deserialize, Serialize};
@@ -32,7 +33,21 @@ use std::sync::Arc;
 const SINGLE: &str = "f32 data and kernel, f64 sums";
 
 /// The names [`TargetSpec::from_name`] accepts.
-pub const TARGETS: &[&str] = &["gauss", "funnel", "funnel-nc", "mixture", "logreg", "bnn"];
+pub const TARGETS: &[&str] = &[
+    "gauss",
+    "funnel",
+    "funnel-nc",
+    "mixture",
+    "logreg",
+    "bnn",
+    "eight-schools",
+    "eight-schools-nc",
+    "sblrc-blr",
+    "ark",
+    "gp-pois-regr",
+    "low-dim-gauss-mix",
+    "diamonds",
+];
 
 /// The parameters a target name may use, with the command line's defaults.
 #[derive(Debug, Clone, PartialEq)]
@@ -128,6 +143,11 @@ pub enum TargetSpec {
         /// Keep the f64 kernel.
         f64: bool,
     },
+    /// A posteriordb posterior ([`crate::systems::posteriordb`]) at t = 1.
+    PosteriorDb {
+        /// Its name (one of [`crate::systems::posteriordb::NAMES`]).
+        name: String,
+    },
 }
 
 /// A built target: the energy, its parameter names and the precision of its kernel.
@@ -220,6 +240,9 @@ impl TargetSpec {
                 prior_sd: p.prior_sd,
                 f64: p.f64,
             },
+            other if crate::systems::posteriordb::NAMES.contains(&other) => Self::PosteriorDb {
+                name: other.to_string(),
+            },
             other => {
                 return Err(SettingsError::new(
                     "target",
@@ -246,6 +269,11 @@ impl TargetSpec {
             Self::Mixture { .. } => "mixture",
             Self::Logreg { .. } => "logreg",
             Self::Bnn { .. } => "bnn",
+            Self::PosteriorDb { name } => crate::systems::posteriordb::NAMES
+                .iter()
+                .find(|n| *n == name)
+                .copied()
+                .unwrap_or("posteriordb"),
         }
     }
 
@@ -327,6 +355,18 @@ impl TargetSpec {
                     names,
                     precision,
                     notes: vec!["parameters named by layer as Stan does (1-based, ArviZ reads them as arrays): Wk.i.j is the weight from unit j of layer k − 1 (layer 0: the inputs) to unit i of layer k, bk.i the bias of unit i".into()],
+                }
+            }
+            Self::PosteriorDb { name } => {
+                let p = PosteriorDb::from_name(name)?;
+                Target {
+                    names: p.names().to_vec(),
+                    notes: vec![
+                        p.describe().to_string(),
+                        "scales sampled on the log scale (log_…), with the log-Jacobian in the density".into(),
+                    ],
+                    energy: BuiltinTarget::PosteriorDb(Box::new(PathAt::new(p, 1.0))),
+                    precision: "f64",
                 }
             }
         })
@@ -441,6 +481,11 @@ pub enum PathSpec {
         /// Prior sd.
         prior_sd: f64,
     },
+    /// A posteriordb posterior (exact evidence for eight schools, sblrc-blr and arK).
+    PosteriorDb {
+        /// Its name (one of [`crate::systems::posteriordb::NAMES`]).
+        name: String,
+    },
     /// A plain target (gauss, funnel, funnel-nc, mixture) from `N(0, ref_sd² I)`.
     Reference {
         /// The target.
@@ -464,6 +509,8 @@ pub enum BuiltinPath {
     Network(Box<BayesianMlp>),
     /// A plain target from a Gaussian reference.
     Reference(ReferencePath<BuiltinTarget>),
+    /// A posteriordb posterior.
+    PosteriorDb(PosteriorDb),
 }
 
 impl PathSpec {
@@ -499,6 +546,11 @@ impl PathSpec {
                     BuiltinPath::Network(Box::new(BayesianMlp::new(net, *sigma, *prior_sd)?)),
                     None,
                 )
+            }
+            Self::PosteriorDb { name } => {
+                let p = PosteriorDb::from_name(name)?;
+                let exact = p.exact().map(|e| e.log_z);
+                (BuiltinPath::PosteriorDb(p), exact)
             }
             Self::Reference { of, ref_sd } => {
                 crate::settings::positive("ref_sd", *ref_sd)?;
@@ -537,6 +589,7 @@ macro_rules! each_path {
             BuiltinPath::Logistic($p) => $e,
             BuiltinPath::Network($p) => $e,
             BuiltinPath::Reference($p) => $e,
+            BuiltinPath::PosteriorDb($p) => $e,
         }
     };
 }
@@ -549,6 +602,7 @@ impl LinearPath for BuiltinPath {
             Self::Logistic(p) => LinearPath::dim(p),
             Self::Network(p) => LinearPath::dim(p.as_ref()),
             Self::Reference(p) => LinearPath::dim(p),
+            Self::PosteriorDb(p) => LinearPath::dim(p),
         }
     }
     fn reference_energy(&mut self, x: &[f64], g: &mut [f64]) -> Result<f64, EnergyError> {

@@ -11,8 +11,9 @@ use thermolab::run::{RunContext, Termination};
 use thermolab::targets::{DataSource, PathSpec, TargetParams, TargetSpec};
 use thermolab::trace::csv_table;
 
-const ESTIMATORS: [(&str, &str); 6] = [
+const ESTIMATORS: [(&str, &str); 7] = [
     ("ti", "thermodynamic integration"),
+    ("simpson", "thermodynamic integration (Simpson)"),
     ("ss", "stepping-stone"),
     ("ais", "annealed importance sampling"),
     ("bridge", "bridge sampling"),
@@ -45,7 +46,7 @@ pub fn run(a: EvidenceArgs) -> Result<()> {
             .split(',')
             .map(|k| {
                 ESTIMATORS.iter().find(|e| e.0 == k.trim()).map(|e| e.1).ok_or_else(|| {
-                    anyhow!("--estimators: unknown estimator `{}` (ti, ss, ais, bridge, laplace, hm)", k.trim())
+                    anyhow!("--estimators: unknown estimator `{}` (ti, simpson, ss, ais, bridge, laplace, hm)", k.trim())
                 })
             })
             .collect::<Result<_>>()?,
@@ -118,7 +119,13 @@ pub fn run(a: EvidenceArgs) -> Result<()> {
             )?,
             ref_sd: a.ref_sd,
         },
-        t => bail!("--target: unknown target `{t}` (linreg, linreg-nig, logreg, bnn, gauss, funnel, funnel-nc, mixture)"),
+        t if thermolab::systems::posteriordb::NAMES.contains(&t) => PathSpec::PosteriorDb {
+            name: t.to_string(),
+        },
+        t => bail!(
+            "--target: unknown target `{t}` (linreg, linreg-nig, logreg, bnn, gauss, funnel, funnel-nc, mixture, {})",
+            thermolab::systems::posteriordb::NAMES.join(", ")
+        ),
     };
     let (path, exact) = spec.build()?;
     let mut run = Run::start(
@@ -152,55 +159,63 @@ pub fn run(a: EvidenceArgs) -> Result<()> {
         .iter()
         .filter(|e| wanted.contains(&e.method.as_str()))
         .collect();
+    run.headline(&format!("verdict: {}", result.verdict.summary));
     run.out.text(&format!(
-        "{:<30} {:>12} {:>10} {:>10} {:>12} {:>9}",
-        "estimator", "log Z", "SE", "z vs exact", "evaluations", "seconds"
+        "{:<36} {:>12} {:>10} {:>10} {:>8} {:>12} {:>9}",
+        "estimator", "log Z", "SE", "z vs exact", "trusted", "evaluations", "seconds"
     ));
     let mut rows = Vec::new();
+    let se_text = |se: f64| {
+        if se.is_finite() {
+            format!("{se:.4}")
+        } else {
+            "no SE".to_string()
+        }
+    };
     for e in &estimates {
         let z = exact
-            .filter(|_| e.log_z.se > 0.0)
+            .filter(|_| e.log_z.se > 0.0 && e.log_z.se.is_finite())
             .map(|x| e.log_z.z_score(x));
+        let trusted = if e.trusted { "yes" } else { "NO" };
         run.out.text(&format!(
-            "{:<30} {:>12.4} {:>10.4} {:>10} {:>12} {:>9.3}{}",
+            "{:<36} {:>12.4} {:>10} {:>10} {:>8} {:>12} {:>9.3}{}",
             e.method,
             e.log_z.value,
-            e.log_z.se,
+            se_text(e.log_z.se),
             z.map_or("—".into(), |z| format!("{z:+.2}")),
+            trusted,
             e.evaluations,
             e.seconds,
             e.note
                 .as_ref()
                 .map_or(String::new(), |n| format!("  ({n})"))
         ));
+        for p in &e.problems {
+            run.out.text(&format!("{:<36}   not trusted: {p}", ""));
+        }
         rows.push(vec![
             e.method.clone(),
             fmt(e.log_z.value),
-            fmt(e.log_z.se),
+            se_text(e.log_z.se),
             z.map_or("—".into(), |z| format!("{z:+.2}")),
+            if e.trusted {
+                "yes".to_string()
+            } else {
+                format!("no: {}", e.problems.join("; "))
+            },
             e.evaluations.to_string(),
             format!("{:.3}", e.seconds),
         ]);
     }
-    let agree = estimates
-        .iter()
-        .filter(|e| e.method != "harmonic mean" && e.log_z.se > 0.0)
-        .all(|e| {
-            estimates
-                .iter()
-                .filter(|f| f.method != "harmonic mean" && f.log_z.se > 0.0)
-                .all(|f| {
-                    (e.log_z.value - f.log_z.value).abs()
-                        <= 3.0 * (e.log_z.se.powi(2) + f.log_z.se.powi(2)).sqrt()
-                })
-        });
     if let Some(x) = exact {
         run.out.text(&format!("exact log evidence {x:.4}"));
     }
-    if estimates.len() > 1 {
+    let rung_ts: Vec<f64> = result.ladder.iter().map(|r| r.t).collect();
+    if let (Some(first), Some(last)) = (rung_ts.get(1), rung_ts.last()) {
+        let low = rung_ts.iter().filter(|t| **t < 1e-3).count();
         run.out.text(&format!(
-            "the stochastic estimators {} within 3 combined standard errors",
-            if agree { "agree" } else { "do NOT agree" }
+            "ladder: {} rungs from t = 0, {first:.2e}, … to {last}; {low} below t = 0.001",
+            rung_ts.len()
         ));
     }
     let path_rows: Vec<[f64; 3]> = result.path.iter().map(|p| [p.0, p.1, p.2]).collect();
@@ -219,6 +234,7 @@ pub fn run(a: EvidenceArgs) -> Result<()> {
                 "log Z",
                 "SE",
                 "z vs exact",
+                "trusted",
                 "evaluations",
                 "seconds",
             ],
@@ -269,9 +285,35 @@ pub fn run(a: EvidenceArgs) -> Result<()> {
         "barrier",
         "Cumulative swap rejection between neighbouring rungs; 2Λ + 1 replicas suit tempering",
     )?;
+    // The ladder: every rung's position (log scale; t = 0 is the first rung, not drawn).
+    let chart = LineChart {
+        title: "The ladder: position of every rung".into(),
+        x_label: "rung".into(),
+        y_label: "t".into(),
+        lines: vec![],
+        points: vec![(
+            "rungs (t > 0)".into(),
+            rung_ts
+                .iter()
+                .enumerate()
+                .filter(|(_, t)| **t > 0.0)
+                .map(|(k, t)| (k as f64, *t))
+                .collect(),
+        )],
+        errors: vec![],
+        log_y: true,
+        integer_x: true,
+        ..Default::default()
+    };
+    run.plot(
+        &chart,
+        "ladder",
+        "Rungs spaced evenly in overlap length, measured by two pilot runs",
+    )?;
+    let agree = result.verdict.trusted.len() >= 2;
     run.out.event(
         "result",
-        json!({"estimates": estimates, "exact": exact, "agree": agree, "barrier": lambda}),
+        json!({"estimates": estimates, "exact": exact, "verdict": result.verdict, "barrier": lambda}),
     );
     let run_json = json!({
         "command": "evidence",
@@ -279,7 +321,7 @@ pub fn run(a: EvidenceArgs) -> Result<()> {
         "seed": a.common.seed,
         "started_unix": started,
         "settings": {"target": spec, "parameters": dim, "evidence": settings.get()},
-        "results": {"estimates": estimates, "exact_log_evidence": exact, "agree": agree, "path": result.path, "barrier": result.barrier},
+        "results": {"estimates": estimates, "exact_log_evidence": exact, "verdict": result.verdict, "agree": agree, "path": result.path, "barrier": result.barrier, "ladder": result.ladder},
         "termination": result.termination,
     });
     run.finish(&run_json)?;

@@ -13,15 +13,17 @@
 use crate::adapt::{MassEstimator, MetricKind};
 use crate::drivers::ais::AisEvent;
 use crate::drivers::ais::{self, AisEstimate, PathParticles};
-use crate::drivers::ladder::{barrier_of_rungs, space_evenly, thermodynamic_length};
+use crate::drivers::ladder::{barrier_of_rungs, overlap_length, space_evenly_by};
 use crate::drivers::lbfgs::{minimise, LbfgsSettings};
 use crate::drivers::sample::{sample, InitPoint, SampleSettings};
 use crate::energy::{Energy, EnergyError, Gradient, LinearPath, PathAt};
 use crate::error::Error;
 use crate::estimate::diagnostics::ess_bulk;
 use crate::estimate::evidence::{
-    bridge_sampling, harmonic_mean, stepping_stone, ti_corrected, Rung,
+    bridge_sampling, harmonic_mean, stepping_stones, stones, thermodynamic_integration, Rung,
+    TiNode, TiRule,
 };
+use crate::estimate::pareto::k_threshold;
 use crate::estimate::series::Estimate;
 use crate::kernels::mcmc::{Metric, SamplerKind};
 use crate::linalg::{cholesky, lower_mul};
@@ -152,6 +154,12 @@ pub struct EvidenceRun {
     /// The communication barrier Λ(t) along the ladder, `(t, Λ)`: cumulative expected swap
     /// rejection between neighbouring rungs, estimated from their draws (Syed et al. 2022).
     pub barrier: Vec<(f64, f64)>,
+    /// Every rung of the ladder that was sampled, with the stone to the next one.
+    #[serde(default)]
+    pub ladder: Vec<LadderRung>,
+    /// Which estimates to trust, and why.
+    #[serde(default)]
+    pub verdict: Verdict,
     /// Why the run ended. A run stopped (flag, observer or budget) before its ladder was complete
     /// has no estimates (a partial ladder gives none); one stopped later has TI and
     /// stepping-stone, and the estimators it did not reach are missing.
@@ -170,7 +178,7 @@ pub struct EvidenceEvent {
 }
 
 /// One estimator's result.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
 pub struct EvidenceEstimate {
     /// Estimator name.
     pub method: String,
@@ -182,6 +190,13 @@ pub struct EvidenceEstimate {
     pub seconds: f64,
     /// A caveat worth printing next to the number.
     pub note: Option<String>,
+    /// Whether the verdict trusts it (its diagnostics passed and it agrees with the other
+    /// trusted estimates within their errors).
+    #[serde(default)]
+    pub trusted: bool,
+    /// Why it is not trusted (empty when it is).
+    #[serde(default)]
+    pub problems: Vec<String>,
 }
 
 fn ladder(s: &EvidenceSettings) -> Vec<f64> {
@@ -210,16 +225,20 @@ pub struct Ladder {
     pub termination: Termination,
     /// Whether every rung was sampled.
     pub complete: bool,
+    /// Each rung's R̂ of ΔE over its chains (NaN with one chain).
+    pub rhat: Vec<f64>,
+    /// Each rung's divergent transitions after warm-up.
+    pub divergences: Vec<usize>,
 }
 
 /// Samples the power posterior at every rung of the ladder; chain c of rung k draws from
-/// (seed, `purpose`, (k, c)). The context's observer hears of every finished rung as stage
+/// (seed, `purpose`, (first + k, c)). The context's observer hears of every finished rung as stage
 /// `stage`; its flag and budget (counting `spent` evaluations made before) end the ladder
 /// early, with the rungs so far and the reason in [`Ladder::termination`].
 pub fn power_posterior_rungs<P: LinearPath, O: Observer<EvidenceEvent>>(
     post: &P,
     s: &EvidenceSettings,
-    (seed, purpose): (u64, Purpose),
+    (seed, purpose, first): (u64, Purpose, u32),
     (stage, spent): (&'static str, u64),
     ctx: &mut RunContext<O>,
 ) -> Result<Ladder, Error> {
@@ -227,6 +246,8 @@ pub fn power_posterior_rungs<P: LinearPath, O: Observer<EvidenceEvent>>(
     let mut rungs = Vec::new();
     let mut last_draws = Vec::new();
     let mut metrics = Vec::new();
+    let mut rhats = Vec::new();
+    let mut divergences = Vec::new();
     let mut evals = 0;
     let settings = SampleSettings {
         chains: s.chains,
@@ -248,7 +269,7 @@ pub fn power_posterior_rungs<P: LinearPath, O: Observer<EvidenceEvent>>(
         let streams = Streams {
             seed,
             purpose,
-            run: k as u32,
+            run: first + k as u32,
         };
         let r = sample(
             &PathAt::new(post.clone(), t),
@@ -260,6 +281,12 @@ pub fn power_posterior_rungs<P: LinearPath, O: Observer<EvidenceEvent>>(
             termination = r.termination;
             break;
         }
+        divergences.push(
+            r.chains
+                .iter()
+                .map(|c| c.stats.iter().filter(|s| s.divergent).count())
+                .sum(),
+        );
         let mut per_chain = Vec::new();
         let mut cov = MassEstimator::new(MetricKind::Dense, d);
         for c in &r.chains {
@@ -276,6 +303,11 @@ pub fn power_posterior_rungs<P: LinearPath, O: Observer<EvidenceEvent>>(
         }
         let refs: Vec<&[f64]> = per_chain.iter().map(|c| c.as_slice()).collect();
         let ess = ess_bulk(&refs);
+        rhats.push(if refs.len() > 1 {
+            crate::estimate::diagnostics::rhat(&refs)
+        } else {
+            f64::NAN
+        });
         if t == 1.0 {
             last_draws = r
                 .chains
@@ -283,11 +315,13 @@ pub fn power_posterior_rungs<P: LinearPath, O: Observer<EvidenceEvent>>(
                 .flat_map(|c| c.draws.chunks_exact(d).map(|x| x.to_vec()))
                 .collect();
         }
-        rungs.push(Rung::linear(
+        let mut rung = Rung::linear(
             t,
             per_chain.concat(),
             if ess.is_finite() { ess } else { 1.0 },
-        ));
+        );
+        rung.chains = per_chain.len();
+        rungs.push(rung);
         let event = EvidenceEvent {
             stage,
             done: k + 1,
@@ -305,6 +339,8 @@ pub fn power_posterior_rungs<P: LinearPath, O: Observer<EvidenceEvent>>(
         metrics,
         evals,
         termination,
+        rhat: rhats,
+        divergences,
     })
 }
 
@@ -349,8 +385,8 @@ pub fn ais<P: LinearPath, O: Observer<AisEvent>>(
 }
 
 /// The Laplace approximation at the mode θ*: `ln Z ≈ −E(θ*) + (d/2) ln 2π − ½ ln |H|`, with the
-/// Hessian by central differences of the gradient. Deterministic: its "standard error" is 0 and
-/// its error is the posterior's departure from a Gaussian.
+/// Hessian by central differences of the gradient. Deterministic: it has no standard error (NaN)
+/// and its error is the posterior's departure from a Gaussian.
 pub fn laplace<P: LinearPath>(post: &P) -> Result<(Estimate, u64), EnergyError> {
     let d = post.dim();
     let mut e = crate::energy::Counted::new(PathAt::new(post.clone(), 1.0));
@@ -385,7 +421,13 @@ pub fn laplace<P: LinearPath>(post: &P) -> Result<(Estimate, u64), EnergyError> 
     })?;
     let log_det = 2.0 * (0..d).map(|i| l[i * d + i].ln()).sum::<f64>();
     let value = -opt.energy + 0.5 * d as f64 * (2.0 * std::f64::consts::PI).ln() - 0.5 * log_det;
-    Ok((Estimate { value, se: 0.0 }, e.counts().cost()))
+    Ok((
+        Estimate {
+            value,
+            se: f64::NAN,
+        },
+        e.counts().cost(),
+    ))
 }
 
 /// The AIS metrics from the pilot's dense covariance estimates: dense where the posterior at
@@ -426,16 +468,9 @@ fn mean_var(u: &[f64]) -> (f64, f64) {
     )
 }
 
-/// The rungs' positions and the standard deviations of their ΔE.
-fn ladder_sds(rungs: &[Rung]) -> (Vec<f64>, Vec<f64>) {
-    rungs
-        .iter()
-        .map(|r| (r.t, mean_var(&r.delta).1.sqrt()))
-        .unzip()
-}
-
-/// The AIS schedule from a pilot ladder: K steps equally spaced in thermodynamic length L, with
-/// K = 6L² (at least `min_steps`, at most 20 000).
+/// The AIS schedule from a pilot ladder: K steps equally spaced in overlap length L (the
+/// thermodynamic length where ΔE is Gaussian), with K = 6L² (at least `min_steps`, at most
+/// 20 000).
 ///
 /// With K equal-length steps AIS's log-weight variance is about L²/K when the kernel keeps up
 /// with the moving target; 6L² keeps it near 1/6 and leaves the particles time to follow the
@@ -450,7 +485,7 @@ fn ais_schedule(ts: &[f64], length: &[f64], min_steps: usize) -> Vec<f64> {
     let steps = ((6.0 * total * total).ceil() as usize)
         .min(20_000)
         .max(min_steps);
-    space_evenly(ts, length, steps + 1)
+    space_evenly_by(ts, length, steps + 1, true)
 }
 
 /// Passes the events of the AIS stage to an observer of [`evidence`] as stage `ais`.
@@ -484,6 +519,8 @@ where
             estimates: Vec::new(),
             path: Vec::new(),
             barrier: Vec::new(),
+            ladder: Vec::new(),
+            verdict: Verdict::default(),
             termination,
         })
     };
@@ -493,29 +530,47 @@ where
     let mut pilot_evals = 0;
     let mut pilot_metrics = Vec::new();
     if s.adaptive && s.ladder.is_none() {
-        // A short pilot on the power ladder measures sd_t(E_lik); both schedules are then
-        // spaced evenly in thermodynamic length (Gelman & Meng 1998).
-        let pilot = EvidenceSettings {
+        // Two short pilots measure the overlap between neighbouring rungs: the first on the
+        // power ladder, the second on a ladder respaced from it (so an interval the first
+        // could not resolve is measured again with rungs inside it, as Pigeons iterates its
+        // schedule). Both schedules are then spaced evenly in overlap length.
+        let mut ts = ladder(&EvidenceSettings {
             rungs: 24,
-            chains: 1,
-            warmup: 150,
-            draws: 200,
-            adaptive: false,
             ..s.clone()
-        };
-        let pl = power_posterior_rungs(post, &pilot, (seed, Purpose::Pilot), ("pilot", 0), ctx)?;
-        if pl.termination != Termination::Finished {
-            return stopped(ctx, pl.termination);
+        });
+        let mut length = Vec::new();
+        for round in 0..2 {
+            let pilot = EvidenceSettings {
+                chains: 1,
+                warmup: 150,
+                draws: 200,
+                adaptive: false,
+                ladder: Some(ts.clone()),
+                ..s.clone()
+            };
+            let pl = power_posterior_rungs(
+                post,
+                &pilot,
+                (seed, Purpose::Pilot, 1000 * round),
+                ("pilot", pilot_evals),
+                ctx,
+            )?;
+            if pl.termination != Termination::Finished {
+                return stopped(ctx, pl.termination);
+            }
+            pilot_evals += pl.evals;
+            pilot_metrics = ais_metrics(pl.metrics, pilot.chains * pilot.draws);
+            length = overlap_length(&pl.rungs);
+            if round == 0 {
+                let total = length[length.len() - 1];
+                let k = ((2.0 * total).ceil() as usize).clamp(24, 64);
+                ts = space_evenly_by(&ts, &length, k + 1, true);
+            }
         }
-        let pr = pl.rungs;
-        pilot_evals = pl.evals;
-        pilot_metrics = ais_metrics(pl.metrics, pilot.chains * pilot.draws);
-        let (ts, sds) = ladder_sds(&pr);
-        let length = thermodynamic_length(&ts, &sds);
         let total = length[length.len() - 1];
         // At most 512 rungs unless more were asked for.
         let rungs = ((2.0 * total).ceil() as usize).min(512).max(s.rungs);
-        s.ladder = Some(space_evenly(&ts, &length, rungs + 1));
+        s.ladder = Some(space_evenly_by(&ts, &length, rungs + 1, true));
         // TI's variance is Σ Δt² Var/ESS: with more rungs each needs fewer draws, so keep the
         // total near what `rungs × draws` asked for (at least 200 per chain and rung).
         if rungs > s.rungs {
@@ -530,27 +585,52 @@ where
         evals: ladder_evals,
         mut termination,
         complete,
+        rhat,
+        divergences,
         ..
-    } = power_posterior_rungs(post, s, (seed, Purpose::Rung), ("ladder", pilot_evals), ctx)?;
+    } = power_posterior_rungs(
+        post,
+        s,
+        (seed, Purpose::Rung, 0),
+        ("ladder", pilot_evals),
+        ctx,
+    )?;
     if !complete {
         return stopped(ctx, termination);
     }
     let ladder_evals = ladder_evals + pilot_evals;
     let ladder_secs = t0.elapsed().as_secs_f64();
-    out.push(EvidenceEstimate {
-        method: "thermodynamic integration".into(),
-        log_z: ti_corrected(&rungs),
-        evaluations: ladder_evals,
-        seconds: ladder_secs,
-        note: Some("trapezoid with the Calderhead–Girolami correction".into()),
-    });
+    let stones = stones(&rungs);
+    for (rule, name, note) in [
+        (
+            TiRule::Trapezoid,
+            "thermodynamic integration",
+            "trapezoid with the Calderhead–Girolami correction (kept inside the bracket the monotone integrand allows); [0, t₁] by its stepping stone",
+        ),
+        (
+            TiRule::Simpson,
+            "thermodynamic integration (Simpson)",
+            "Simpson's rule on the uneven ladder; [0, t₁] by its stepping stone",
+        ),
+    ] {
+        out.push(EvidenceEstimate {
+            method: name.into(),
+            log_z: ti_from_first_stone(&rungs, rule),
+            evaluations: if rule == TiRule::Trapezoid { ladder_evals } else { 0 },
+            seconds: if rule == TiRule::Trapezoid { ladder_secs } else { 0.0 },
+            note: Some(note.into()),
+            ..Default::default()
+        });
+    }
     out.push(EvidenceEstimate {
         method: "stepping-stone".into(),
-        log_z: stepping_stone(&rungs),
-        evaluations: 0,
-        seconds: 0.0,
+        log_z: *stepping_stones(&rungs)
+            .last()
+            .expect("a ladder has two rungs"),
         note: Some("same ladder as TI".into()),
+        ..Default::default()
     });
+    let mut ais_k = None;
     // A stop after the ladder keeps TI and stepping-stone and skips the stages still to come.
     if s.ais && termination == Termination::Finished {
         let t0 = Instant::now();
@@ -564,6 +644,13 @@ where
         if a.termination != Termination::Finished {
             termination = a.termination;
         } else {
+            // The weighted particles at the end against the independent t = 1 rung.
+            let reached = a.final_slope.zip(rungs.last()).map(|(f, r)| {
+                let (m, v) = mean_var(&r.delta);
+                let se = (v / r.ess.max(1.0)).sqrt();
+                (f.value + m) / (f.se * f.se + se * se).sqrt()
+            });
+            ais_k = Some((a.pareto_k, a.ess, reached.unwrap_or(0.0)));
             out.push(EvidenceEstimate {
                 method: "annealed importance sampling".into(),
                 log_z: Estimate {
@@ -572,7 +659,11 @@ where
                 },
                 evaluations: a.evaluations,
                 seconds: t0.elapsed().as_secs_f64(),
-                note: Some(format!("weight ESS {:.0} of {}", a.ess, s.ais_particles)),
+                note: Some(format!(
+                    "weight ESS {:.0} of {}, Pareto k̂ {:.2}",
+                    a.ess, s.ais_particles, a.pareto_k
+                )),
+                ..Default::default()
             });
         }
     }
@@ -586,13 +677,124 @@ where
             (r.t, -m, (v / r.ess.max(1.0)).sqrt())
         })
         .collect();
+    let ladder_report: Vec<LadderRung> = rungs
+        .iter()
+        .enumerate()
+        .map(|(k, r)| LadderRung {
+            t: r.t,
+            draws: r.delta.len(),
+            ess: r.ess,
+            rhat: rhat.get(k).copied().unwrap_or(f64::NAN),
+            divergences: divergences.get(k).copied().unwrap_or(0),
+            next: stones.get(k).copied(),
+        })
+        .collect();
+    let verdict = verdict::judge(
+        &mut out,
+        &verdict::Evidence {
+            ladder: &ladder_report,
+            ais: ais_k,
+            particles: s.ais_particles,
+            threshold: k_threshold(rungs.first().map_or(200, |r| r.delta.len())),
+        },
+    );
     ctx.finish::<EvidenceEvent>(termination);
     Ok(EvidenceRun {
         estimates: out,
         barrier: barrier_of_rungs(&rungs),
         path,
+        ladder: ladder_report,
+        verdict,
         termination,
     })
+}
+
+/// `ln ∫ e^{−E}` of a plain energy by every estimator, with no prior sampler to write: a pilot
+/// run of NUTS (four chains, 500 warm-up and 500 draws each; random streams (seed, pilot, 900 +
+/// chain)) fits a Gaussian `N(μ̂, (1.5)²Σ̂)` to the energy's draws, and [`evidence`] runs on
+/// the path from it ([`crate::energy::FittedReference`]). A Gaussian rather than the prior
+/// because an energy has none; widened so that its tails cover the target's, which the
+/// reverse stones and bridge sampling's proposal need. Returns the run and the reference.
+///
+/// ```
+/// use thermolab::drivers::evidence::{evidence_of_energy, EvidenceSettings};
+/// use thermolab::prelude::*;
+/// use thermolab::systems::Ar1Gaussian;
+///
+/// let target = Ar1Gaussian::new(3, 0.5, 1.0)?;
+/// let exact = target.log_z(1.0);
+/// let s = EvidenceSettings { ais: false, draws: 400, ..Default::default() }.validate()?;
+/// let (run, _) = evidence_of_energy(&target, &s, 1, &mut RunContext::new())?;
+/// let best = run.verdict.best.as_deref().expect("a trusted estimate");
+/// let e = run.estimates.iter().find(|e| e.method == best).unwrap();
+/// assert!((e.log_z.value - exact).abs() < 4.0 * e.log_z.se + 0.05);
+/// # Ok::<(), thermolab::Error>(())
+/// ```
+pub fn evidence_of_energy<E, O>(
+    target: &E,
+    settings: &ValidEvidenceSettings,
+    seed: u64,
+    ctx: &mut RunContext<O>,
+) -> Result<(EvidenceRun, crate::energy::FittedReference<E>), Error>
+where
+    E: Gradient + Clone + Send + Sync,
+    O: Observer<EvidenceEvent>,
+{
+    let d = target.dim();
+    let pilot = SampleSettings {
+        chains: 4,
+        warmup: 500,
+        draws: 500,
+        metric: MetricKind::Dense,
+        threads: settings.get().threads,
+        ..Default::default()
+    }
+    .validate(d)?;
+    let streams = Streams {
+        seed,
+        purpose: Purpose::Pilot,
+        run: 900,
+    };
+    let r = sample(target, &pilot, streams, &mut ctx.stage(0, |_| ()))?;
+    if r.termination != Termination::Finished {
+        ctx.finish::<EvidenceEvent>(r.termination);
+        return Err(Error::Stopped {
+            what: "the reference's pilot run",
+            termination: r.termination,
+        });
+    }
+    let draws: Vec<f64> = r
+        .chains
+        .iter()
+        .flat_map(|c| c.draws.iter().copied())
+        .collect();
+    let path = crate::energy::FittedReference::from_draws(target.clone(), &draws, d, 1.5)
+        .ok_or_else(|| {
+            EnergyError::Data(
+                "the pilot draws' covariance is not positive definite: no Gaussian reference"
+                    .into(),
+            )
+        })?;
+    let run = evidence(&path, settings, seed, ctx)?;
+    Ok((run, path))
+}
+
+/// Thermodynamic integration with the first interval [t₀, t₁] by its stepping stone: the
+/// integrand at t₀ = 0 is the prior mean of the likelihood energy, which for a scale prior with
+/// mass near 0 is enormous or infinite, while the stone's weights `e^{−t₁ΔE}` stay bounded.
+fn ti_from_first_stone(rungs: &[Rung], rule: TiRule) -> Estimate {
+    let first = stepping_stones(&rungs[..2])[1];
+    if rungs.len() < 3 {
+        return first;
+    }
+    let nodes: Vec<TiNode> = rungs[1..].iter().map(TiNode::of).collect();
+    let rest = *thermodynamic_integration(&nodes, rule)
+        .last()
+        .expect("two nodes");
+    Estimate {
+        value: first.value + rest.value,
+        se: (first.se * first.se + rest.se * rest.se).sqrt(),
+    }
 }
 
 /// The estimators that read the draws at t = 1: bridge sampling, Laplace (at the mode) and the
@@ -670,6 +872,7 @@ fn draw_estimates<P: LinearPath>(
             evaluations: 2 * n as u64,
             seconds: t0.elapsed().as_secs_f64(),
             note: Some(note.into()),
+            ..Default::default()
         });
     }
     let t0 = Instant::now();
@@ -679,7 +882,8 @@ fn draw_estimates<P: LinearPath>(
         Ok((lap, evals)) => (
             lap,
             evals,
-            "deterministic; exact only for Gaussian posteriors".to_string(),
+            "deterministic approximation: no standard error; exact only for a Gaussian posterior"
+                .to_string(),
         ),
         Err(e) => (
             Estimate {
@@ -696,6 +900,7 @@ fn draw_estimates<P: LinearPath>(
         evaluations: lap_evals,
         seconds: t0.elapsed().as_secs_f64(),
         note: Some(lap_note),
+        ..Default::default()
     });
     if let Some(last) = rungs.last() {
         out.push(EvidenceEstimate {
@@ -704,10 +909,14 @@ fn draw_estimates<P: LinearPath>(
             evaluations: 0,
             seconds: 0.0,
             note: Some("unreliable (infinite variance in general): shown for teaching".into()),
+            ..Default::default()
         });
     }
     Ok(out)
 }
+
+mod verdict;
+pub use verdict::{LadderRung, Verdict};
 
 #[cfg(test)]
 mod tests;

@@ -4,6 +4,13 @@
 //!
 //! - Thermodynamic length `L(t) = ∫ sd_t(∂_t ln p*) dt` (Gelman & Meng 1998; Crooks 2007): AIS
 //!   and stepping-stone lose least when their steps are equally long in it.
+//! - Overlap length: per interval `√(−ln ESS)`, with ESS the share of effective samples among
+//!   the importance weights between neighbouring rungs (the smaller of the two directions).
+//!   For Gaussian ΔE it equals the thermodynamic length of the interval; unlike a trapezoid
+//!   over standard deviations it stays finite and honest where ΔE is heavy-tailed (a scale
+//!   prior with mass near 0 makes `sd_0(ΔE)` enormous or infinite while the first stone is
+//!   fine), and it saturates, at `√(ln n)`, for an interval whose rungs do not overlap at all —
+//!   so a ladder is re-measured after respacing.
 //! - The communication barrier `Λ(t) = ∫ λ`, with λ the local rejection rate of replica swaps
 //!   (Syed, Bouchard-Côté, Deligiannidis & Doucet 2022): non-reversible parallel tempering
 //!   performs best when every neighbouring pair rejects equally often, and needs about 2Λ + 1
@@ -21,6 +28,13 @@ use crate::estimate::evidence::Rung;
 /// measure `cum` (non-decreasing, one value per `ts`), by linear interpolation between nodes.
 /// Coincident points are nudged apart so the result increases strictly.
 pub fn space_evenly(ts: &[f64], cum: &[f64], count: usize) -> Vec<f64> {
+    space_evenly_by(ts, cum, count, false)
+}
+
+/// [`space_evenly`], interpolating geometrically within intervals that do not start at 0
+/// (`geometric`): for paths whose scale changes by orders of magnitude in t, as a power
+/// posterior near t = 0 does.
+pub fn space_evenly_by(ts: &[f64], cum: &[f64], count: usize, geometric: bool) -> Vec<f64> {
     let n = ts.len();
     let (first, last) = (ts[0], ts[n - 1]);
     if count < 2 || n < 2 {
@@ -41,7 +55,12 @@ pub fn space_evenly(ts: &[f64], cum: &[f64], count: usize) -> Vec<f64> {
         } else {
             0.0
         };
-        out.push(ts[k - 1] + f * (ts[k] - ts[k - 1]));
+        let (a, b) = (ts[k - 1], ts[k]);
+        out.push(if geometric && a > 0.0 && b > a {
+            a * (b / a).powf(f)
+        } else {
+            a + f * (b - a)
+        });
     }
     out.push(last);
     let tiny = 1e-12 * (last - first).abs().max(1e-300);
@@ -51,6 +70,36 @@ pub fn space_evenly(ts: &[f64], cum: &[f64], count: usize) -> Vec<f64> {
         }
     }
     out
+}
+
+/// The weights' effective sample size as a share of their number, `(Σw)²/(nΣw²)`.
+fn ess_share(log_w: &[f64]) -> f64 {
+    let m = log_w.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    if !m.is_finite() {
+        return 0.0;
+    }
+    let (mut s1, mut s2) = (0.0, 0.0);
+    for v in log_w {
+        let w = (v - m).exp();
+        s1 += w;
+        s2 += w * w;
+    }
+    s1 * s1 / (s2 * log_w.len() as f64)
+}
+
+/// Cumulative overlap length (see the module notes) at each rung of a linear path.
+pub fn overlap_length(rungs: &[Rung]) -> Vec<f64> {
+    let mut cum = vec![0.0; rungs.len()];
+    for k in 1..rungs.len() {
+        let (a, b) = (&rungs[k - 1], &rungs[k]);
+        let dt = b.t - a.t;
+        let fwd: Vec<f64> = a.delta.iter().map(|u| -dt * u).collect();
+        let bwd: Vec<f64> = b.delta.iter().map(|u| dt * u).collect();
+        let n = a.delta.len().min(b.delta.len()).max(2) as f64;
+        let share = ess_share(&fwd).min(ess_share(&bwd)).clamp(1.0 / n, 1.0);
+        cum[k] = cum[k - 1] + (-share.ln()).sqrt();
+    }
+    cum
 }
 
 /// Cumulative thermodynamic length at each of `ts`, by the trapezoid rule over the local

@@ -9,11 +9,13 @@
 mod adapt;
 mod counted;
 mod error;
+mod fitted;
 mod path;
 
 pub use adapt::{AsLogDensity, FromLogDensity, LogDensity};
 pub use counted::{Counted, EvalCounts};
 pub use error::EnergyError;
+pub use fitted::FittedReference;
 pub use path::{BoltzmannPath, LinearPath, PathAt, PathEnergy, ReferencePath};
 
 /// A scalar energy over a flat state of fixed dimension. Lower is better.

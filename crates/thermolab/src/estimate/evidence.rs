@@ -37,6 +37,10 @@ pub struct Rung {
     pub forward: Option<Vec<f64>>,
     /// Effective sample size of the draws.
     pub ess: f64,
+    /// The draws are this many chains of equal length, one after the other (0: another
+    /// layout), so that estimators can measure the autocorrelation of what they average.
+    #[serde(default)]
+    pub chains: usize,
 }
 
 impl Rung {
@@ -47,6 +51,68 @@ impl Rung {
             delta,
             forward: None,
             ess,
+            chains: 0,
+        }
+    }
+
+    /// Splits `values` (one per draw) into the rung's chains, when their layout is known.
+    fn per_chain<'a>(&self, values: &'a [f64]) -> Option<Vec<&'a [f64]>> {
+        let c = self.chains;
+        (c > 0 && values.len().is_multiple_of(c) && values.len() / c >= 4)
+            .then(|| values.chunks_exact(values.len() / c).collect())
+    }
+
+    /// The effective sample size for a mean of `values` (one per draw): their own ESS where
+    /// the chains are known (a function of the draws can mix worse than ΔE), never more than
+    /// the rung's ESS.
+    fn ess_of(&self, values: &[f64]) -> f64 {
+        let own = self
+            .per_chain(values)
+            .map(|c| crate::estimate::diagnostics::ess_mean(&c))
+            .filter(|e| e.is_finite() && *e > 0.0);
+        own.map_or(self.ess, |e| e.min(self.ess)).max(1.0)
+    }
+}
+
+/// One stone of a stepping-stone ladder: how well the draws of a rung cover the next one.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Stone {
+    /// The rung's position.
+    pub from: f64,
+    /// The next rung's.
+    pub to: f64,
+    /// The importance weights' effective sample size as a share of the draws, `(Σw)²/(nΣw²)`.
+    pub weight_ess: f64,
+    /// Pareto k̂ of the weights ([`super::pareto`]).
+    pub pareto_k: f64,
+}
+
+/// Every stone of `rungs`, forward (each rung's draws reweighted to the next).
+pub fn stones(rungs: &[Rung]) -> Vec<Stone> {
+    (1..rungs.len())
+        .map(|k| {
+            let a = log_ratios(&rungs[k - 1], rungs[k].t);
+            let lr = log_mean_exp(&a);
+            let w: Vec<f64> = a.iter().map(|v| (v - lr).exp()).collect();
+            let n = w.len() as f64;
+            Stone {
+                from: rungs[k - 1].t,
+                to: rungs[k].t,
+                weight_ess: w.iter().sum::<f64>().powi(2)
+                    / (n * w.iter().map(|x| x * x).sum::<f64>()),
+                pareto_k: super::pareto::pareto_k(&a),
+            }
+        })
+        .collect()
+}
+
+/// Each draw's log ratio `ln p*_{t'} − ln p*_t` from `rung` to position `to`.
+fn log_ratios(rung: &Rung, to: f64) -> Vec<f64> {
+    match &rung.forward {
+        Some(f) => f.clone(),
+        None => {
+            let dt = to - rung.t;
+            rung.delta.iter().map(|u| -dt * u).collect()
         }
     }
 }
@@ -76,8 +142,8 @@ pub enum TiRule {
     /// Trapezoid, with the Calderhead–Girolami variance correction where the nodes carry
     /// `Var(ΔE)`; discretisation error by Richardson's estimate against every other node.
     Trapezoid,
-    /// Simpson on consecutive pairs of equal intervals (trapezoid elsewhere); discretisation
-    /// error |Simpson − trapezoid|.
+    /// Simpson on consecutive pairs of intervals (the non-uniform rule; a last odd interval
+    /// by the trapezoid); discretisation error |Simpson − trapezoid|.
     Simpson,
 }
 
@@ -102,7 +168,7 @@ impl TiNode {
         Self {
             t: rung.t,
             slope: -mean(&rung.delta),
-            se: (v / rung.ess.max(1.0)).sqrt(),
+            se: (v / rung.ess_of(&rung.delta)).sqrt(),
             var: rung.forward.is_none().then_some(v),
         }
     }
@@ -152,23 +218,24 @@ fn quadrature(nodes: &[TiNode], rule: TiRule) -> (f64, Vec<f64>) {
                 w[k] += h / 2.0;
                 w[k + 1] += h / 2.0;
                 if let (Some(a), Some(b)) = (nodes[k].var, nodes[k + 1].var) {
-                    correction -= h * h / 12.0 * (b - a);
+                    // On a linear path the slope is monotone in t (its derivative is Var ≥ 0),
+                    // so the interval's integral lies between h·slope at either end: a
+                    // correction that would leave that bracket (a heavy-tailed end rung's
+                    // variance) is cut back to it.
+                    let half_gap = 0.5 * h * (nodes[k + 1].slope - nodes[k].slope).abs();
+                    correction += (-h * h / 12.0 * (b - a)).clamp(-half_gap, half_gap);
                 }
             }
         }
         TiRule::Simpson => {
             let mut k = 0;
             while k + 2 < n {
+                // Composite Simpson on a non-uniform grid: exact for cubics on each pair.
                 let (h1, h2) = (nodes[k + 1].t - nodes[k].t, nodes[k + 2].t - nodes[k + 1].t);
-                if (h1 - h2).abs() <= 1e-9 * h1.max(h2) {
-                    w[k] += h1 / 3.0;
-                    w[k + 1] += 4.0 * h1 / 3.0;
-                    w[k + 2] += h1 / 3.0;
-                } else {
-                    w[k] += h1 / 2.0;
-                    w[k + 1] += (h1 + h2) / 2.0;
-                    w[k + 2] += h2 / 2.0;
-                }
+                let s = h1 + h2;
+                w[k] += s / 6.0 * (2.0 - h2 / h1);
+                w[k + 1] += s * s * s / (6.0 * h1 * h2);
+                w[k + 2] += s / 6.0 * (2.0 - h1 / h2);
                 k += 2;
             }
             if k + 1 < n {
@@ -193,8 +260,10 @@ pub fn ti_corrected(rungs: &[Rung]) -> Estimate {
 
 /// Stepping-stone: `ln Z(t_K) − ln Z(t_0) = Σ_k ln mean_{t_{k−1}} exp(r_k)` with `r_k` each
 /// draw's log ratio to the next rung (`−(t_k − t_{k−1}) ΔE` on a linear path), and a
-/// delta-method standard error per stone (`Var(w) / (ESS · mean(w)²)`). Also returns the
-/// cumulative estimate at every rung (the first is 0).
+/// delta-method standard error per stone (`Var(w) / (ESS_w · mean(w)²)`, with the ESS of the
+/// weights themselves where the rung's chains are known). Also returns the cumulative
+/// estimate at every rung (the first is 0). [`stones`] says whether each stone's weights can
+/// be trusted.
 pub fn stepping_stones(rungs: &[Rung]) -> Vec<Estimate> {
     let mut total = 0.0;
     let mut var_total = 0.0;
@@ -202,21 +271,13 @@ pub fn stepping_stones(rungs: &[Rung]) -> Vec<Estimate> {
         value: 0.0,
         se: 0.0,
     }];
-    let mut a = Vec::new();
     for k in 1..rungs.len() {
         let r = &rungs[k - 1];
-        a.clear();
-        match &r.forward {
-            Some(f) => a.extend_from_slice(f),
-            None => {
-                let dt = rungs[k].t - r.t;
-                a.extend(r.delta.iter().map(|u| -dt * u));
-            }
-        }
+        let a = log_ratios(r, rungs[k].t);
         let lr = log_mean_exp(&a);
         total += lr;
         let w: Vec<f64> = a.iter().map(|v| (v - lr).exp()).collect(); // normalised to mean 1
-        var_total += var(&w) / r.ess.max(1.0);
+        var_total += var(&w) / r.ess_of(&w);
         out.push(Estimate {
             value: total,
             se: var_total.sqrt(),
@@ -343,6 +404,25 @@ mod tests {
         assert!((ti_corrected(&rungs).value - (-1.0 / 3.0 + 0.5)).abs() < 1e-3);
         // Cumulative: at t = ½ the integral of −(1−t)² + ½ is −7/24 + ¼.
         assert!((simpson[10].value - (-7.0 / 24.0 + 0.25)).abs() < 1e-12);
+    }
+
+    /// Simpson's rule on an uneven grid integrates a quadratic exactly.
+    #[test]
+    fn simpson_is_exact_for_cubics_on_uneven_ladders() {
+        let ts = [0.0, 0.01, 0.05, 0.2, 0.3, 0.7, 1.0];
+        let f = |t: f64| -t * t + 0.5 * t - 3.0;
+        let nodes: Vec<TiNode> = ts
+            .iter()
+            .map(|&t| TiNode {
+                t,
+                slope: f(t),
+                se: 0.0,
+                var: None,
+            })
+            .collect();
+        let exact = -1.0 / 3.0 + 0.25 - 3.0;
+        let v = thermodynamic_integration(&nodes, TiRule::Simpson)[6].value;
+        assert!((v - exact).abs() < 1e-12, "{v} vs {exact}");
     }
 
     /// A two-state path with E ∈ {0, 1}: ln Z(t) = ln(1 + e^{−t}) exactly. Linear stones and the

@@ -4,6 +4,7 @@ pub mod diagnostics;
 mod entropy;
 pub mod evidence;
 pub mod exact;
+pub mod pareto;
 mod plateau;
 pub mod series;
 

@@ -10,7 +10,7 @@
 use serde::{Deserialize, Serialize};
 
 /// A value with its standard error.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, Default)]
 pub struct Estimate {
     /// The estimate.
     pub value: f64,

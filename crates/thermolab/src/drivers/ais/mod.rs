@@ -32,6 +32,7 @@ pub use rbm::{
 };
 
 use crate::error::Error;
+use crate::estimate::series::Estimate;
 use crate::rng::{self, Purpose, Rng};
 use crate::run::{Observer, RunContext, Termination};
 use rayon::prelude::*;
@@ -76,6 +77,11 @@ pub struct AisRun {
     pub termination: Termination,
     /// Wall-clock seconds.
     pub seconds: f64,
+    /// Each particle's log ratio over the last step divided by the step's length: on a linear
+    /// path `−ΔE` of its final state, whose weighted mean a caller can compare with an
+    /// independent run at the end of the path (particles that never reached its bulk show
+    /// there, while their weights can look healthy). Empty when the run stopped short.
+    pub final_slope: Vec<f64>,
 }
 
 /// What an AIS run reports to observers after each temperature.
@@ -126,11 +132,17 @@ where
     let mut evaluations = 0u64;
     let mut termination = Termination::Finished;
     let mut reached = 1;
+    let mut final_slope = Vec::new();
     ctx.init::<AisEvent>();
     for k in 1..schedule.len() {
         let (from, to) = (schedule[k - 1], schedule[k]);
         let last = k + 1 == schedule.len();
         let tune = &tuning;
+        let before: Vec<f64> = if last {
+            groups.iter().flat_map(|(_, lw)| lw.iter().copied()).collect()
+        } else {
+            Vec::new()
+        };
         let mut work = || {
             groups
                 .par_iter_mut()
@@ -149,6 +161,14 @@ where
             None => work()?,
         };
         reached = k + 1;
+        if last && to != from {
+            final_slope = groups
+                .iter()
+                .flat_map(|(_, lw)| lw.iter().copied())
+                .zip(&before)
+                .map(|(a, b)| (a - b) / (to - from))
+                .collect();
+        }
         evaluations += stats.iter().map(|s| s.1).sum::<u64>();
         if !last {
             let accept = stats.iter().map(|s| s.0).sum::<f64>() / particles.max(1) as f64;
@@ -173,6 +193,7 @@ where
         temperatures: reached,
         termination,
         seconds: t0.elapsed().as_secs_f64(),
+        final_slope,
     })
 }
 
@@ -181,8 +202,14 @@ where
 pub struct AisEstimate {
     /// The estimate of `ln Z`.
     pub log_z: f64,
-    /// Its standard error (delta method on the mean importance weight).
+    /// Its standard error: the larger of the delta method on the mean importance weight
+    /// (which can never exceed about 1 nat, however wrong the estimate) and the log-normal one
+    /// from the spread of the log-weights that carry weight (within 30 nats of the largest),
+    /// `√((e^{Var ln w} − 1)/n)`, which grows without bound as the weights degenerate.
     pub se: f64,
+    /// Pareto k̂ of the weights ([`crate::estimate::pareto`]): above
+    /// [`crate::estimate::pareto::k_threshold`] the standard error is not to be trusted.
+    pub pareto_k: f64,
     /// `ln Z_0 + ln(mean(w) − 3·sd(w)/√n)` (−∞ when that is not positive) and
     /// `ln Z_0 + ln(mean(w) + 3·sd(w)/√n)`, as Salakhutdinov & Murray report (for reverse AIS the
     /// roles of the two are swapped so that `low ≤ high`).
@@ -203,6 +230,10 @@ pub struct AisEstimate {
     pub seconds: f64,
     /// Why the run ended.
     pub termination: Termination,
+    /// The importance-weighted mean of the particles' final slope (on a linear path the
+    /// posterior mean of `−ΔE`) and its standard error, for comparison with an independent run.
+    #[serde(default)]
+    pub final_slope: Option<Estimate>,
 }
 
 impl AisEstimate {
@@ -223,6 +254,20 @@ impl AisEstimate {
         };
         let log_mean = m + mean.ln();
         let rel_se = var.sqrt() / mean / n.sqrt();
+        // Over the log-weights within 30 nats of the largest: a particle far below carries no
+        // weight, so it changes neither the estimate nor its error, only the spread of ln w.
+        let fin: Vec<f64> = lw.iter().copied().filter(|x| *x > m - 30.0).collect();
+        let nf = fin.len() as f64;
+        let lmean = fin.iter().sum::<f64>() / nf.max(1.0);
+        let lvar = fin.iter().map(|x| (x - lmean).powi(2)).sum::<f64>() / (nf - 1.0).max(1.0);
+        let lognormal = ((lvar.exp() - 1.0) / n).sqrt();
+        // Fewer than 10 particles carry the weight: no spread can be measured, and the error
+        // is unbounded.
+        let se = if fin.len() < 10 {
+            f64::INFINITY
+        } else {
+            rel_se.max(lognormal)
+        };
         let lo = (1.0 - 3.0 * rel_se).max(0.0).ln();
         let hi = (1.0 + 3.0 * rel_se).ln();
         let (log_z, low, high) = if reverse {
@@ -238,9 +283,24 @@ impl AisEstimate {
                 log_z_base + log_mean + hi,
             )
         };
+        let final_slope = (run.final_slope.len() == lw.len() && s1 > 0.0).then(|| {
+            let wn: Vec<f64> = w.iter().map(|x| x / s1).collect();
+            let m: f64 = wn.iter().zip(&run.final_slope).map(|(a, b)| a * b).sum();
+            let v: f64 = wn
+                .iter()
+                .zip(&run.final_slope)
+                .map(|(a, b)| a * (b - m) * (b - m))
+                .sum();
+            Estimate {
+                value: m,
+                se: (v / (s1 * s1 / s2)).sqrt(),
+            }
+        });
         Self {
+            final_slope,
             log_z,
-            se: rel_se,
+            se,
+            pareto_k: crate::estimate::pareto::pareto_k(&lw),
             low,
             high,
             ess: s1 * s1 / s2,

@@ -429,6 +429,7 @@ impl<S> Tempering<S> {
                         delta: cut(&r.delta, lo, hi),
                         forward: r.forward.as_ref().map(|f| cut(f, lo, hi)),
                         ess: r.ess,
+                        chains: 0,
                     })
                     .collect();
                 f(&rungs)
@@ -572,6 +573,7 @@ where
                 forward: (!family.linear() && k + 1 < n).then(|| std::mem::take(&mut forward[k])),
                 delta,
                 ess,
+                chains: 0,
             }
         })
         .collect();

@@ -18,7 +18,7 @@ pub use logistic::LogisticRegression;
 pub use mixture::GaussianMixture;
 pub use nig::NigRegression;
 
-use crate::energy::{Energy, EnergyError, Gradient};
+use crate::energy::{Energy, EnergyError, Gradient, PathAt};
 use crate::systems::Ar1Gaussian;
 
 /// Any built-in sampling target, as one type (so drivers and bindings can hold "a target").
@@ -35,6 +35,8 @@ pub enum BuiltinTarget {
     Logistic(LogisticRegression),
     /// Bayesian dense network.
     Network(Box<BayesianMlp>),
+    /// A posteriordb posterior at t = 1.
+    PosteriorDb(Box<PathAt<crate::systems::posteriordb::PosteriorDb>>),
 }
 
 impl BuiltinTarget {
@@ -45,6 +47,7 @@ impl BuiltinTarget {
             Self::Mixture(t) => t,
             Self::Logistic(t) => t,
             Self::Network(t) => t.as_mut(),
+            Self::PosteriorDb(t) => t.as_mut(),
         }
     }
 }
@@ -57,6 +60,7 @@ impl Energy for BuiltinTarget {
             Self::Mixture(t) => t.dim(),
             Self::Logistic(t) => Energy::dim(t),
             Self::Network(t) => t.dim(),
+            Self::PosteriorDb(t) => t.dim(),
         }
     }
     fn energy(&mut self, x: &[f64]) -> Result<f64, EnergyError> {
