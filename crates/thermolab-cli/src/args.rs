@@ -423,7 +423,8 @@ pub struct EvidenceArgs {
     /// Prior sd s of every coefficient.
     #[arg(long, default_value_t = 1.0, allow_negative_numbers = true)]
     pub prior_sd: f64,
-    /// Estimators to run (comma-separated): ti, ss, ais, bridge, laplace, hm; default all.
+    /// Estimators to show (comma-separated): ti, simpson, ss, ais, bridge, laplace, hm; default
+    /// all. The verdict weighs every estimator that ran.
     #[arg(long)]
     pub estimators: Option<String>,
     /// Rungs of the power-posterior ladder.

@@ -159,7 +159,9 @@ pub fn run(a: EvidenceArgs) -> Result<()> {
         .iter()
         .filter(|e| wanted.contains(&e.method.as_str()))
         .collect();
-    run.headline(&format!("verdict: {}", result.verdict.summary));
+    if !result.verdict.summary.is_empty() {
+        run.headline(&format!("verdict: {}", result.verdict.summary));
+    }
     run.out.text(&format!(
         "{:<36} {:>12} {:>10} {:>10} {:>8} {:>12} {:>9}",
         "estimator", "log Z", "SE", "z vs exact", "trusted", "evaluations", "seconds"
@@ -308,7 +310,11 @@ pub fn run(a: EvidenceArgs) -> Result<()> {
     run.plot(
         &chart,
         "ladder",
-        "Rungs spaced evenly in overlap length, measured by two pilot runs",
+        if a.ladder.is_some() {
+            "The rungs of the ladder given with --ladder"
+        } else {
+            "Rungs spaced evenly in overlap length, measured by two pilot runs"
+        },
     )?;
     let agree = result.verdict.trusted.len() >= 2;
     run.out.event(

@@ -530,9 +530,15 @@ fn write_outputs(
             "not enough draws for diagnostics: {kept} per chain (at least {MIN_DRAWS} are needed)"
         ));
     }
-    // Screen: the first parameters and the worst ones.
+    // Screen: the first parameters and the worst ones, in a column as wide as their names.
+    let w = names
+        .iter()
+        .map(|n| n.chars().count())
+        .max()
+        .unwrap_or(5)
+        .clamp(10, 40);
     run.out.text(&format!(
-        "{:<10} {:>9} {:>9} {:>9} {:>9} {:>9} {:>9} {:>8} {:>8} {:>6}",
+        "{:<w$} {:>9} {:>9} {:>9} {:>9} {:>9} {:>9} {:>8} {:>8} {:>6}",
         "param", "mean", "sd", "q5", "q50", "q95", "mcse", "ess_bulk", "ess_tail", "r_hat"
     ));
     let mut shown: Vec<usize> = (0..dim.min(12)).collect();
@@ -544,7 +550,7 @@ fn write_outputs(
     for &j in &shown {
         let p = &params[j];
         run.out.text(&format!(
-            "{:<10} {:>9.4} {:>9.4} {:>9.4} {:>9.4} {:>9.4} {:>9.5} {:>8.0} {:>8.0} {:>6.3}",
+            "{:<w$} {:>9.4} {:>9.4} {:>9.4} {:>9.4} {:>9.4} {:>9.5} {:>8.0} {:>8.0} {:>6.3}",
             p.name, p.mean, p.sd, p.q05, p.q50, p.q95, p.mcse_mean, p.ess_bulk, p.ess_tail, p.r_hat
         ));
     }

@@ -50,14 +50,16 @@ pub struct EvidenceSettings {
     /// AIS particles.
     pub ais_particles: usize,
     /// AIS temperatures (a minimum when `adaptive` spaces the schedule: 6L² steps for a path of
-    /// thermodynamic length L, at most 20 000).
+    /// overlap length L, at most 20 000).
     pub ais_steps: usize,
     /// Worker threads (0: all cores).
     pub threads: usize,
     /// An explicit ladder (increasing, from 0 to 1) instead of `rungs`/`power`.
     pub ladder: Option<Vec<f64>>,
-    /// Space the ladder and the AIS schedule evenly in thermodynamic length, measured by a short
-    /// pilot run (used when no explicit ladder is given). `rungs` is then a minimum.
+    /// Space the ladder and the AIS schedule evenly in overlap length
+    /// ([`crate::drivers::ladder::overlap_length`]), measured by two short pilot runs (used when
+    /// no explicit ladder is given). `rungs` is then a minimum, and `draws` per rung may fall (to
+    /// no fewer than 200) so that the ladder costs about `rungs × draws`.
     pub adaptive: bool,
     /// An explicit AIS schedule (set by the adaptive spacing).
     pub ais_ladder: Option<Vec<f64>>,
@@ -710,8 +712,8 @@ where
 }
 
 /// `ln ∫ e^{−E}` of a plain energy by every estimator, with no prior sampler to write: a pilot
-/// run of NUTS (four chains, 500 warm-up and 500 draws each; random streams (seed, pilot, 900 +
-/// chain)) fits a Gaussian `N(μ̂, (1.5)²Σ̂)` to the energy's draws, and [`evidence`] runs on
+/// run of NUTS (four chains, 500 warm-up and 500 draws each; chain c draws from stream
+/// (seed, pilot, (900, c))) fits a Gaussian `N(μ̂, (1.5)²Σ̂)` to the energy's draws, and [`evidence`] runs on
 /// the path from it ([`crate::energy::FittedReference`]). A Gaussian rather than the prior
 /// because an energy has none; widened so that its tails cover the target's, which the
 /// reverse stones and bridge sampling's proposal need. Returns the run and the reference.

@@ -139,7 +139,10 @@ where
         let last = k + 1 == schedule.len();
         let tune = &tuning;
         let before: Vec<f64> = if last {
-            groups.iter().flat_map(|(_, lw)| lw.iter().copied()).collect()
+            groups
+                .iter()
+                .flat_map(|(_, lw)| lw.iter().copied())
+                .collect()
         } else {
             Vec::new()
         };
@@ -203,9 +206,11 @@ pub struct AisEstimate {
     /// The estimate of `ln Z`.
     pub log_z: f64,
     /// Its standard error: the larger of the delta method on the mean importance weight
-    /// (which can never exceed about 1 nat, however wrong the estimate) and the log-normal one
-    /// from the spread of the log-weights that carry weight (within 30 nats of the largest),
-    /// `√((e^{Var ln w} − 1)/n)`, which grows without bound as the weights degenerate.
+    /// (which can never exceed about 1 nat, however wrong the estimate) and a log-normal
+    /// heuristic, `√((e^{σ²} − 1)/n)` with σ from the interquartile range of the log-weights
+    /// within 30 nats of the largest, which grows without bound as the weights spread; infinite
+    /// when fewer than 10 particles carry weight. (`low` and `high` use the delta method, as
+    /// Salakhutdinov & Murray do.)
     pub se: f64,
     /// Pareto k̂ of the weights ([`crate::estimate::pareto`]): above
     /// [`crate::estimate::pareto::k_threshold`] the standard error is not to be trusted.
@@ -254,12 +259,17 @@ impl AisEstimate {
         };
         let log_mean = m + mean.ln();
         let rel_se = var.sqrt() / mean / n.sqrt();
-        // Over the log-weights within 30 nats of the largest: a particle far below carries no
-        // weight, so it changes neither the estimate nor its error, only the spread of ln w.
-        let fin: Vec<f64> = lw.iter().copied().filter(|x| *x > m - 30.0).collect();
-        let nf = fin.len() as f64;
-        let lmean = fin.iter().sum::<f64>() / nf.max(1.0);
-        let lvar = fin.iter().map(|x| (x - lmean).powi(2)).sum::<f64>() / (nf - 1.0).max(1.0);
+        // The spread of ln w from its interquartile range (σ = IQR/1.349 for a normal), which
+        // particles far below the bulk — carrying no weight — do not inflate; over the
+        // log-weights within 30 nats of the largest.
+        let mut fin: Vec<f64> = lw.iter().copied().filter(|x| *x > m - 30.0).collect();
+        fin.sort_by(f64::total_cmp);
+        let lvar = if fin.len() >= 10 {
+            let q = |p: f64| fin[(p * (fin.len() - 1) as f64).round() as usize];
+            ((q(0.75) - q(0.25)) / 1.349).powi(2)
+        } else {
+            0.0
+        };
         let lognormal = ((lvar.exp() - 1.0) / n).sqrt();
         // Fewer than 10 particles carry the weight: no spread can be measured, and the error
         // is unbounded.

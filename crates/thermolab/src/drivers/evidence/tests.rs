@@ -322,6 +322,7 @@ fn crowding(ts: &[f64], w: f64) -> usize {
 fn posteriordb_evidence_is_right_or_flagged() {
     use crate::systems::posteriordb::PosteriorDb;
     let s = EvidenceSettings::default().validate().unwrap();
+    let mut trusted_runs = 0;
     for name in ["sblrc-blr", "ark", "eight-schools-nc"] {
         let p = PosteriorDb::from_name(name).unwrap();
         let exact = p.exact().unwrap().log_z;
@@ -355,11 +356,19 @@ fn posteriordb_evidence_is_right_or_flagged() {
                     assert!(e.log_z.se.is_nan() && !e.trusted);
                 }
             }
+            if r.verdict.best.is_some() {
+                trusted_runs += 1;
+            }
             if name == "eight-schools-nc" {
                 assert!(r.verdict.best.is_some(), "{name}: {}", r.verdict.summary);
             }
         }
     }
+    // Beyond eight schools, the heavy-tailed posteriors must be trusted at least once too.
+    assert!(
+        trusted_runs >= 3,
+        "{trusted_runs} runs with a trusted estimate"
+    );
     // Twenty AIS temperatures from a heavy-tailed prior: the estimate is far off, and says so.
     let p = PosteriorDb::from_name("sblrc-blr").unwrap();
     let starved = EvidenceSettings {

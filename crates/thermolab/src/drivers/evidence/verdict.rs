@@ -78,6 +78,12 @@ fn divergence_problem(rungs: &[LadderRung], out: &mut Vec<String>) {
 
 fn ladder_problems(e: &Evidence<'_>, stones: bool, out: &mut Vec<String>) {
     divergence_problem(e.ladder, out);
+    if e.ladder.len() > 1 && e.ladder.iter().all(|r| r.rhat.is_nan()) {
+        out.push(
+            "R̂ could not be computed (one chain per rung): the rungs' convergence is not checked"
+                .into(),
+        );
+    }
     if let Some(r) = e
         .ladder
         .iter()
@@ -89,7 +95,9 @@ fn ladder_problems(e: &Evidence<'_>, stones: bool, out: &mut Vec<String>) {
             r.t, r.rhat
         ));
     }
-    let bad = |s: &Stone| s.pareto_k > e.threshold;
+    // A k̂ that could not be fitted (tied weights from a stuck chain) fails unless the weights
+    // are all but equal.
+    let bad = |s: &Stone| s.pareto_k > e.threshold || (s.pareto_k.is_nan() && s.weight_ess < 0.99);
     let first = e.ladder.first().and_then(|r| r.next);
     let worst = if stones {
         e.ladder
@@ -102,7 +110,7 @@ fn ladder_problems(e: &Evidence<'_>, stones: bool, out: &mut Vec<String>) {
     };
     if let Some(s) = worst {
         out.push(format!(
-            "the stone t = {:.3e} → {:.3e} has Pareto k̂ {:.2} (above {:.2}): its weights are too heavy-tailed for the error bar to hold; more rungs there (--rungs)",
+            "the stone t = {:.3e} → {:.3e} has Pareto k̂ {:.2} (limit {:.2}; NaN: not fitted): its weights are too heavy-tailed for the error bar to hold; more rungs there (--rungs)",
             s.from, s.to, s.pareto_k, e.threshold
         ));
     }
@@ -119,15 +127,15 @@ pub(super) fn judge(estimates: &mut [EvidenceEstimate], e: &Evidence<'_>) -> Ver
             "stepping-stone" => ladder_problems(e, true, &mut p),
             "annealed importance sampling" => {
                 if let Some((k, ess, reached)) = e.ais {
-                    if reached.abs() > 4.0 {
+                    if reached.abs() > 3.0 || reached.is_nan() {
                         p.push(format!(
                             "the particles did not reach the posterior: their weighted mean log-likelihood is {reached:+.1} standard errors from the t = 1 rung's; more temperatures (--ais-steps)"
                         ));
                     }
-                    if k > e.threshold {
+                    let limit = crate::estimate::pareto::k_threshold(e.particles);
+                    if k > limit || k.is_nan() {
                         p.push(format!(
-                            "the AIS weights have Pareto k̂ {k:.2} (above {:.2}): too heavy-tailed for the error bar to hold; more temperatures (--ais-steps) or particles",
-                            e.threshold
+                            "the AIS weights have Pareto k̂ {k:.2} (limit {limit:.2}): too heavy-tailed for the error bar to hold; more temperatures (--ais-steps) or particles"
                         ));
                     }
                     if ess < (0.05 * e.particles as f64).max(20.0) {
@@ -175,7 +183,9 @@ fn agree(estimates: &mut [EvidenceEstimate]) -> Verdict {
         .collect();
     let fits = |a: &EvidenceEstimate, b: &EvidenceEstimate| {
         let (x, y) = (a.log_z, b.log_z);
-        (x.value - y.value).abs() <= 3.0 * (x.se * x.se + y.se * y.se).sqrt() + 1e-9
+        // Two combined standard errors: with three, an estimate whose own error bar is wide
+        // "agrees" with a precise one while several of its own errors away.
+        (x.value - y.value).abs() <= 2.0 * (x.se * x.se + y.se * y.se).sqrt() + 1e-9
     };
     // The largest pairwise-agreeing subsets (at most a handful of estimators: all subsets).
     let mut best: Vec<Vec<usize>> = Vec::new();
@@ -219,17 +229,17 @@ fn agree(estimates: &mut [EvidenceEstimate]) -> Verdict {
         [one] if sources(one) >= 2 && sources(one) == sources(&cand) => one.clone(),
         _ => Vec::new(),
     };
-    let lone = sources(&cand) < 2;
+    let lone = !cand.is_empty() && sources(&cand) < 2;
     for &i in &cand {
         if !keep.contains(&i) {
             let others = names(&keep, estimates);
             estimates[i].trusted = false;
             estimates[i].problems.push(if lone {
-                "no independent estimator confirms it (the ladder's TI, Simpson and stepping-stone share one set of draws)".into()
+                "no independent estimator confirms it (of the ladder, AIS and bridge sampling, only its own source passed its diagnostics)".into()
             } else if others.is_empty() {
                 "the estimators disagree beyond their errors and no group of them agrees".into()
             } else {
-                format!("disagrees with {} beyond three combined standard errors", others.join(", "))
+                format!("disagrees with {} beyond two combined standard errors", others.join(", "))
             });
         }
     }
@@ -306,7 +316,10 @@ mod tests {
             est(ais, 2.0, 0.05),
         ];
         let verdict = agree(&mut v);
-        assert!(verdict.best.is_none() && v.iter().all(|e| !e.trusted), "{verdict:?}");
+        assert!(
+            verdict.best.is_none() && v.iter().all(|e| !e.trusted),
+            "{verdict:?}"
+        );
         // Two estimates that disagree: neither is trusted.
         let mut v = vec![est(ti, 1.0, 0.05), est(bridge, 2.0, 0.05)];
         let verdict = agree(&mut v);

@@ -15,11 +15,15 @@ pub(crate) fn normal(x: f64, m: f64, s: f64) -> (f64, f64) {
 
 /// A scale `σ = e^ξ` with a half-Cauchy(0, s) prior, as an energy of ξ (Jacobian included).
 pub(crate) fn half_cauchy_log(xi: f64, s: f64) -> (f64, f64) {
-    let r2 = (xi.exp() / s).powi(2);
-    (
-        -(2.0 / (PI * s)).ln() + r2.ln_1p() - xi,
-        2.0 * r2 / (1.0 + r2) - 1.0,
-    )
+    // ln(1 + r²) with r = e^ξ/s, without overflow for large ξ.
+    let u = 2.0 * (xi - s.ln());
+    let (l, d) = if u > 0.0 {
+        (u + (-u).exp().ln_1p(), 2.0 / (1.0 + (-u).exp()))
+    } else {
+        let r2 = u.exp();
+        (r2.ln_1p(), 2.0 * r2 / (1.0 + r2))
+    };
+    (-(2.0 / (PI * s)).ln() + l - xi, d - 1.0)
 }
 
 /// A scale `σ = e^ξ` with a half-normal(0, s) prior, as an energy of ξ.
