@@ -142,7 +142,8 @@ fn prior_energies_integrate_to_one() {
             .sum::<f64>()
             * h
     };
-    let cases: Vec<(&str, Box<dyn Fn(f64) -> f64>, f64, f64)> = vec![
+    type Density = Box<dyn Fn(f64) -> f64>;
+    let cases: Vec<(&str, Density, f64, f64)> = vec![
         ("normal", Box::new(|x| normal(x, 1.0, 2.0).0), -40.0, 40.0),
         (
             "half-Cauchy",
