@@ -113,7 +113,7 @@ def main():
                 err = e["log_z"]["value"] - m["exact"]
                 se = e["log_z"]["se"]
                 res["estimators"][e["method"]] = {"log_z": e["log_z"]["value"], "se": se, "err": err,
-                                                  "z": err / se if se > 0 else None, "seconds": e["seconds"], "evaluations": e["evaluations"]}
+                                                  "z": err / se if se else None, "trusted": e.get("trusted"), "seconds": e["seconds"], "evaluations": e["evaluations"]}
             out["thermolab"][m["name"]] = res
     p = subprocess.run([PY, os.path.join(PEERS, "w6_dynesty.py"), "--source", "internal", "--reps", "1" if QUICK else "3",
                         *(["--quick"] if QUICK else [])], cwd=PEERS, env=ENV, capture_output=True, text=True)

@@ -57,9 +57,10 @@ pub struct EvidenceSettings {
     /// An explicit ladder (increasing, from 0 to 1) instead of `rungs`/`power`.
     pub ladder: Option<Vec<f64>>,
     /// Space the ladder and the AIS schedule evenly in overlap length
-    /// ([`crate::drivers::ladder::overlap_length`]), measured by two short pilot runs (used when
+    /// ([`crate::drivers::ladder::overlap_length`]), measured by one or two short pilot runs (used when
     /// no explicit ladder is given). `rungs` is then a minimum, and `draws` per rung may fall (to
-    /// no fewer than 200) so that the ladder costs about `rungs × draws`.
+    /// no fewer than 200, or `draws` if that is less) so that the ladder costs about
+    /// `rungs × draws`.
     pub adaptive: bool,
     /// An explicit AIS schedule (set by the adaptive spacing).
     pub ais_ladder: Option<Vec<f64>>,
@@ -532,9 +533,9 @@ where
     let mut pilot_evals = 0;
     let mut pilot_metrics = Vec::new();
     if s.adaptive && s.ladder.is_none() {
-        // Two short pilots measure the overlap between neighbouring rungs: the first on the
-        // power ladder, the second on a ladder respaced from it (so an interval the first
-        // could not resolve is measured again with rungs inside it, as Pigeons iterates its
+        // Short pilots measure the overlap between neighbouring rungs: the first on the power
+        // ladder, a second — where the first left an interval unresolved — on a ladder
+        // respaced from it (measured again with rungs inside it, as Pigeons iterates its
         // schedule). Both schedules are then spaced evenly in overlap length.
         let mut ts = ladder(&EvidenceSettings {
             rungs: 24,
@@ -563,11 +564,16 @@ where
             pilot_evals += pl.evals;
             pilot_metrics = ais_metrics(pl.metrics, pilot.chains * pilot.draws);
             length = overlap_length(&pl.rungs);
-            if round == 0 {
-                let total = length[length.len() - 1];
-                let k = ((2.0 * total).ceil() as usize).clamp(24, 64);
-                ts = space_evenly_by(&ts, &length, k + 1, true);
+            // A second round only where the first could not resolve an interval: one whose
+            // rungs hardly overlap (length above 1, weight ESS below e⁻¹ of the draws) is
+            // measured again with rungs inside it; otherwise the first measure stands.
+            let unresolved = length.windows(2).any(|w| w[1] - w[0] > 1.0);
+            if round == 1 || !unresolved {
+                break;
             }
+            let total = length[length.len() - 1];
+            let k = ((2.0 * total).ceil() as usize).clamp(24, 64);
+            ts = space_evenly_by(&ts, &length, k + 1, true);
         }
         let total = length[length.len() - 1];
         // At most 512 rungs unless more were asked for.
@@ -576,7 +582,7 @@ where
         // TI's variance is Σ Δt² Var/ESS: with more rungs each needs fewer draws, so keep the
         // total near what `rungs × draws` asked for (at least 200 per chain and rung).
         if rungs > s.rungs {
-            s.draws = (s.draws * s.rungs / rungs).max(200);
+            s.draws = (s.draws * s.rungs / rungs).max(200.min(s.draws));
         }
         s.ais_ladder = Some(ais_schedule(&ts, &length, s.ais_steps));
     }
