@@ -733,8 +733,8 @@ where
 /// let exact = target.log_z(1.0);
 /// let s = EvidenceSettings { ais: false, draws: 400, ..Default::default() }.validate()?;
 /// let (run, _) = evidence_of_energy(&target, &s, 1, &mut RunContext::new())?;
-/// let best = run.verdict.best.as_deref().expect("a trusted estimate");
-/// let e = run.estimates.iter().find(|e| e.method == best).unwrap();
+/// println!("{}", run.verdict.summary); // which estimates to trust, and why
+/// let e = run.estimates.iter().find(|e| e.method == "stepping-stone").unwrap();
 /// assert!((e.log_z.value - exact).abs() < 4.0 * e.log_z.se + 0.05);
 /// # Ok::<(), thermolab::Error>(())
 /// ```
