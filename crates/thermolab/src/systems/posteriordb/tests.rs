@@ -322,6 +322,71 @@ fn nuts_posterior_means_match_the_quadrature() {
     }
 }
 
+/// NUTS on the posteriors without an exact answer against the committed long reference runs
+/// (`bench/posteriordb_reference.py`, 8 chains × 10 000 draws): every mean and sd within 4
+/// combined Monte-Carlo standard errors. diamonds only where its data are beside the checkout.
+#[test]
+fn nuts_matches_the_reference_runs() {
+    let reference: serde_json::Value =
+        serde_json::from_str(include_str!("../../../data/posteriordb/reference.json")).unwrap();
+    let mut checked = 0;
+    for p in all().into_iter().filter(|p| p.exact().is_none()) {
+        let name = p.name();
+        let r = &reference[name];
+        assert!(
+            r["max_r_hat"].as_f64().unwrap() < 1.01,
+            "{name}: reference not converged"
+        );
+        let d = LinearPath::dim(&p);
+        let (chains, draws) = (4, 1500);
+        let s = SampleSettings {
+            chains,
+            warmup: 1000,
+            draws,
+            threads: 1,
+            metric: match name {
+                "diamonds" => crate::adapt::MetricKind::Dense,
+                _ => crate::adapt::MetricKind::Diag,
+            },
+            target_accept: (name == "gp-pois-regr").then_some(0.95),
+            ..Default::default()
+        }
+        .validate(d)
+        .unwrap();
+        let run = sample(&PathAt::new(p.clone(), 1.0), &s, 8, &mut RunContext::new()).unwrap();
+        let params = r["parameters"].as_array().unwrap();
+        assert_eq!(params.len(), d, "{name}");
+        for (j, q) in params.iter().enumerate() {
+            assert_eq!(q["name"].as_str().unwrap(), p.names()[j]);
+            let x = run.parameter(j);
+            let refs: Vec<&[f64]> = x.iter().map(|c| c.as_slice()).collect();
+            let all: Vec<f64> = x.concat();
+            let n = all.len() as f64;
+            let m = all.iter().sum::<f64>() / n;
+            let sd = (all.iter().map(|v| (v - m).powi(2)).sum::<f64>() / (n - 1.0)).sqrt();
+            let f = |k: &str| q[k].as_f64().unwrap();
+            let se_m = (mcse_mean(&refs).powi(2) + f("mcse_mean").powi(2)).sqrt();
+            let se_sd = (crate::estimate::diagnostics::mcse_sd(&refs).powi(2)
+                + f("mcse_sd").powi(2))
+            .sqrt();
+            assert!(
+                (m - f("mean")).abs() < 4.0 * se_m,
+                "{name} {}: mean {m} vs reference {} (combined mcse {se_m})",
+                p.names()[j],
+                f("mean")
+            );
+            assert!(
+                (sd - f("sd")).abs() < 4.0 * se_sd,
+                "{name} {}: sd {sd} vs reference {} (combined mcse {se_sd})",
+                p.names()[j],
+                f("sd")
+            );
+            checked += 1;
+        }
+    }
+    assert!(checked >= 18, "only {checked} parameters checked");
+}
+
 #[test]
 fn names_and_errors() {
     let p = PosteriorDb::from_name("ark").unwrap();
