@@ -314,7 +314,9 @@ pub struct IsingArgs {
 /// `thermolab sample`.
 #[derive(Debug, Args)]
 pub struct SampleArgs {
-    /// Target: gauss (AR(1) Gaussian), funnel (centred), funnel-nc, mixture, logreg, bnn.
+    /// Target: gauss (AR(1) Gaussian), funnel (centred), funnel-nc, mixture, logreg, bnn, or a
+    /// posteriordb posterior: eight-schools, eight-schools-nc, sblrc-blr, ark, gp-pois-regr,
+    /// low-dim-gauss-mix, diamonds (diamonds reads $THERMOLAB_POSTERIORDB).
     #[arg(long, default_value = "gauss")]
     pub target: String,
     /// The target's options.
@@ -373,7 +375,9 @@ pub struct EvidenceArgs {
     /// Target: linreg (known σ, exact evidence), linreg-nig (Normal–Inverse-Gamma prior, exact
     /// evidence), logreg, bnn (a Bayesian network, --arch), or a plain energy with exact ln Z
     /// reached from a Gaussian reference: gauss (AR(1), --dim, --rho), funnel and funnel-nc
-    /// (centred and non-centred, --dim), mixture (--dim, --separation).
+    /// (centred and non-centred, --dim), mixture (--dim, --separation); or a posteriordb
+    /// posterior (eight-schools, eight-schools-nc, sblrc-blr and ark with exact evidence;
+    /// gp-pois-regr, low-dim-gauss-mix, diamonds).
     #[arg(long, default_value = "linreg")]
     pub target: String,
     /// Architecture of the `bnn` target (its noise sd is --sigma; data: --data, `synthetic`

@@ -160,7 +160,21 @@ pub fn run(a: EvidenceArgs) -> Result<()> {
         .filter(|e| wanted.contains(&e.method.as_str()))
         .collect();
     if !result.verdict.summary.is_empty() {
-        run.headline(&format!("verdict: {}", result.verdict.summary));
+        let hidden: Vec<&str> = result
+            .estimates
+            .iter()
+            .filter(|e| !wanted.contains(&e.method.as_str()))
+            .map(|e| e.method.as_str())
+            .collect();
+        run.headline(&match hidden.is_empty() {
+            true => format!("verdict: {}", result.verdict.summary),
+            // The verdict weighs every estimator that ran; say so when some are not shown.
+            false => format!(
+                "verdict (weighing also {}, which --estimators hides): {}",
+                hidden.join(", "),
+                result.verdict.summary
+            ),
+        });
     }
     run.out.text(&format!(
         "{:<36} {:>12} {:>10} {:>10} {:>8} {:>12} {:>9}",
@@ -215,9 +229,14 @@ pub fn run(a: EvidenceArgs) -> Result<()> {
     let rung_ts: Vec<f64> = result.ladder.iter().map(|r| r.t).collect();
     if let (Some(first), Some(last)) = (rung_ts.get(1), rung_ts.last()) {
         let low = rung_ts.iter().filter(|t| **t < 1e-3).count();
+        let again = result.ladder.iter().filter(|r| r.retried).count();
         run.out.text(&format!(
-            "ladder: {} rungs from t = 0, {first:.2e}, … to {last}; {low} below t = 0.001",
-            rung_ts.len()
+            "ladder: {} rungs from t = 0, {first:.2e}, … to {last}; {low} below t = 0.001{}",
+            rung_ts.len(),
+            match again {
+                0 => String::new(),
+                n => format!("; {n} sampled again with 8× the draws, because their chains disagreed"),
+            }
         ));
     }
     let path_rows: Vec<[f64; 3]> = result.path.iter().map(|p| [p.0, p.1, p.2]).collect();

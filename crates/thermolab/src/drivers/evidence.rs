@@ -10,20 +10,19 @@
 //! (seed, pilot, (k, c)), AIS particle i from (seed, particle, i), bridge sampling's proposals
 //! from (seed, bridge, 0) — so runs with different seeds never share a stream.
 
-use crate::adapt::{MassEstimator, MetricKind};
+use crate::adapt::MetricKind;
 use crate::drivers::ais::AisEvent;
 use crate::drivers::ais::{self, AisEstimate, PathParticles};
 use crate::drivers::ladder::{barrier_of_rungs, overlap_length, space_evenly_by};
-use crate::drivers::sample::{sample, InitPoint, SampleSettings};
-use crate::energy::{EnergyError, Gradient, LinearPath, PathAt};
+use crate::drivers::sample::{sample, SampleSettings};
+use crate::energy::{EnergyError, Gradient, LinearPath};
 use crate::error::Error;
-use crate::estimate::diagnostics::ess_bulk;
 use crate::estimate::evidence::{
     stepping_stones, stones, thermodynamic_integration, Rung, TiNode, TiRule,
 };
 use crate::estimate::pareto::k_threshold;
 use crate::estimate::series::Estimate;
-use crate::kernels::mcmc::{Metric, SamplerKind};
+use crate::kernels::mcmc::Metric;
 use crate::rng::{Purpose, Streams};
 use crate::run::{Control, Observer, RunContext, Termination};
 use serde::{Deserialize, Serialize};
@@ -207,142 +206,6 @@ fn ladder(s: &EvidenceSettings) -> Vec<f64> {
     }
 }
 
-/// A sampled power-posterior ladder.
-#[derive(Debug, Clone)]
-pub struct Ladder {
-    /// The rungs (likelihood energies of the draws, their ESS).
-    pub rungs: Vec<Rung>,
-    /// The draws at t = 1.
-    pub draws: Vec<Vec<f64>>,
-    /// Each rung's draws' covariance as a (regularised, dense) metric, `(t, Σ̂_t)`; rungs whose
-    /// covariance is not positive definite are left out.
-    pub metrics: Vec<(f64, Metric)>,
-    /// Energy/gradient evaluations spent.
-    pub evals: u64,
-    /// Why the ladder ended: `Finished`, or the reason a stop came (the flag, an observer, the
-    /// budget), perhaps after the last rung.
-    pub termination: Termination,
-    /// Whether every rung was sampled.
-    pub complete: bool,
-    /// Each rung's R̂ of ΔE over its chains (NaN with one chain).
-    pub rhat: Vec<f64>,
-    /// Each rung's divergent transitions after warm-up.
-    pub divergences: Vec<usize>,
-}
-
-/// Samples the power posterior at every rung of the ladder; chain c of rung k draws from
-/// (seed, `purpose`, (first + k, c)). The context's observer hears of every finished rung as stage
-/// `stage`; its flag and budget (counting `spent` evaluations made before) end the ladder
-/// early, with the rungs so far and the reason in [`Ladder::termination`].
-pub fn power_posterior_rungs<P: LinearPath, O: Observer<EvidenceEvent>>(
-    post: &P,
-    s: &EvidenceSettings,
-    (seed, purpose, first): (u64, Purpose, u32),
-    (stage, spent): (&'static str, u64),
-    ctx: &mut RunContext<O>,
-) -> Result<Ladder, Error> {
-    let d = post.dim();
-    let mut rungs = Vec::new();
-    let mut last_draws = Vec::new();
-    let mut metrics = Vec::new();
-    let mut rhats = Vec::new();
-    let mut divergences = Vec::new();
-    let mut evals = 0;
-    let settings = SampleSettings {
-        chains: s.chains,
-        warmup: s.warmup,
-        draws: s.draws,
-        sampler: SamplerKind::Nuts { max_depth: 8 },
-        metric: MetricKind::Diag,
-        init: InitPoint::Jitter { radius: 1.0 },
-        threads: s.threads,
-        ..Default::default()
-    }
-    .validate(d)?;
-    let mut p = post.clone();
-    let mut g = vec![0.0; d];
-    let ts = ladder(s);
-    let total = ts.len();
-    let mut termination = Termination::Finished;
-    for (k, t) in ts.into_iter().enumerate() {
-        let streams = Streams {
-            seed,
-            purpose,
-            run: first + k as u32,
-        };
-        let r = sample(
-            &PathAt::new(post.clone(), t),
-            &settings,
-            streams,
-            &mut ctx.stage(spent + evals, |_| ()),
-        )?;
-        if r.termination != Termination::Finished {
-            termination = r.termination;
-            break;
-        }
-        divergences.push(
-            r.chains
-                .iter()
-                .map(|c| c.stats.iter().filter(|s| s.divergent).count())
-                .sum(),
-        );
-        let mut per_chain = Vec::new();
-        let mut cov = MassEstimator::new(MetricKind::Dense, d);
-        for c in &r.chains {
-            evals += c.evals_warmup + c.evals_sampling;
-            let mut u = Vec::with_capacity(c.stats.len());
-            for draw in c.draws.chunks_exact(d) {
-                u.push(p.delta_energy(draw, &mut g)?);
-                cov.add(draw);
-            }
-            per_chain.push(u);
-        }
-        if let Some(m) = cov.metric() {
-            metrics.push((t, m));
-        }
-        let refs: Vec<&[f64]> = per_chain.iter().map(|c| c.as_slice()).collect();
-        let ess = ess_bulk(&refs);
-        rhats.push(if refs.len() > 1 {
-            crate::estimate::diagnostics::rhat(&refs)
-        } else {
-            f64::NAN
-        });
-        if t == 1.0 {
-            last_draws = r
-                .chains
-                .iter()
-                .flat_map(|c| c.draws.chunks_exact(d).map(|x| x.to_vec()))
-                .collect();
-        }
-        let mut rung = Rung::linear(
-            t,
-            per_chain.concat(),
-            if ess.is_finite() { ess } else { 1.0 },
-        );
-        rung.chains = per_chain.len();
-        rungs.push(rung);
-        let event = EvidenceEvent {
-            stage,
-            done: k + 1,
-            total,
-        };
-        if let Some(why) = ctx.step(&event, spent + evals) {
-            termination = why;
-            break;
-        }
-    }
-    Ok(Ladder {
-        complete: rungs.len() == total,
-        rungs,
-        draws: last_draws,
-        metrics,
-        evals,
-        termination,
-        rhat: rhats,
-        divergences,
-    })
-}
-
 /// Annealed importance sampling from the prior (t = 0) to the posterior (t = 1), through the
 /// shared AIS engine: particles (in groups of 32) are moved by one HMC transition (3 leapfrog
 /// steps) per temperature, with the step size adapted between temperatures from the
@@ -370,9 +233,12 @@ pub fn ais<P: LinearPath, O: Observer<AisEvent>>(
         leapfrog_steps: 3,
         metrics: metrics.to_vec(),
     };
-    let run = ais::run(
+    // Probes at the ladder's rungs, for comparison with their independent equilibrium runs.
+    let probes: Vec<f64> = ladder(s).into_iter().filter(|&t| t > 0.0).collect();
+    let run = ais::run_probed(
         &family,
         &ts,
+        &probes,
         s.ais_particles,
         GROUP,
         s.threads,
@@ -545,6 +411,7 @@ where
         complete,
         rhat,
         divergences,
+        retried,
         ..
     } = power_posterior_rungs(
         post,
@@ -603,12 +470,35 @@ where
             termination = a.termination;
         } else {
             // The weighted particles at the end against the independent t = 1 rung.
-            let reached = a.final_slope.zip(rungs.last()).map(|(f, r)| {
+            let z = |mean: f64, se_a: f64, r: &Rung| {
                 let (m, v) = mean_var(&r.delta);
                 let se = (v / r.ess.max(1.0)).sqrt();
-                (f.value + m) / (f.se * f.se + se * se).sqrt()
+                match se_a * se_a + se * se {
+                    // Both constant (ΔE the same everywhere): agreement or not, exactly.
+                    0.0 if mean + m == 0.0 => 0.0,
+                    var => (mean + m) / var.sqrt(),
+                }
+            };
+            let reached = a
+                .final_slope
+                .zip(rungs.last())
+                .map(|(f, r)| z(f.value, f.se, r));
+            // The same comparison at every rung inside the path.
+            let lag = a
+                .probes
+                .iter()
+                .filter(|p| p.t < 1.0)
+                .filter_map(|p| {
+                    let r = rungs.iter().find(|r| r.t == p.t)?;
+                    Some((p.t, z(p.mean, p.se, r)))
+                })
+                .max_by(|a, b| a.1.abs().total_cmp(&b.1.abs()));
+            ais_k = Some(verdict::AisChecks {
+                k: a.pareto_k,
+                ess: a.ess,
+                reached: reached.unwrap_or(0.0),
+                lag,
             });
-            ais_k = Some((a.pareto_k, a.ess, reached.unwrap_or(0.0)));
             out.push(EvidenceEstimate {
                 method: "annealed importance sampling".into(),
                 log_z: Estimate {
@@ -644,6 +534,7 @@ where
             ess: r.ess,
             rhat: rhat.get(k).copied().unwrap_or(f64::NAN),
             divergences: divergences.get(k).copied().unwrap_or(0),
+            retried: retried.get(k).copied().unwrap_or(false),
             next: stones.get(k).copied(),
         })
         .collect();
@@ -757,7 +648,9 @@ fn ti_from_first_stone(rungs: &[Rung], rule: TiRule) -> Estimate {
 
 mod at_one;
 use at_one::draw_estimates;
+mod rungs;
 pub use at_one::laplace;
+pub use rungs::{power_posterior_rungs, Ladder};
 mod verdict;
 pub use verdict::{LadderRung, Verdict};
 

@@ -82,6 +82,52 @@ pub struct AisRun {
     /// independent run at the end of the path (particles that never reached its bulk show
     /// there, while their weights can look healthy). Empty when the run stopped short.
     pub final_slope: Vec<f64>,
+    /// The weighted population at each probe position of [`run_probed`] inside the schedule.
+    #[serde(default)]
+    pub probes: Vec<Probe>,
+}
+
+/// The importance-weighted particles' mean slope at one position `t` of the path (on a linear
+/// path the mean of `−ΔE` under the distribution at `t`), which an independent equilibrium run
+/// there should match: a population that lags the moving target shows as a difference, while
+/// its weights can look healthy.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Probe {
+    /// The position on the path.
+    pub t: f64,
+    /// The self-normalised weighted mean of the particles' slope there.
+    pub mean: f64,
+    /// Its delta-method standard error, `√(Σ w̃ᵢ² (fᵢ − mean)²)`.
+    pub se: f64,
+    /// The weights' effective sample size there.
+    pub ess: f64,
+}
+
+/// The probe at `t` from the particles' log weights at the end of a step over `[from, to]`
+/// (with `from < t ≤ to`) and their slopes over it: reweighted from `to` back to `t` exactly,
+/// because the log ratio is linear in t within the step.
+fn probe(t: f64, to: f64, after: &[f64], slope: &[f64]) -> Probe {
+    let lw: Vec<f64> = after
+        .iter()
+        .zip(slope)
+        .map(|(a, f)| a - (to - t) * f)
+        .collect();
+    let m = lw.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    let w: Vec<f64> = lw.iter().map(|x| (x - m).exp()).collect();
+    let s1: f64 = w.iter().sum();
+    let wn: Vec<f64> = w.iter().map(|x| x / s1).collect();
+    let mean: f64 = wn.iter().zip(slope).map(|(a, f)| a * f).sum();
+    let var: f64 = wn
+        .iter()
+        .zip(slope)
+        .map(|(a, f)| a * a * (f - mean) * (f - mean))
+        .sum();
+    Probe {
+        t,
+        mean,
+        se: var.sqrt(),
+        ess: 1.0 / wn.iter().map(|a| a * a).sum::<f64>(),
+    }
 }
 
 /// What an AIS run reports to observers after each temperature.
@@ -100,6 +146,35 @@ pub struct AisEvent {
 pub fn run<F, O>(
     family: &F,
     schedule: &[f64],
+    particles: usize,
+    group_size: usize,
+    threads: usize,
+    stream: (u64, u32),
+    ctx: &mut RunContext<O>,
+) -> Result<AisRun, Error>
+where
+    F: AisFamily,
+    O: Observer<AisEvent>,
+{
+    run_probed(
+        family,
+        schedule,
+        &[],
+        particles,
+        group_size,
+        threads,
+        stream,
+        ctx,
+    )
+}
+
+/// [`run`], recording the weighted population at each of `probes` (positions inside an
+/// increasing schedule; see [`Probe`]).
+#[allow(clippy::too_many_arguments)]
+pub fn run_probed<F, O>(
+    family: &F,
+    schedule: &[f64],
+    probes: &[f64],
     particles: usize,
     group_size: usize,
     threads: usize,
@@ -133,12 +208,18 @@ where
     let mut termination = Termination::Finished;
     let mut reached = 1;
     let mut final_slope = Vec::new();
+    let mut recorded = Vec::new();
     ctx.init::<AisEvent>();
     for k in 1..schedule.len() {
         let (from, to) = (schedule[k - 1], schedule[k]);
         let last = k + 1 == schedule.len();
         let tune = &tuning;
-        let before: Vec<f64> = if last {
+        let here: Vec<f64> = probes
+            .iter()
+            .copied()
+            .filter(|&p| from < p && p <= to)
+            .collect();
+        let before: Vec<f64> = if last || !here.is_empty() {
             groups
                 .iter()
                 .flat_map(|(_, lw)| lw.iter().copied())
@@ -164,13 +245,20 @@ where
             None => work()?,
         };
         reached = k + 1;
-        if last && to != from {
-            final_slope = groups
+        if (last || !here.is_empty()) && to != from {
+            let after: Vec<f64> = groups
                 .iter()
                 .flat_map(|(_, lw)| lw.iter().copied())
+                .collect();
+            let slope: Vec<f64> = after
+                .iter()
                 .zip(&before)
                 .map(|(a, b)| (a - b) / (to - from))
                 .collect();
+            recorded.extend(here.iter().map(|&t| probe(t, to, &after, &slope)));
+            if last {
+                final_slope = slope;
+            }
         }
         evaluations += stats.iter().map(|s| s.1).sum::<u64>();
         if !last {
@@ -197,6 +285,7 @@ where
         termination,
         seconds: t0.elapsed().as_secs_f64(),
         final_slope,
+        probes: recorded,
     })
 }
 
@@ -239,6 +328,9 @@ pub struct AisEstimate {
     /// posterior mean of `−ΔE`) and its standard error, for comparison with an independent run.
     #[serde(default)]
     pub final_slope: Option<Estimate>,
+    /// The weighted population at the run's probe positions ([`run_probed`]).
+    #[serde(default)]
+    pub probes: Vec<Probe>,
 }
 
 impl AisEstimate {
@@ -320,6 +412,28 @@ impl AisEstimate {
             evaluations: run.evaluations,
             seconds: run.seconds,
             termination: run.termination,
+            probes: run.probes,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::probe;
+
+    /// A probe inside a step reweights the particles exactly from the step's end back to it.
+    #[test]
+    fn a_probe_reweights_back_to_its_position() {
+        // Two particles with equal weights at t = 1 and slopes 0 and 1: at t = 0.5 their log
+        // weights are −0.5·f, so the weighted mean slope is e^{−1/2} / (1 + e^{−1/2}).
+        let p = probe(0.5, 1.0, &[0.0, 0.0], &[1.0, 0.0]);
+        let w = (-0.5f64).exp() / (1.0 + (-0.5f64).exp());
+        assert!((p.mean - w).abs() < 1e-12);
+        assert!((p.ess - 1.0 / (w * w + (1.0 - w) * (1.0 - w))).abs() < 1e-12);
+        let se = (w * w * (1.0 - w).powi(2) + (1.0 - w).powi(2) * w * w).sqrt();
+        assert!((p.se - se).abs() < 1e-12);
+        // At the step's end nothing is reweighted.
+        let q = probe(1.0, 1.0, &[0.0, 0.0], &[1.0, 0.0]);
+        assert!((q.mean - 0.5).abs() < 1e-12 && (q.ess - 2.0).abs() < 1e-12);
     }
 }

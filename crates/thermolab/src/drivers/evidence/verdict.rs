@@ -28,6 +28,10 @@ pub struct LadderRung {
     /// curvature).
     #[serde(default)]
     pub divergences: usize,
+    /// Whether the rung was sampled again (longer, more chains, smaller steps) because its first
+    /// chains disagreed or diverged (its numbers are the second run's).
+    #[serde(default)]
+    pub retried: bool,
     /// The stepping stone to the next rung (`None` at the last).
     pub next: Option<Stone>,
 }
@@ -47,9 +51,8 @@ pub struct Verdict {
 /// What the diagnostics read.
 pub(super) struct Evidence<'a> {
     pub ladder: &'a [LadderRung],
-    /// The AIS weights' Pareto k̂ and ESS, and the z-score of the weighted particles' mean
-    /// `−ΔE` against the t = 1 rung's.
-    pub ais: Option<(f64, f64, f64)>,
+    /// What AIS's diagnostics read.
+    pub ais: Option<AisChecks>,
     pub particles: usize,
     /// The k̂ above which a mean of weights is not trusted.
     pub threshold: f64,
@@ -58,7 +61,7 @@ pub(super) struct Evidence<'a> {
 /// An error bar wider than this (nats) is too wide to rely on.
 const MAX_SE: f64 = 0.3;
 /// R̂ of a rung above this: its chains disagree.
-const MAX_RHAT: f64 = 1.05;
+pub(super) const MAX_RHAT: f64 = 1.05;
 
 /// Divergent transitions above this share of the draws bias them (a handful along a long
 /// ladder, as a mildly funnel-shaped rung gives, do not move the estimates).
@@ -91,8 +94,10 @@ fn ladder_problems(e: &Evidence<'_>, stones: bool, out: &mut Vec<String>) {
         .max_by(|a, b| a.rhat.total_cmp(&b.rhat))
     {
         out.push(format!(
-            "the chains at t = {:.3e} disagree (R̂ {:.2}): the rungs are not converged; a longer --warmup",
-            r.t, r.rhat
+            "the chains at t = {:.3e} disagree (R̂ {:.2}{}): the rungs are not converged; a longer --warmup and more --draws",
+            r.t,
+            r.rhat,
+            if r.retried { ", also when sampled again 4× longer" } else { "" }
         ));
     }
     // A k̂ that could not be fitted (tied weights from a stuck chain) fails unless the weights
@@ -116,6 +121,23 @@ fn ladder_problems(e: &Evidence<'_>, stones: bool, out: &mut Vec<String>) {
     }
 }
 
+/// What AIS's diagnostics read.
+pub(super) struct AisChecks {
+    /// The weights' Pareto k̂.
+    pub k: f64,
+    /// The weights' ESS.
+    pub ess: f64,
+    /// The z-score of the weighted particles' mean `−ΔE` against the t = 1 rung's.
+    pub reached: f64,
+    /// The rung inside the path where the weighted particles' mean `−ΔE` is furthest from the
+    /// rung's (`t`, z-score).
+    pub lag: Option<(f64, f64)>,
+}
+
+/// Inside the path the weighted population is compared at every rung (tens of correlated
+/// comparisons), so its threshold is wider than the single one at t = 1.
+const MAX_LAG_Z: f64 = 4.0;
+
 /// Sets `trusted` and `problems` of every estimate and returns the verdict.
 pub(super) fn judge(estimates: &mut [EvidenceEstimate], e: &Evidence<'_>) -> Verdict {
     for est in estimates.iter_mut() {
@@ -126,10 +148,21 @@ pub(super) fn judge(estimates: &mut [EvidenceEstimate], e: &Evidence<'_>) -> Ver
             }
             "stepping-stone" => ladder_problems(e, true, &mut p),
             "annealed importance sampling" => {
-                if let Some((k, ess, reached)) = e.ais {
+                if let Some(AisChecks {
+                    k,
+                    ess,
+                    reached,
+                    lag,
+                }) = e.ais
+                {
                     if reached.abs() > 3.0 || reached.is_nan() {
                         p.push(format!(
                             "the particles did not reach the posterior: their weighted mean log-likelihood is {reached:+.1} standard errors from the t = 1 rung's; more temperatures (--ais-steps)"
+                        ));
+                    }
+                    if let Some((t, z)) = lag.filter(|(_, z)| z.abs() > MAX_LAG_Z || z.is_nan()) {
+                        p.push(format!(
+                            "the particles lag the ladder: at t = {t:.3e} their weighted mean log-likelihood is {z:+.1} standard errors from the rung's; more temperatures (--ais-steps)"
                         ));
                     }
                     let limit = crate::estimate::pareto::k_threshold(e.particles);
