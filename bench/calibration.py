@@ -4,6 +4,11 @@ seeds whose error lies within 1, 2 and 3 reported standard errors (ideal: 68 %, 
 and the mean error. No peers needed.
 
     python3 bench/calibration.py [--seeds 100] [--dim 5] [--n 100]
+    python3 bench/calibration.py --suite posteriordb [--seeds 20]   # the posteriordb suite
+    python3 bench/calibration.py --suite all                        # both, one after the other
+
+The posteriordb suite (eight schools in both forms, sblrc-blr, arK, default settings) is
+bench/posteriordb_calibration.py, which also reports how often each estimator was trusted.
 """
 import json
 import os
@@ -21,6 +26,18 @@ def arg(name, default):
 
 
 def main():
+    suite = sys.argv[sys.argv.index("--suite") + 1] if "--suite" in sys.argv else "regression"
+    if suite not in ("regression", "posteriordb", "all"):
+        sys.exit(f"--suite: unknown suite `{suite}` (regression, posteriordb, all)")
+    if suite in ("posteriordb", "all"):
+        sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+        import posteriordb_calibration
+        posteriordb_calibration.main()
+    if suite in ("regression", "all"):
+        regression()
+
+
+def regression():
     seeds, dim, n = arg("--seeds", 100), arg("--dim", 5), arg("--n", 100)
     subprocess.run(["cargo", "build", "--release", "-q", "-p", "thermolab-cli"], cwd=ROOT, check=True)
     z = {}

@@ -1,9 +1,12 @@
-"""dynesty (static and dynamic nested sampling) on the posteriordb posteriors with an exact
-evidence, written from the same mathematics as thermolab's systems::posteriordb: eight schools
-(non-centred), sblrc-blr and arK. Prints one JSON line per run: posterior, sampler, seed, ln Z,
-its reported error, CPU seconds.
+"""Nested sampling peers (dynesty static and dynamic, UltraNest) on the posteriordb posteriors
+with an exact evidence, written from the same mathematics as thermolab's systems::posteriordb:
+eight schools (non-centred), sblrc-blr and arK. Prints one JSON line per run: posterior, sampler,
+seed, ln Z, its reported error, CPU seconds, likelihood calls.
 
-    PEER_PYTHON posteriordb_dynesty.py DATA_DIR TARGET SAMPLER SEED
+    PEER_PYTHON posteriordb_dynesty.py DATA_DIR TARGET SAMPLER SEED [NLIVE]
+
+SAMPLER is `static` (dynesty, NLIVE live points, default 500, dlogz 0.1), `dynamic` (dynesty's
+defaults) or `ultranest` (ReactiveNestedSampler, NLIVE minimum live points, default 400).
 """
 import json
 import math
@@ -84,19 +87,31 @@ def ark(data_dir):
 
 def main():
     data_dir, target, sampler, seed = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
+    nlive = int(sys.argv[5]) if len(sys.argv) > 5 else None
     ptform, loglike, ndim = {"eight-schools-nc": eight_schools, "sblrc-blr": sblrc, "ark": ark}[target](data_dir)
     rng = np.random.default_rng(seed)
     t0 = time.process_time()
-    if sampler == "static":
-        ns = dynesty.NestedSampler(loglike, ptform, ndim, nlive=500, rstate=rng)
-        ns.run_nested(dlogz=0.1, print_progress=False)
+    if sampler == "ultranest":
+        import logging
+        import ultranest
+        logging.getLogger("ultranest").setLevel(logging.WARNING)
+        np.random.seed(seed)
+        names = [f"x{i}" for i in range(ndim)]
+        un = ultranest.ReactiveNestedSampler(names, loglike, ptform)
+        res = un.run(min_num_live_points=nlive or 400, show_status=False, viz_callback=False)
+        log_z, se, calls = res["logz"], res["logzerr"], res["ncall"]
     else:
-        ns = dynesty.DynamicNestedSampler(loglike, ptform, ndim, rstate=rng)
-        ns.run_nested(print_progress=False)
-    res = ns.results
-    print(json.dumps({"target": target, "sampler": sampler, "seed": seed, "log_z": float(res.logz[-1]),
-                      "se": float(res.logzerr[-1]), "cpu_s": time.process_time() - t0,
-                      "calls": int(np.sum(res.ncall))}), flush=True)
+        if sampler == "static":
+            ns = dynesty.NestedSampler(loglike, ptform, ndim, nlive=nlive or 500, rstate=rng)
+            ns.run_nested(dlogz=0.1, print_progress=False)
+        else:
+            ns = dynesty.DynamicNestedSampler(loglike, ptform, ndim, rstate=rng)
+            ns.run_nested(print_progress=False)
+        res = ns.results
+        log_z, se, calls = res.logz[-1], res.logzerr[-1], np.sum(res.ncall)
+    print(json.dumps({"target": target, "sampler": sampler, "seed": seed, "nlive": nlive,
+                      "log_z": float(log_z), "se": float(se), "cpu_s": time.process_time() - t0,
+                      "calls": int(calls)}), flush=True)
 
 
 if __name__ == "__main__":
