@@ -235,7 +235,7 @@ pub fn run(a: EvidenceArgs) -> Result<()> {
             rung_ts.len(),
             match again {
                 0 => String::new(),
-                n => format!("; {n} sampled again with 8× the draws, because their chains disagreed"),
+                n => format!("; {n} sampled again (4 chains, 4× the draws each), because their chains disagreed"),
             }
         ));
     }

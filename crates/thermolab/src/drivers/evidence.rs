@@ -484,7 +484,7 @@ where
                 .zip(rungs.last())
                 .map(|(f, r)| z(f.value, f.se, r));
             // The same comparison at every rung inside the path.
-            let lag = a
+            let compared: Vec<(f64, f64)> = a
                 .probes
                 .iter()
                 .filter(|p| p.t < 1.0)
@@ -492,7 +492,11 @@ where
                     let r = rungs.iter().find(|r| r.t == p.t)?;
                     Some((p.t, z(p.mean, p.se, r)))
                 })
-                .max_by(|a, b| a.1.abs().total_cmp(&b.1.abs()));
+                .collect();
+            let lag = compared
+                .iter()
+                .max_by(|a, b| a.1.abs().total_cmp(&b.1.abs()))
+                .map(|&(t, z)| (t, z, compared.len()));
             ais_k = Some(verdict::AisChecks {
                 k: a.pareto_k,
                 ess: a.ess,

@@ -34,7 +34,7 @@ pub struct Ladder {
     /// Each rung's divergent transitions after warm-up.
     pub divergences: Vec<usize>,
     /// Whether a rung was sampled a second time (longer, more chains, smaller steps) because the
-    /// first run's chains disagreed or diverged; its numbers are the second run's.
+    /// first run's chains disagreed (R̂ of ΔE above 1.05); its numbers are the second run's.
     pub retried: Vec<bool>,
 }
 

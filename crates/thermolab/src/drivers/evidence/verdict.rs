@@ -29,7 +29,7 @@ pub struct LadderRung {
     #[serde(default)]
     pub divergences: usize,
     /// Whether the rung was sampled again (longer, more chains, smaller steps) because its first
-    /// chains disagreed or diverged (its numbers are the second run's).
+    /// chains disagreed, R̂ of ΔE above 1.05 (its numbers are the second run's).
     #[serde(default)]
     pub retried: bool,
     /// The stepping stone to the next rung (`None` at the last).
@@ -130,13 +130,17 @@ pub(super) struct AisChecks {
     /// The z-score of the weighted particles' mean `−ΔE` against the t = 1 rung's.
     pub reached: f64,
     /// The rung inside the path where the weighted particles' mean `−ΔE` is furthest from the
-    /// rung's (`t`, z-score).
-    pub lag: Option<(f64, f64)>,
+    /// rung's (`t`, z-score), and how many rungs were compared.
+    pub lag: Option<(f64, f64, usize)>,
 }
 
-/// Inside the path the weighted population is compared at every rung (tens of correlated
-/// comparisons), so its threshold is wider than the single one at t = 1.
-const MAX_LAG_Z: f64 = 4.0;
+/// Inside the path the weighted population is compared at every rung (tens to hundreds of
+/// comparisons), so its threshold is wider than the single one at t = 1: 4, or
+/// `√(2 ln m) + 1` for m comparisons where that is larger (the maximum of m standard normals
+/// stays below it with high probability).
+fn max_lag_z(m: usize) -> f64 {
+    4.0f64.max((2.0 * (m.max(1) as f64).ln()).sqrt() + 1.0)
+}
 
 /// Sets `trusted` and `problems` of every estimate and returns the verdict.
 pub(super) fn judge(estimates: &mut [EvidenceEstimate], e: &Evidence<'_>) -> Verdict {
@@ -160,7 +164,9 @@ pub(super) fn judge(estimates: &mut [EvidenceEstimate], e: &Evidence<'_>) -> Ver
                             "the particles did not reach the posterior: their weighted mean log-likelihood is {reached:+.1} standard errors from the t = 1 rung's; more temperatures (--ais-steps)"
                         ));
                     }
-                    if let Some((t, z)) = lag.filter(|(_, z)| z.abs() > MAX_LAG_Z || z.is_nan()) {
+                    if let Some((t, z, _)) =
+                        lag.filter(|(_, z, m)| z.abs() > max_lag_z(*m) || z.is_nan())
+                    {
                         p.push(format!(
                             "the particles lag the ladder: at t = {t:.3e} their weighted mean log-likelihood is {z:+.1} standard errors from the rung's; more temperatures (--ais-steps)"
                         ));
