@@ -1,0 +1,70 @@
+"""``thermolab.sample``: MCMC on a model with the library's samplers."""
+from . import _thermolab
+from ._thermolab import Model
+from .result import SampleResult
+
+
+def sample(
+    model,
+    sampler="nuts",
+    chains=4,
+    warmup=1000,
+    draws=1000,
+    beta=1.0,
+    seed=0,
+    *,
+    dim=None,
+    thin=1,
+    threads=0,
+    target_accept=None,
+    max_depth=10,
+    steps=20,
+    metric="diag",
+    init=None,
+    init_radius=2.0,
+    progress=True,
+):
+    """Draws from ``exp(-beta * E)`` of ``model`` with ``chains`` chains of ``warmup``
+    adaptation iterations and ``draws`` kept draws each.
+
+    ``model`` is a :class:`thermolab.Model` (see :func:`thermolab.from_logp`,
+    :func:`thermolab.from_cfunc`, :func:`thermolab.builtin`), or a function
+    ``f(x) -> (log_density, gradient)`` together with ``dim``. ``sampler`` is ``nuts``,
+    ``hmc`` (``steps`` leapfrog steps), ``mala`` or ``rwm``; ``metric`` ``diag``, ``dense`` or
+    ``identity``. Chains start uniformly in ``[-init_radius, init_radius]`` or at ``init``.
+    Results depend on ``seed`` only, never on ``threads`` (0: all cores).
+
+    The GIL is released while sampling. Ctrl-C stops the run and returns the draws so far
+    (``result.interrupted`` is then True). Settings the library refuses raise ``ValueError``
+    with its one-line message; an exception raised by the model's function is raised again.
+    """
+    if not isinstance(model, Model):
+        if callable(model) and dim is not None:
+            model = Model.from_callable(model, int(dim), "logp", None)
+        else:
+            raise TypeError(
+                "sample: model must be a thermolab.Model (thermolab.from_logp(f, dim), "
+                "from_cfunc, builtin) or a function with dim="
+            )
+    out = _thermolab.sample(
+        model,
+        sampler=sampler,
+        chains=int(chains),
+        warmup=int(warmup),
+        draws=int(draws),
+        thin=int(thin),
+        beta=float(beta),
+        seed=int(seed),
+        threads=int(threads),
+        target_accept=target_accept,
+        max_depth=int(max_depth),
+        steps=int(steps),
+        metric=metric,
+        init=None if init is None else [float(v) for v in init],
+        init_radius=float(init_radius),
+        progress=bool(progress),
+    )
+    return SampleResult(out, settings={
+        "sampler": sampler, "chains": chains, "warmup": warmup, "draws": draws, "beta": beta,
+        "seed": seed, "thin": thin, "target_accept": target_accept, "metric": metric,
+    })
