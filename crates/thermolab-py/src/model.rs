@@ -258,6 +258,32 @@ fn default_names(dim: usize, names: Option<Vec<String>>) -> PyResult<Vec<String>
     }
 }
 
+impl Model {
+    /// A user's model of `dim` coordinates from `source`.
+    fn user(
+        source: Source,
+        dim: usize,
+        kind: &str,
+        names: Option<Vec<String>>,
+        owner: Option<Py<PyAny>>,
+    ) -> PyResult<Self> {
+        Ok(Self {
+            kind: Kind::User(UserEnergy {
+                source,
+                dim,
+                sign: sign_of(kind)?,
+                failure: Arc::default(),
+                scratch: Vec::new(),
+                from_python: false,
+            }),
+            dim,
+            names: default_names(dim, names)?,
+            kind_name: kind.to_string(),
+            owner,
+        })
+    }
+}
+
 fn check_dim(dim: usize) -> PyResult<()> {
     if dim == 0 {
         return Err(PyValueError::new_err("dim: must be at least 1"));
@@ -282,20 +308,13 @@ impl Model {
         if !f.is_callable() {
             return Err(PyValueError::new_err("f: not callable"));
         }
-        Ok(Self {
-            kind: Kind::User(UserEnergy {
-                source: Source::Callable(Arc::new(f.unbind())),
-                dim,
-                sign: sign_of(kind)?,
-                failure: Arc::default(),
-                scratch: Vec::new(),
-                from_python: false,
-            }),
+        Self::user(
+            Source::Callable(Arc::new(f.unbind())),
             dim,
-            names: default_names(dim, names)?,
-            kind_name: kind.to_string(),
-            owner: None,
-        })
+            kind,
+            names,
+            None,
+        )
     }
 
     /// A model from the address of a compiled function
@@ -317,20 +336,7 @@ impl Model {
         }
         // SAFETY: a non-null address the caller vouches for as a function of signature `CFn`.
         let f: CFn = unsafe { std::mem::transmute::<usize, CFn>(address) };
-        Ok(Self {
-            kind: Kind::User(UserEnergy {
-                source: Source::Pointer(f),
-                dim,
-                sign: sign_of(kind)?,
-                failure: Arc::default(),
-                scratch: Vec::new(),
-                from_python: false,
-            }),
-            dim,
-            names: default_names(dim, names)?,
-            kind_name: kind.to_string(),
-            owner,
-        })
+        Self::user(Source::Pointer(f), dim, kind, names, owner)
     }
 
     /// A built-in target by name (as `thermolab sample --target`), with its parameters.
