@@ -12,19 +12,43 @@ returning the energy and its gradient.
 >>> result.draws.shape
 (2, 200, 2)
 """
-from ._thermolab import Model, __version__
+from ._thermolab import Model, Rbm, __version__
+from .certify import certify
+from .evidence import EvidenceResult, evidence, log_z
+from .families import linear_regression, logistic_regression, mlp
 from .models import builtin, from_cfunc, from_energy, from_jax, from_logp
+from .optimise import AnnealResult, TrainResult, anneal, train
+from .rbm import RBM
 from .result import SampleResult
 from .sampling import sample
+from .spin import SpinResult, ising
+from .tempering import TemperResult, temper
 
 __all__ = [
+    "AnnealResult",
+    "TrainResult",
+    "EvidenceResult",
     "Model",
+    "RBM",
+    "Rbm",
     "SampleResult",
+    "SpinResult",
+    "TemperResult",
     "__version__",
+    "anneal",
     "builtin",
+    "certify",
+    "evidence",
     "from_cfunc",
     "from_energy",
     "from_jax",
     "from_logp",
+    "ising",
+    "linear_regression",
+    "log_z",
+    "logistic_regression",
+    "mlp",
     "sample",
+    "temper",
+    "train",
 ]

@@ -1,5 +1,6 @@
-"""The result of :func:`thermolab.sample`: NumPy arrays underneath, a pandas summary computed
-by the library's diagnostics, and an ArviZ ``InferenceData`` on request."""
+"""Results of the drivers: NumPy arrays underneath, pandas summaries computed by the library's
+diagnostics, and ArviZ ``InferenceData`` on request (with a ``thermodynamics`` group where the
+run measured one: the β ladder, ⟨E⟩, the heat capacity, ln Z with its error)."""
 import warnings
 
 import numpy as np
@@ -10,17 +11,44 @@ from . import _thermolab
 STATS = ("diverging", "tree_depth", "n_steps", "energy", "lp", "step_size", "acceptance_rate")
 
 
-class SampleResult:
-    """Draws ``(chains, draws, dim)`` in :attr:`draws`, per-draw statistics ``(chains, draws)``
-    in :attr:`stats` (``diverging``, ``tree_depth``, ``n_steps``, ``energy`` — the
-    Hamiltonian —, ``lp`` — the log density ``-beta * E`` —, ``step_size``,
-    ``acceptance_rate``), parameter :attr:`names`, and why the run ended
-    (:attr:`termination`: ``finished`` or ``interrupted``).
+def add_group(idata, name, variables, coords):
+    """``idata`` with a group ``name`` made of ``variables`` (name → (dims, array))."""
+    import xarray as xr
+
+    ds = xr.Dataset({k: (dims, np.asarray(v)) for k, (dims, v) in variables.items()}, coords=coords)
+    idata.add_groups({name: ds}, warn_on_custom_groups=False)
+    return idata
+
+
+class Draws:
+    """Draws ``(chains, draws, dim)`` in :attr:`draws` with parameter :attr:`names`."""
+
+    def __init__(self, draws, names):
+        self.draws = draws
+        self.names = list(names)
+
+    def summary(self):
+        """The posterior summary (library diagnostics: rank-normalised split R̂, bulk and tail
+        ESS, MCSE) as a pandas DataFrame indexed by parameter name."""
+        import pandas as pd
+
+        cols = _thermolab.summary(np.ascontiguousarray(self.draws, dtype=np.float64))
+        return pd.DataFrame(cols, index=self.names)
+
+    def _posterior(self):
+        return {n: self.draws[:, :, j] for j, n in enumerate(self.names)}
+
+
+class SampleResult(Draws):
+    """The result of :func:`thermolab.sample`: draws ``(chains, draws, dim)`` in
+    :attr:`draws`, per-draw statistics ``(chains, draws)`` in :attr:`stats` (``diverging``,
+    ``tree_depth``, ``n_steps``, ``energy`` — the Hamiltonian —, ``lp`` — the log density
+    ``-beta * E`` —, ``step_size``, ``acceptance_rate``), parameter :attr:`names`, and why the
+    run ended (:attr:`termination`: ``finished`` or ``interrupted``).
     """
 
     def __init__(self, out, settings=None):
-        self.draws = out["draws"]
-        self.names = list(out["names"])
+        super().__init__(out["draws"], out["names"])
         self.stats = {k: out[k] for k in STATS}
         self.termination = out["termination"]
         self.interrupted = bool(out["interrupted"])
@@ -39,21 +67,12 @@ class SampleResult:
         """Divergent transitions among the kept draws."""
         return int(self.stats["diverging"].sum())
 
-    def summary(self):
-        """The posterior summary (library diagnostics: rank-normalised split R̂, bulk and tail
-        ESS, MCSE) as a pandas DataFrame indexed by parameter name."""
-        import pandas as pd
-
-        cols = _thermolab.summary(np.ascontiguousarray(self.draws, dtype=np.float64))
-        return pd.DataFrame(cols, index=self.names)
-
     def to_arviz(self):
         """The run as an ``arviz.InferenceData`` with groups ``posterior`` (one variable per
         parameter name) and ``sample_stats`` (ArviZ's names)."""
         import arviz as az
 
-        posterior = {n: self.draws[:, :, j] for j, n in enumerate(self.names)}
-        return az.from_dict(posterior=posterior, sample_stats=dict(self.stats))
+        return az.from_dict(posterior=self._posterior(), sample_stats=dict(self.stats))
 
     def __repr__(self):
         c, n, d = self.draws.shape

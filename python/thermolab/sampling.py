@@ -1,7 +1,21 @@
 """``thermolab.sample``: MCMC on a model with the library's samplers."""
 from . import _thermolab
 from ._thermolab import Model
+from .progress import bar
 from .result import SampleResult
+
+
+def as_model(model, dim=None, what="sample"):
+    """``model`` as a :class:`thermolab.Model`: a Model as it is, a function
+    ``f(x) -> (log_density, gradient)`` with ``dim``."""
+    if isinstance(model, Model):
+        return model
+    if callable(model) and dim is not None:
+        return Model.from_callable(model, int(dim), "logp", None)
+    raise TypeError(
+        f"{what}: model must be a thermolab.Model (thermolab.from_logp(f, dim), "
+        "from_cfunc, builtin, linear_regression, …) or a function with dim="
+    )
 
 
 def sample(
@@ -35,17 +49,12 @@ def sample(
     Results depend on ``seed`` only, never on ``threads`` (0: all cores).
 
     The GIL is released while sampling. Ctrl-C stops the run and returns the draws so far
-    (``result.interrupted`` is then True). Settings the library refuses raise ``ValueError``
-    with its one-line message; an exception raised by the model's function is raised again.
+    (``result.interrupted`` is then True). ``progress`` shows a bar (a notebook bar in
+    Jupyter, a line on stderr elsewhere); False hides it. Settings the library refuses raise
+    ``ValueError`` with its one-line message; an exception raised by the model's function is
+    raised again.
     """
-    if not isinstance(model, Model):
-        if callable(model) and dim is not None:
-            model = Model.from_callable(model, int(dim), "logp", None)
-        else:
-            raise TypeError(
-                "sample: model must be a thermolab.Model (thermolab.from_logp(f, dim), "
-                "from_cfunc, builtin) or a function with dim="
-            )
+    model = as_model(model, dim, "sample")
     out = _thermolab.sample(
         model,
         sampler=sampler,
@@ -62,7 +71,7 @@ def sample(
         metric=metric,
         init=None if init is None else [float(v) for v in init],
         init_radius=float(init_radius),
-        progress=bool(progress),
+        progress=bar("sampling", progress),
     )
     return SampleResult(out, settings={
         "sampler": sampler, "chains": chains, "warmup": warmup, "draws": draws, "beta": beta,

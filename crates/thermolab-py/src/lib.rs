@@ -1,9 +1,21 @@
 //! The native module of the `thermolab` Python package (`thermolab._thermolab`): models from
-//! Python callables, compiled function pointers and built-in targets, the samplers, and the
-//! library's posterior summary. The Python layer (`python/thermolab`) adds no algorithm.
+//! Python callables, compiled function pointers, built-in targets and built-in families on
+//! NumPy data; the library's drivers on them (sampling, tempering, evidence, annealing, spin
+//! sweeps, Boltzmann machines, the certification suite); and the posterior summary. The
+//! Python layer (`python/thermolab`) adds no algorithm.
 
+mod anneal;
+mod certify;
+mod evidence;
+mod families;
 mod model;
+mod rbm;
 mod sample;
+mod spin;
+mod temper;
+mod train;
+mod user;
+mod watch;
 
 use numpy::{PyReadonlyArray3, PyUntypedArrayMethods};
 use pyo3::exceptions::PyValueError;
@@ -78,6 +90,17 @@ fn _thermolab(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<model::Model>()?;
     m.add_function(wrap_pyfunction!(sample::sample, m)?)?;
     m.add_function(wrap_pyfunction!(summary, m)?)?;
+    m.add_function(wrap_pyfunction!(families::linear_regression, m)?)?;
+    m.add_function(wrap_pyfunction!(families::logistic_regression, m)?)?;
+    m.add_function(wrap_pyfunction!(families::mlp, m)?)?;
+    m.add_function(wrap_pyfunction!(evidence::evidence, m)?)?;
+    m.add_function(wrap_pyfunction!(temper::temper, m)?)?;
+    m.add_function(wrap_pyfunction!(spin::ising, m)?)?;
+    m.add_function(wrap_pyfunction!(anneal::anneal, m)?)?;
+    m.add_function(wrap_pyfunction!(train::train, m)?)?;
+    m.add_function(wrap_pyfunction!(certify::certify, m)?)?;
+    m.add_class::<rbm::Rbm>()?;
+    m.add_function(wrap_pyfunction!(rbm::rbm_fit, m)?)?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     Ok(())
 }

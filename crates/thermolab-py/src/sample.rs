@@ -1,124 +1,21 @@
-//! `thermolab.sample` from Python: the library's sampler run on a worker thread with the GIL
-//! released, while the calling thread watches for Ctrl-C (which stops the run and keeps the
-//! draws so far) and writes a one-line progress bar to Python's `sys.stderr` (plain text with
-//! carriage returns, which terminals and Jupyter both render).
+//! `thermolab.sample` from Python: the library's sampler on a model, watched by
+//! [`crate::watch::watched`] (GIL released, Ctrl-C keeps the draws so far, progress bar).
 
-use crate::model::{Kind, Model};
+use crate::model::Model;
+use crate::watch::{interrupted_run, watched, Tick, Ticker};
 use numpy::ndarray::{Array2, Array3};
 use numpy::{IntoPyArray, PyArray1};
-use pyo3::exceptions::{PyKeyboardInterrupt, PyRuntimeError, PyValueError};
+use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Condvar, Mutex};
-use std::time::{Duration, Instant};
 use thermolab::adapt::MetricKind;
 use thermolab::drivers::sample::{
     sample as run_sample, InitPoint, SampleEvent, SampleResult, SampleSettings,
 };
-use thermolab::energy::Gradient;
 use thermolab::kernels::mcmc::{McmcKernel, SamplerKind};
-use thermolab::run::{Control, Observer, RunContext, StopFlag};
+use thermolab::run::{RunContext, StopFlag};
 
-/// Counts the iterations done, for the progress line.
-struct Counter(Arc<AtomicUsize>);
-
-impl<'a> Observer<SampleEvent<'a, McmcKernel>> for Counter {
-    fn on_step(&mut self, e: &SampleEvent<'a, McmcKernel>) -> Control {
-        self.0.store(e.iteration, Ordering::Relaxed);
-        Control::Continue
-    }
-}
-
-/// Runs `work` on a worker thread with the GIL released; every 100 ms the calling thread checks
-/// for signals (a KeyboardInterrupt raises `stop`; the run then ends early and its result is
-/// kept) and redraws the progress line from `done` of `total`. Returns the result and whether
-/// the user interrupted.
-pub fn watched<R: Send>(
-    py: Python<'_>,
-    label: &str,
-    progress: bool,
-    (done, total): (Arc<AtomicUsize>, usize),
-    stop: &StopFlag,
-    work: impl FnOnce() -> R + Send,
-) -> PyResult<(R, bool)> {
-    let started = Instant::now();
-    let mut interrupted = false;
-    let mut other: Option<PyErr> = None;
-    let mut shown = usize::MAX;
-    let stderr = py.import("sys")?.getattr("stderr")?;
-    let result = std::thread::scope(|s| -> PyResult<R> {
-        let signal = Arc::new((Mutex::new(false), Condvar::new()));
-        let ended = signal.clone();
-        let handle = s.spawn(move || {
-            // Raised even when `work` panics, so that the watcher never waits for ever.
-            struct Ended(Arc<(Mutex<bool>, Condvar)>);
-            impl Drop for Ended {
-                fn drop(&mut self) {
-                    *self.0 .0.lock().unwrap_or_else(|p| p.into_inner()) = true;
-                    self.0 .1.notify_all();
-                }
-            }
-            let _ended = Ended(ended);
-            work()
-        });
-        loop {
-            let finished = py.detach(|| {
-                let (lock, cv) = &*signal;
-                let guard = lock.lock().unwrap_or_else(|p| p.into_inner());
-                let (guard, _) = cv
-                    .wait_timeout_while(guard, Duration::from_millis(100), |ended| !*ended)
-                    .unwrap_or_else(|p| p.into_inner());
-                *guard
-            });
-            if let Err(e) = py.check_signals() {
-                stop.raise();
-                if e.is_instance_of::<PyKeyboardInterrupt>(py) {
-                    interrupted = true;
-                } else {
-                    other.get_or_insert(e);
-                }
-            }
-            let n = done.load(Ordering::Relaxed);
-            if progress && (n != shown || finished) {
-                shown = n;
-                let frac = if total == 0 {
-                    1.0
-                } else {
-                    n as f64 / total as f64
-                };
-                let width = 30;
-                let filled = ((frac * width as f64).round() as usize).min(width);
-                let line = format!(
-                    "\r{label} [{}{}] {n}/{total} {:.1} s{}",
-                    "#".repeat(filled),
-                    "-".repeat(width - filled),
-                    started.elapsed().as_secs_f64(),
-                    if interrupted { " (interrupted)" } else { "" }
-                );
-                let _ = stderr.call_method1("write", (line,));
-                let _ = stderr.call_method0("flush");
-            }
-            if finished {
-                break;
-            }
-        }
-        if progress {
-            let _ = stderr.call_method1("write", ("\n",));
-        }
-        py.detach(|| handle.join()).map_err(|_| {
-            PyRuntimeError::new_err(
-                "thermolab: the sampler thread panicked (a bug: please report it)",
-            )
-        })
-    })?;
-    if let Some(e) = other {
-        return Err(e);
-    }
-    Ok((result, interrupted))
-}
-
-fn sampler_kind(name: &str, max_depth: u32, steps: u32) -> PyResult<SamplerKind> {
+pub fn sampler_kind(name: &str, max_depth: u32, steps: u32) -> PyResult<SamplerKind> {
     Ok(match name {
         "nuts" => SamplerKind::Nuts { max_depth },
         "hmc" => SamplerKind::Hmc { steps },
@@ -132,7 +29,7 @@ fn sampler_kind(name: &str, max_depth: u32, steps: u32) -> PyResult<SamplerKind>
     })
 }
 
-fn metric_kind(name: &str) -> PyResult<MetricKind> {
+pub fn metric_kind(name: &str) -> PyResult<MetricKind> {
     Ok(match name {
         "diag" => MetricKind::Diag,
         "dense" => MetricKind::Dense,
@@ -147,7 +44,7 @@ fn metric_kind(name: &str) -> PyResult<MetricKind> {
 
 /// The arrays of a run: draws `(chains, draws, dim)` and the per-draw statistics under
 /// ArviZ's names, `(chains, draws)` each.
-fn to_dict<'py>(
+pub fn to_dict<'py>(
     py: Python<'py>,
     r: &SampleResult<McmcKernel>,
     dim: usize,
@@ -199,32 +96,10 @@ fn to_dict<'py>(
     Ok(d)
 }
 
-fn run_on<T: Gradient + Clone + Send + Sync>(
-    py: Python<'_>,
-    target: &T,
-    settings: &SampleSettings,
-    seed: u64,
-    progress: bool,
-) -> PyResult<(Result<SampleResult<McmcKernel>, thermolab::Error>, bool)> {
-    let valid = settings
-        .clone()
-        .validate(target.dim())
-        .map_err(crate::value_error)?;
-    let done = Arc::new(AtomicUsize::new(0));
-    let stop = StopFlag::new();
-    let total = settings.warmup + settings.draws * settings.thin;
-    let counter = Counter(done.clone());
-    let flag = stop.clone();
-    watched(py, "sampling", progress, (done, total), &stop, move || {
-        let mut ctx = RunContext::new().with_stop(flag).with_observer(counter);
-        run_sample(target, &valid, seed, &mut ctx)
-    })
-}
-
 /// Samples `model` (see the Python `thermolab.sample` for the arguments); returns the draws
 /// and statistics as NumPy arrays in a dict.
 #[pyfunction]
-#[pyo3(signature = (model, *, sampler = "nuts", chains = 4, warmup = 1000, draws = 1000, thin = 1, beta = 1.0, seed = 0, threads = 0, target_accept = None, max_depth = 10, steps = 20, metric = "diag", init = None, init_radius = 2.0, progress = true))]
+#[pyo3(signature = (model, *, sampler = "nuts", chains = 4, warmup = 1000, draws = 1000, thin = 1, beta = 1.0, seed = 0, threads = 0, target_accept = None, max_depth = 10, steps = 20, metric = "diag", init = None, init_radius = 2.0, progress = None))]
 #[allow(clippy::too_many_arguments)]
 pub fn sample<'py>(
     py: Python<'py>,
@@ -243,7 +118,7 @@ pub fn sample<'py>(
     metric: &str,
     init: Option<Vec<f64>>,
     init_radius: f64,
-    progress: bool,
+    progress: Option<Bound<'py, PyAny>>,
 ) -> PyResult<Bound<'py, PyDict>> {
     if let Some(x) = &init {
         if x.len() != model.dim {
@@ -272,25 +147,28 @@ pub fn sample<'py>(
         threads,
         report_every: 0,
     };
-    let (result, interrupted) = match &model.kind {
-        Kind::User(u) => {
-            let u = u.fresh();
-            let (r, i) = run_on(py, &u, &settings, seed, progress)?;
-            if let Some(e) = u.failure.lock().unwrap_or_else(|p| p.into_inner()).take() {
-                return Err(e);
-            }
-            (r, i)
-        }
-        Kind::Builtin(t, _) => run_on(py, &t.energy, &settings, seed, progress)?,
-    };
-    let r = result.map_err(crate::value_error)?;
-    let stopped = r.termination != thermolab::Termination::Finished;
-    if interrupted && !stopped {
-        // The Ctrl-C came after the run had ended: it is the caller's, as in plain Python.
-        return Err(PyKeyboardInterrupt::new_err(()));
+    let valid = settings
+        .clone()
+        .validate(model.dim)
+        .map_err(crate::value_error)?;
+    let target = model.energy.fresh();
+    let tick = Tick::new(settings.warmup + settings.draws * settings.thin);
+    let stop = StopFlag::new();
+    let (result, interrupted) = watched(py, progress.as_ref(), &tick, &stop, || {
+        let counter = Ticker::new(tick.clone(), |e: &SampleEvent<'_, McmcKernel>| e.iteration);
+        let mut ctx = RunContext::new()
+            .with_stop(stop.clone())
+            .with_observer(counter);
+        run_sample(&target, &valid, seed, &mut ctx)
+    })?;
+    if let Some(e) = target.take_failure() {
+        return Err(e);
     }
+    let r = result.map_err(crate::value_error)?;
+    let finished = r.termination == thermolab::Termination::Finished;
+    let interrupted = interrupted_run(interrupted, finished)?;
     let d = to_dict(py, &r, model.dim, beta)?;
-    d.set_item("interrupted", interrupted && stopped)?;
+    d.set_item("interrupted", interrupted)?;
     d.set_item("names", model.names.clone())?;
     Ok(d)
 }

@@ -210,9 +210,13 @@ pub fn run(a: IsingArgs) -> Result<()> {
         if !r.termination.is_complete() {
             termination = r.termination;
         }
-        r.termination
-            .is_complete()
-            .then(|| thermodynamic_integration(&betas, &u))
+        r.termination.is_complete().then(|| {
+            thermodynamic_integration(
+                &betas,
+                &u,
+                model.infinite_temperature_energy().unwrap_or(0.0),
+            )
+        })
     } else {
         None
     };

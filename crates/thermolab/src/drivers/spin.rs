@@ -40,6 +40,15 @@ pub enum SpinModel {
 }
 
 impl SpinModel {
+    /// The per-site mean energy at β = 0 of an Ising model: its constant (from a QUBO's
+    /// conversion; 0 otherwise) per site. `None` for the Potts model (no thermodynamic
+    /// integration here).
+    pub fn infinite_temperature_energy(&self) -> Option<f64> {
+        match self {
+            Self::Ising(g) => Some(g.offset() / g.n() as f64),
+            Self::Potts(_) => None,
+        }
+    }
     /// Number of sites.
     pub fn n_sites(&self) -> usize {
         match self {
@@ -619,14 +628,15 @@ pub struct TiPoint {
     pub entropy_per_site: Estimate,
 }
 
-/// Thermodynamic integration for an Ising model (any graph, any field), where ⟨E⟩ = 0 at β = 0
-/// and `ln Z(0) = N ln 2`: `ln Z(β)/N = ln 2 − ∫₀^β u(β′) dβ′` over the measured per-site energies
-/// `u` on an increasing grid of β > 0, by Simpson's rule ([`crate::estimate::evidence`]'s one
-/// implementation; independent runs per β).
-pub fn thermodynamic_integration(betas: &[f64], energies: &[Estimate]) -> Vec<TiPoint> {
+/// Thermodynamic integration for an Ising model (any graph, any field), where `ln Z(0) = N ln 2`
+/// and the per-site energy at β = 0 is `u0` (the graph's [`IsingGraph::offset`] per site: 0
+/// unless it came from a QUBO): `ln Z(β)/N = ln 2 − ∫₀^β u(β′) dβ′` over the measured per-site
+/// energies `u` on an increasing grid of β > 0, by Simpson's rule
+/// ([`crate::estimate::evidence`]'s one implementation; independent runs per β).
+pub fn thermodynamic_integration(betas: &[f64], energies: &[Estimate], u0: f64) -> Vec<TiPoint> {
     let mut nodes = vec![TiNode {
         t: 0.0,
-        slope: 0.0,
+        slope: -u0,
         se: 0.0,
         var: None,
     }];

@@ -227,6 +227,49 @@ impl IsingGraph {
             return Err(SpinFileError::Empty { path: p });
         }
         let n = terms.iter().map(|&(i, j, _)| i.max(j)).max().unwrap_or(0) + 1;
+        Ok(Self::from_checked_terms(n, terms, qubo))
+    }
+
+    /// The model of `n` spins from terms `(i, j, value)` as an edge list has them: `i == j`
+    /// gives a field (Ising) or a linear term (QUBO), `i != j` a coupling; repeated pairs add.
+    /// As Ising (`qubo = false`), `E = −Σ J_ij s_i s_j − Σ h_i s_i`; as QUBO (`qubo = true`),
+    /// `E = Σ Q_ij x_i x_j` over the terms with `x ∈ {0, 1}`, converted exactly to Ising form
+    /// (the constant kept in [`IsingGraph::offset`]).
+    ///
+    /// ```
+    /// use thermolab::systems::spin::IsingGraph;
+    ///
+    /// // x0 + x1 − 2 x0 x1: 0 when the two bits agree, 1 when they differ.
+    /// let g = IsingGraph::from_terms(2, vec![(0, 0, 1.0), (1, 1, 1.0), (0, 1, -2.0)], true)?;
+    /// assert_eq!(g.energy(&[1, 1]), 0.0);
+    /// assert_eq!(g.energy(&[-1, -1]), 0.0);
+    /// assert_eq!(g.energy(&[1, -1]), 1.0);
+    /// # Ok::<(), thermolab::systems::ModelError>(())
+    /// ```
+    pub fn from_terms(
+        n: usize,
+        terms: Vec<(usize, usize, f64)>,
+        qubo: bool,
+    ) -> Result<Self, ModelError> {
+        if n == 0 || n >= 1 << 26 {
+            return Err(ModelError::new(
+                "n",
+                format!("the number of spins must lie in 1..2^26, got {n}"),
+            ));
+        }
+        if let Some(&(i, j, v)) = terms
+            .iter()
+            .find(|&&(i, j, v)| i >= n || j >= n || !v.is_finite())
+        {
+            return Err(ModelError::new(
+                "terms",
+                format!("term ({i}, {j}, {v}) needs spins below {n} and a finite value"),
+            ));
+        }
+        Ok(Self::from_checked_terms(n, terms, qubo))
+    }
+
+    fn from_checked_terms(n: usize, terms: Vec<(usize, usize, f64)>, qubo: bool) -> Self {
         let mut field = vec![0.0; n];
         let mut bonds = Vec::new();
         let mut offset = 0.0;
@@ -248,7 +291,13 @@ impl IsingGraph {
         }
         let mut g = Self::from_checked_bonds(n, bonds, field);
         g.offset = offset;
-        Ok(g)
+        g
+    }
+
+    /// The constant of the energy (from a QUBO's conversion; 0 otherwise): the mean energy at
+    /// β = 0, where every coupling and field term averages to zero.
+    pub fn offset(&self) -> f64 {
+        self.offset
     }
 
     /// Number of spins.
