@@ -94,7 +94,10 @@ def test_posteriordb_target_against_its_exact_means():
 
 def test_builtin_targets_by_name():
     m = thermolab.builtin("gauss", dim=4, rho=0.5)
-    assert m.dim == 4 and m.exact() is None
+    # AR(1) with unit variances: ln Z = (d/2) ln 2π + ½ (d − 1) ln(1 − ρ²).
+    exact = 2 * np.log(2 * np.pi) + 1.5 * np.log(0.75)
+    assert m.dim == 4 and abs(m.exact()["log_z"] - exact) < 1e-12
+    assert thermolab.builtin("logreg").exact() is None
     r = thermolab.sample(m, chains=2, warmup=300, draws=500, seed=9, progress=False)
     s = r.summary()
     assert (abs(s["mean"]) < 4 * s["mcse_mean"]).all()
