@@ -55,6 +55,8 @@ class SampleResult(Draws):
         self.seconds = float(out["seconds"])
         self.gradient_evaluations = np.asarray(out["gradient_evaluations"])
         self.settings = dict(settings or {})
+        #: The run folder written with ``out=`` (None without).
+        self.folder = out.get("folder")
         if self.interrupted:
             warnings.warn(
                 f"sampling interrupted: keeping {self.draws.shape[1]} draws per chain",

@@ -37,6 +37,8 @@ def sample(
     init=None,
     init_radius=2.0,
     progress=True,
+    out=None,
+    force=False,
 ):
     """Draws from ``exp(-beta * E)`` of ``model`` with ``chains`` chains of ``warmup``
     adaptation iterations and ``draws`` kept draws each.
@@ -53,6 +55,10 @@ def sample(
     Jupyter, a line on stderr elsewhere); False hides it. Settings the library refuses raise
     ``ValueError`` with its one-line message; an exception raised by the model's function is
     raised again.
+
+    ``out`` writes a run folder there as ``thermolab sample`` does (``draws/chain_K.csv`` with
+    Stan's sampler columns, ``summary.csv``, ``run.json``), filled under a temporary name and
+    renamed into place; an earlier run there is kept unless ``force=True``.
     """
     model = as_model(model, dim, "sample")
     out = _thermolab.sample(
@@ -72,6 +78,8 @@ def sample(
         init=None if init is None else [float(v) for v in init],
         init_radius=float(init_radius),
         progress=bar("sampling", progress),
+        out=None if out is None else str(out),
+        force=bool(force),
     )
     return SampleResult(out, settings={
         "sampler": sampler, "chains": chains, "warmup": warmup, "draws": draws, "beta": beta,

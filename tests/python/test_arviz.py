@@ -48,3 +48,23 @@ def test_netcdf_round_trip(result, tmp_path):
         pytest.skip(str(e))
     back = az.from_netcdf(path)
     np.testing.assert_array_equal(back.posterior["c"].values, result.draws[:, :, 2])
+
+
+def test_a_run_folder_on_request(tmp_path):
+    import pandas as pd
+
+    m = thermolab.from_logp(lambda x: (-0.5 * x @ x, -x), dim=2, names=["a", "b"])
+    target = tmp_path / "run"
+    r = thermolab.sample(m, chains=2, warmup=100, draws=200, seed=1, progress=False, out=target)
+    assert str(r.folder) == str(target)
+    chain1 = pd.read_csv(target / "draws" / "chain_1.csv", comment="#")
+    assert {"lp__", "accept_stat__", "divergent__", "a", "b"} <= set(chain1.columns)
+    assert np.allclose(chain1[["a", "b"]].to_numpy(), r.draws[1], rtol=1e-12, atol=1e-15)
+    summary = pd.read_csv(target / "summary.csv")
+    assert len(summary) == 2
+    assert (target / "run.json").exists()
+    with pytest.raises(ValueError, match="run"):
+        thermolab.sample(m, chains=1, warmup=10, draws=10, progress=False, out=target)
+    assert pd.read_csv(target / "draws" / "chain_1.csv", comment="#").shape == chain1.shape
+    thermolab.sample(m, chains=1, warmup=10, draws=10, progress=False, out=target, force=True)
+    assert not (target / "draws" / "chain_1.csv").exists()

@@ -8,6 +8,7 @@ mod anneal;
 mod certify;
 mod evidence;
 mod families;
+mod folder;
 mod model;
 mod rbm;
 mod sample;

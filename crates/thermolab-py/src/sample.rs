@@ -42,6 +42,20 @@ pub fn metric_kind(name: &str) -> PyResult<MetricKind> {
     })
 }
 
+/// The draws of a run, `(chains, draws, dim)` (chains cut to the shortest).
+pub fn draws_array(r: &SampleResult<McmcKernel>, dim: usize) -> Array3<f64> {
+    let n = r.chains.iter().map(|c| c.stats.len()).min().unwrap_or(0);
+    let mut draws = Array3::<f64>::zeros((r.chains.len(), n, dim));
+    for (c, ch) in r.chains.iter().enumerate() {
+        for (i, x) in ch.draws.chunks_exact(dim).take(n).enumerate() {
+            for (j, v) in x.iter().enumerate() {
+                draws[[c, i, j]] = *v;
+            }
+        }
+    }
+    draws
+}
+
 /// The arrays of a run: draws `(chains, draws, dim)` and the per-draw statistics under
 /// ArviZ's names, `(chains, draws)` each.
 pub fn to_dict<'py>(
@@ -52,7 +66,7 @@ pub fn to_dict<'py>(
 ) -> PyResult<Bound<'py, PyDict>> {
     let chains = r.chains.len();
     let n = r.chains.iter().map(|c| c.stats.len()).min().unwrap_or(0);
-    let mut draws = Array3::<f64>::zeros((chains, n, dim));
+    let draws = draws_array(r, dim);
     let stat = |f: &dyn Fn(&thermolab::kernels::mcmc::StepInfo) -> f64| {
         let mut a = Array2::<f64>::zeros((chains, n));
         for (c, ch) in r.chains.iter().enumerate() {
@@ -69,13 +83,6 @@ pub fn to_dict<'py>(
     let lp = stat(&|s| -beta * s.energy);
     let step_size = stat(&|s| s.step_size);
     let acceptance_rate = stat(&|s| s.accept_stat);
-    for (c, ch) in r.chains.iter().enumerate() {
-        for (i, x) in ch.draws.chunks_exact(dim).take(n).enumerate() {
-            for (j, v) in x.iter().enumerate() {
-                draws[[c, i, j]] = *v;
-            }
-        }
-    }
     let d = PyDict::new(py);
     d.set_item("draws", draws.into_pyarray(py))?;
     d.set_item("diverging", diverging.into_pyarray(py))?;
@@ -99,7 +106,7 @@ pub fn to_dict<'py>(
 /// Samples `model` (see the Python `thermolab.sample` for the arguments); returns the draws
 /// and statistics as NumPy arrays in a dict.
 #[pyfunction]
-#[pyo3(signature = (model, *, sampler = "nuts", chains = 4, warmup = 1000, draws = 1000, thin = 1, beta = 1.0, seed = 0, threads = 0, target_accept = None, max_depth = 10, steps = 20, metric = "diag", init = None, init_radius = 2.0, progress = None))]
+#[pyo3(signature = (model, *, sampler = "nuts", chains = 4, warmup = 1000, draws = 1000, thin = 1, beta = 1.0, seed = 0, threads = 0, target_accept = None, max_depth = 10, steps = 20, metric = "diag", init = None, init_radius = 2.0, progress = None, out = None, force = false))]
 #[allow(clippy::too_many_arguments)]
 pub fn sample<'py>(
     py: Python<'py>,
@@ -119,6 +126,8 @@ pub fn sample<'py>(
     init: Option<Vec<f64>>,
     init_radius: f64,
     progress: Option<Bound<'py, PyAny>>,
+    out: Option<std::path::PathBuf>,
+    force: bool,
 ) -> PyResult<Bound<'py, PyDict>> {
     if let Some(x) = &init {
         if x.len() != model.dim {
@@ -170,5 +179,24 @@ pub fn sample<'py>(
     let d = to_dict(py, &r, model.dim, beta)?;
     d.set_item("interrupted", interrupted)?;
     d.set_item("names", model.names.clone())?;
+    if let Some(target) = out {
+        let description = serde_json::json!({
+            "model": model.kind_name,
+            "notes": model.notes,
+            "dim": model.dim,
+            "seed": seed,
+            "settings": settings,
+        });
+        let folder = crate::folder::write_sample_folder(
+            &target,
+            force,
+            &r,
+            &draws_array(&r, model.dim),
+            &model.names,
+            beta,
+            description,
+        )?;
+        d.set_item("folder", folder)?;
+    }
     Ok(d)
 }
