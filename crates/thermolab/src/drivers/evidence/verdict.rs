@@ -1,7 +1,7 @@
 //! Which evidence estimates to trust: each estimator's own diagnostics (R̂ of every rung, the
 //! Pareto k̂ of every stepping stone and of the AIS weights, the weight ESS, the size of the
 //! error bar), then agreement — the largest set of surviving estimates that agree pairwise
-//! within three combined standard errors is trusted; an estimate outside it is flagged as
+//! within two combined standard errors is trusted; an estimate outside it is flagged as
 //! disagreeing; with no unique largest set, none is trusted. The sources are the ladder (TI,
 //! Simpson and stepping-stone share its draws), AIS and bridge sampling: the set is trusted
 //! only when it holds two or more of them and every source that passed its diagnostics — a
