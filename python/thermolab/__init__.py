@@ -13,6 +13,7 @@ returning the energy and its gradient.
 (2, 200, 2)
 """
 from ._thermolab import Model, Rbm, __version__
+from . import distributed
 from .certify import certify
 from .evidence import EvidenceResult, evidence, log_z
 from .families import linear_regression, logistic_regression, mlp
@@ -38,6 +39,7 @@ __all__ = [
     "anneal",
     "builtin",
     "certify",
+    "distributed",
     "evidence",
     "from_cfunc",
     "from_energy",

@@ -11,18 +11,30 @@ from ._thermolab import Model
 C_SIGNATURE = "double f(const double *x, double *grad, int64_t n)"
 
 
+def _with_recipe(model, fn, args, kwargs=None):
+    """``model``, remembering that ``fn(*args, **kwargs)`` builds it (how it is pickled)."""
+    model._set_recipe((fn, tuple(args), dict(kwargs or {})))
+    return model
+
+
+def _rebuild(recipe):
+    """The model a recipe builds (the other half of ``Model.__reduce__``)."""
+    fn, args, kwargs = recipe
+    return fn(*args, **kwargs)
+
+
 def from_logp(f, dim, names=None):
     """A model from ``f(x) -> (log_density, gradient)`` of a float64 array of length ``dim``.
 
     The function is called with the GIL held (the chains then take turns); for speed write it
     as a numba ``cfunc`` and use :func:`from_cfunc`.
     """
-    return Model.from_callable(f, int(dim), "logp", names)
+    return _with_recipe(Model.from_callable(f, int(dim), "logp", names), from_logp, (f, dim, names))
 
 
 def from_energy(f, dim, names=None):
     """A model from ``f(x) -> (energy, gradient)``, the energy being minus the log density."""
-    return Model.from_callable(f, int(dim), "energy", names)
+    return _with_recipe(Model.from_callable(f, int(dim), "energy", names), from_energy, (f, dim, names))
 
 
 def _address(f):
@@ -45,6 +57,8 @@ def from_cfunc(f, dim, kind="logp", names=None):
     It is called from the sampler's threads **without the GIL**: chains run in parallel and
     Python stays free. The function must be thread-safe and must not call into Python. The
     model keeps ``f`` alive; with a bare address, keep its owner (the loaded library) alive.
+    Such a model cannot be pickled (an address means nothing in another process): for the
+    distributed calls, pass a function that builds it.
     """
     return Model.from_pointer(_address(f), int(dim), kind, names, owner=f)
 
@@ -63,7 +77,7 @@ def from_jax(logp, dim, names=None):
         v, g = vg(x)
         return float(v), np.asarray(g, dtype=np.float64)
 
-    return from_logp(f, dim, names)
+    return _with_recipe(from_logp(f, dim, names), from_jax, (logp, dim, names))
 
 
 def builtin(name, **params):
@@ -73,4 +87,4 @@ def builtin(name, **params):
     ``low-dim-gauss-mix``, ``diamonds``). Parameters as the command line's: ``dim``, ``rho``,
     ``separation``, ``data``, ``target_column``, ``prior_sd``, ``noise_sd``, ``arch``, ``f64``.
     """
-    return Model.builtin(name, **params)
+    return _with_recipe(Model.builtin(name, **params), builtin, (name,), params)

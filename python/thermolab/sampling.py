@@ -11,7 +11,9 @@ def as_model(model, dim=None, what="sample"):
     if isinstance(model, Model):
         return model
     if callable(model) and dim is not None:
-        return Model.from_callable(model, int(dim), "logp", None)
+        from .models import from_logp
+
+        return from_logp(model, dim)
     raise TypeError(
         f"{what}: model must be a thermolab.Model (thermolab.from_logp(f, dim), "
         "from_cfunc, builtin, linear_regression, …) or a function with dim="
@@ -39,6 +41,7 @@ def sample(
     progress=True,
     out=None,
     force=False,
+    first_chain=0,
 ):
     """Draws from ``exp(-beta * E)`` of ``model`` with ``chains`` chains of ``warmup``
     adaptation iterations and ``draws`` kept draws each.
@@ -59,6 +62,10 @@ def sample(
     ``out`` writes a run folder there as ``thermolab sample`` does (``draws/chain_K.csv`` with
     Stan's sampler columns, ``summary.csv``, ``run.json``), filled under a temporary name and
     renamed into place; an earlier run there is kept unless ``force=True``.
+
+    ``first_chain`` numbers the chains from there: chain k draws from the stream of chain
+    ``first_chain + k``, so runs of chains 0–3 and 4–7 draw exactly what one run of 8 chains
+    draws (how :mod:`thermolab.distributed` splits a run).
     """
     model = as_model(model, dim, "sample")
     out = _thermolab.sample(
@@ -80,6 +87,7 @@ def sample(
         progress=bar("sampling", progress),
         out=None if out is None else str(out),
         force=bool(force),
+        first_chain=int(first_chain),
     )
     return SampleResult(out, settings={
         "sampler": sampler, "chains": chains, "warmup": warmup, "draws": draws, "beta": beta,

@@ -141,6 +141,7 @@ def ising(
     threads=0,
     seed=0,
     progress=True,
+    first_temperature=0,
 ):
     """Sweeps ``temperatures`` (k_B = 1) of one Ising model, given as one of:
 
@@ -153,7 +154,9 @@ def ising(
     (multi-spin coding); ``sweeps`` measured sweeps per temperature after ``thermalization``
     (default ``sweeps / 5``); errors by blocking over ``blocks``. ``ti_points`` > 0 adds a
     thermodynamic integration on that many evenly spaced β up to the coldest temperature.
-    Results depend on ``seed`` only, never on ``threads``.
+    Results depend on ``seed`` only, never on ``threads``; temperature k draws from the
+    stream of temperature ``first_temperature + k``, so a scan split into parts (see
+    :func:`thermolab.distributed.ising`) measures what the whole scan does.
     """
     given = [x is not None for x in (lattice, J, Q)]
     if sum(given) != 1:
@@ -181,6 +184,7 @@ def ising(
         ti_points=int(ti_points),
         threads=int(threads),
         seed=int(seed),
+        first_temperature=int(first_temperature),
         progress=bar("ising", progress),
         **kw,
     )

@@ -100,6 +100,9 @@ pub struct Model {
     /// the model; readable as `model.owner`.
     #[pyo3(get)]
     owner: Option<Py<PyAny>>,
+    /// How to build the model again in another process: `(function, args, kwargs)` of the
+    /// Python constructor that made it (set once by `python/thermolab`; see `__reduce__`).
+    recipe: std::sync::OnceLock<Py<PyAny>>,
 }
 
 fn sign_of(kind: &str) -> PyResult<f64> {
@@ -182,6 +185,7 @@ impl Model {
             kind_name: kind_name.into(),
             notes,
             owner: None,
+            recipe: std::sync::OnceLock::new(),
         }
     }
 
@@ -205,6 +209,7 @@ impl Model {
             kind_name: kind.to_string(),
             notes: Vec::new(),
             owner,
+            recipe: std::sync::OnceLock::new(),
         })
     }
 }
@@ -352,5 +357,24 @@ impl Model {
 
     fn __repr__(&self) -> String {
         format!("thermolab.Model({}, dim={})", self.kind_name, self.dim)
+    }
+
+    /// Records how to build this model again (`(function, args, kwargs)`), once.
+    fn _set_recipe(&self, recipe: Py<PyAny>) {
+        let _ = self.recipe.set(recipe);
+    }
+
+    /// Pickling: the model travels as its recipe and is built again where it lands (a worker
+    /// process, a Ray node). A model without one (a compiled function pointer, which means
+    /// nothing in another process) refuses with a clear error.
+    fn __reduce__<'py>(&self, py: Python<'py>) -> PyResult<(Bound<'py, PyAny>, (Py<PyAny>,))> {
+        let Some(r) = self.recipe.get() else {
+            return Err(pyo3::exceptions::PyTypeError::new_err(format!(
+                "a {} model cannot be sent to another process (a compiled function's address means nothing there): give the distributed call a function that builds the model instead",
+                self.kind_name
+            )));
+        };
+        let rebuild = py.import("thermolab.models")?.getattr("_rebuild")?;
+        Ok((rebuild, (r.clone_ref(py),)))
     }
 }

@@ -106,7 +106,7 @@ pub fn to_dict<'py>(
 /// Samples `model` (see the Python `thermolab.sample` for the arguments); returns the draws
 /// and statistics as NumPy arrays in a dict.
 #[pyfunction]
-#[pyo3(signature = (model, *, sampler = "nuts", chains = 4, warmup = 1000, draws = 1000, thin = 1, beta = 1.0, seed = 0, threads = 0, target_accept = None, max_depth = 10, steps = 20, metric = "diag", init = None, init_radius = 2.0, progress = None, out = None, force = false))]
+#[pyo3(signature = (model, *, sampler = "nuts", chains = 4, warmup = 1000, draws = 1000, thin = 1, beta = 1.0, seed = 0, threads = 0, target_accept = None, max_depth = 10, steps = 20, metric = "diag", init = None, init_radius = 2.0, progress = None, out = None, force = false, first_chain = 0))]
 #[allow(clippy::too_many_arguments)]
 pub fn sample<'py>(
     py: Python<'py>,
@@ -128,6 +128,7 @@ pub fn sample<'py>(
     progress: Option<Bound<'py, PyAny>>,
     out: Option<std::path::PathBuf>,
     force: bool,
+    first_chain: usize,
 ) -> PyResult<Bound<'py, PyDict>> {
     if let Some(x) = &init {
         if x.len() != model.dim {
@@ -155,6 +156,7 @@ pub fn sample<'py>(
         },
         threads,
         report_every: 0,
+        first_chain,
     };
     let valid = settings
         .clone()

@@ -74,7 +74,7 @@ fn est(d: &Bound<'_, PyDict>, key: &str, e: &Estimate) -> PyResult<()> {
 /// dict of per-site measurements per temperature, the exact values where known, and the
 /// thermodynamic integration when `ti_points` > 0.
 #[pyfunction]
-#[pyo3(signature = (temperatures, *, lattice = None, j = 1.0, h = 0.0, terms = None, qubo = false, algorithm = "metropolis", sweeps = 10000, thermalization = None, blocks = 32, hot_start = false, ti_points = 0, threads = 0, seed = 0, progress = None))]
+#[pyo3(signature = (temperatures, *, lattice = None, j = 1.0, h = 0.0, terms = None, qubo = false, algorithm = "metropolis", sweeps = 10000, thermalization = None, blocks = 32, hot_start = false, ti_points = 0, threads = 0, seed = 0, first_temperature = 0, progress = None))]
 #[allow(clippy::too_many_arguments)]
 pub fn ising<'py>(
     py: Python<'py>,
@@ -92,6 +92,7 @@ pub fn ising<'py>(
     ti_points: usize,
     threads: usize,
     seed: u64,
+    first_temperature: usize,
     progress: Option<Bound<'py, PyAny>>,
 ) -> PyResult<Bound<'py, PyDict>> {
     let model = model_of(lattice, j, h, terms, qubo)?;
@@ -111,6 +112,7 @@ pub fn ising<'py>(
         blocks,
         threads,
         hot_start,
+        first_temperature,
         ..Default::default()
     }
     .validate(&model)
@@ -128,6 +130,7 @@ pub fn ising<'py>(
         .then(|| {
             SpinSweepSettings {
                 temperatures: betas.iter().map(|b| 1.0 / b).collect(),
+                first_temperature: 0,
                 ..settings.get().clone()
             }
             .validate(&model)

@@ -211,6 +211,7 @@ pub fn run(a: SampleArgs) -> Result<()> {
         },
         threads: a.threads,
         report_every: 0,
+        first_chain: 0,
     };
     let settings = SampleSettings {
         report_every: if every > 0 {

@@ -97,6 +97,11 @@ pub struct SampleSettings {
     /// Iterations between observer events (progress, draw files, checkpoints); 0: about a
     /// hundred events per run. Results do not depend on it.
     pub report_every: usize,
+    /// The index of the first chain: chain k of this run draws from the stream of chain
+    /// `first_chain + k`, so a run of chains `first_chain .. first_chain + chains` draws exactly
+    /// what those chains of one larger run draw, and a run split across processes or machines
+    /// gathers into the same draws.
+    pub first_chain: usize,
 }
 
 impl Default for SampleSettings {
@@ -113,6 +118,7 @@ impl Default for SampleSettings {
             init: InitPoint::Jitter { radius: 2.0 },
             threads: 0,
             report_every: 0,
+            first_chain: 0,
         }
     }
 }
@@ -166,6 +172,16 @@ impl SampleSettings {
         }
         if dim == 0 {
             return Err(SettingsError::new("dim", "the target has no coordinates"));
+        }
+        if self
+            .first_chain
+            .checked_add(self.chains)
+            .is_none_or(|end| end > u32::MAX as usize)
+        {
+            return Err(SettingsError::new(
+                "first_chain",
+                "first_chain plus chains must stay below 2^32 (the chains' stream indices)",
+            ));
         }
         if let Some(t) = self.target_accept {
             crate::settings::in_open("target_accept", t, 0.0, 1.0)?;
@@ -261,7 +277,7 @@ impl<K> Chain<K> {
     {
         let s = v.get();
         let dim = v.dim();
-        let mut rng = streams.chain(id);
+        let mut rng = streams.chain(s.first_chain + id);
         // Up to 100 tries for a finite starting point.
         let mut state = None;
         let mut last_err = None;

@@ -113,6 +113,10 @@ pub struct SpinSweepSettings {
     /// Sweeps between observer events (0: about a hundred events per run). Results do not
     /// depend on it.
     pub report_every: usize,
+    /// The index of the first temperature: temperature k of this run draws from the stream of
+    /// temperature `first_temperature + k`, so a scan split into runs of a few temperatures
+    /// each (on several processes or machines) measures exactly what one run of them all does.
+    pub first_temperature: usize,
 }
 
 impl Default for SpinSweepSettings {
@@ -127,6 +131,7 @@ impl Default for SpinSweepSettings {
             hot_start: false,
             snapshots: false,
             report_every: 0,
+            first_temperature: 0,
         }
     }
 }
@@ -177,6 +182,16 @@ impl SpinSweepSettings {
             return Err(SettingsError::new(
                 "temperatures",
                 "need at least one temperature",
+            ));
+        }
+        if self
+            .first_temperature
+            .checked_add(self.temperatures.len())
+            .is_none_or(|end| end > u32::MAX as usize)
+        {
+            return Err(SettingsError::new(
+                "first_temperature",
+                "first_temperature plus the number of temperatures must stay below 2^32",
             ));
         }
         if let Some(t) = self
@@ -344,7 +359,7 @@ impl Point {
     fn new(v: &ValidSpinSweep, idx: usize, streams: Streams) -> Self {
         let s = v.get();
         let t = s.temperatures[idx];
-        let mut rng = fast_from(&mut streams.chain(idx));
+        let mut rng = fast_from(&mut streams.chain(s.first_temperature + idx));
         let rule = if s.algorithm == SpinAlgorithm::HeatBath {
             SpinRule::HeatBath
         } else {

@@ -291,3 +291,38 @@ fn bad_settings_name_their_field() {
         "target_accept"
     );
 }
+
+/// A run split by `first_chain` draws exactly what the whole run draws: chains 0..6 in one run
+/// equal chains 0..2 and 2..6 in two.
+#[test]
+fn split_runs_draw_what_the_whole_run_draws() {
+    let target = Scaled;
+    let run = |first_chain, chains| {
+        let s = SampleSettings {
+            chains,
+            first_chain,
+            warmup: 200,
+            draws: 100,
+            threads: 1,
+            ..Default::default()
+        }
+        .validate(3)
+        .unwrap();
+        sample(&target, &s, 17, &mut RunContext::new()).unwrap()
+    };
+    let whole = run(0, 6);
+    let parts = [run(0, 2), run(2, 4)];
+    let split: Vec<&Vec<f64>> = parts
+        .iter()
+        .flat_map(|r| r.chains.iter().map(|c| &c.draws))
+        .collect();
+    assert_eq!(split.len(), 6);
+    for (a, b) in whole.chains.iter().zip(split) {
+        assert_eq!(&a.draws, b);
+    }
+    let too_far = SampleSettings {
+        first_chain: u32::MAX as usize,
+        ..Default::default()
+    };
+    assert!(too_far.validate(3).is_err());
+}

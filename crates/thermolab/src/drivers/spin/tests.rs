@@ -224,3 +224,40 @@ fn thermodynamic_integration_of_a_qubo_matches_enumeration() {
     let z = last.log_z_per_site.z_score(exact);
     assert!(z.abs() < 4.0, "{:?} vs exact {exact}", last.log_z_per_site);
 }
+
+/// A scan split by `first_temperature` measures what the whole scan does, temperature by
+/// temperature.
+#[test]
+fn split_scans_measure_what_the_whole_scan_measures() {
+    let model = lattice_model(2, 8, 1.0, 0.0).unwrap();
+    let run = |temps: &[f64], first| {
+        let s = SpinSweepSettings {
+            temperatures: temps.to_vec(),
+            sweeps: 500,
+            first_temperature: first,
+            threads: 1,
+            ..Default::default()
+        }
+        .validate(&model)
+        .unwrap();
+        run_sweep(&s, 4, &mut RunContext::new()).unwrap().points
+    };
+    let whole = run(&[1.5, 2.0, 2.5], 0);
+    let mut parts = run(&[1.5], 0);
+    parts.extend(run(&[2.0, 2.5], 1));
+    // Everything but the timings.
+    let key = |p: &TemperaturePoint| {
+        (
+            p.energy,
+            p.abs_magnetization,
+            p.heat_capacity,
+            p.susceptibility,
+            p.binder,
+            p.flip_attempts,
+        )
+    };
+    assert_eq!(whole.len(), parts.len());
+    for (a, b) in whole.iter().zip(&parts) {
+        assert_eq!(key(a), key(b));
+    }
+}

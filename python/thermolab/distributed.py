@@ -1,0 +1,252 @@
+"""``thermolab.distributed``: thermolab's runs on more than one process or machine, through an
+existing engine — a local process pool (the default), Ray (``RayExecutor``), or Dask
+(``DaskExecutor``) — with results identical to the single-process run.
+
+Every task carries plain picklable values (a model travels as the recipe that built it, see
+:class:`thermolab.Model`; settings as a dict) and its random streams are keyed by the run's
+seed and the task's own indices (chain numbers for ``sample``), so the output does not depend
+on how many workers ran it or in which order they finished. Inside a task the Rust core does
+the work with the GIL released, on as many threads as the task declared CPUs.
+
+An executor is anything with ``map(fn, tasks, cpus=1, on_done=None) -> list`` returning the
+results in the order of ``tasks`` (``on_done(k)`` is called as tasks finish, for the progress
+bar).
+"""
+import concurrent.futures as cf
+import multiprocessing
+import time
+
+import numpy as np
+
+from . import _thermolab
+from .progress import bar as make_bar
+from .result import STATS, SampleResult
+
+
+class SerialExecutor:
+    """Runs the tasks one after the other in this process (the reference for identity checks,
+    and a way to debug a distributed call)."""
+
+    workers = 1
+
+    def map(self, fn, tasks, cpus=1, on_done=None):
+        out = []
+        for k, t in enumerate(tasks):
+            out.append(fn(t))
+            if on_done:
+                on_done(k)
+        return out
+
+
+class LocalExecutor:
+    """A pool of ``workers`` processes on this machine (default: one per core), started with
+    ``spawn`` so that no thread state is inherited."""
+
+    def __init__(self, workers=None):
+        self.workers = int(workers or multiprocessing.cpu_count())
+        if self.workers < 1:
+            raise ValueError(f"workers: must be at least 1, got {workers}")
+
+    def map(self, fn, tasks, cpus=1, on_done=None):
+        ctx = multiprocessing.get_context("spawn")
+        with cf.ProcessPoolExecutor(max_workers=self.workers, mp_context=ctx) as pool:
+            futures = [pool.submit(fn, t) for t in tasks]
+            index = {f: k for k, f in enumerate(futures)}
+            for f in cf.as_completed(futures):
+                f.result()  # an exception in a task is raised here, at once
+                if on_done:
+                    on_done(index[f])
+            return [f.result() for f in futures]
+
+
+class RayExecutor:
+    """Ray tasks: each declares ``cpus`` CPUs (Ray schedules by them; the Rust thread pool is
+    capped to them) and is retried up to ``max_retries`` times when its worker dies, which
+    loses nothing because a task's output depends only on its inputs. Connects to the cluster
+    at ``address`` (``"auto"``: the running one; None: a local one started here, with
+    ``init`` passed to ``ray.init``)."""
+
+    def __init__(self, address=None, max_retries=3, **init):
+        import ray
+
+        self.ray = ray
+        if not ray.is_initialized():
+            ray.init(address=address, include_dashboard=False, log_to_driver=False, **init)
+        self.max_retries = int(max_retries)
+
+    @property
+    def workers(self):
+        return int(self.ray.cluster_resources().get("CPU", 1))
+
+    def map(self, fn, tasks, cpus=1, on_done=None):
+        ray = self.ray
+        remote = ray.remote(fn).options(num_cpus=cpus, max_retries=self.max_retries)
+        refs = [remote.remote(t) for t in tasks]
+        index = {r: k for k, r in enumerate(refs)}
+        pending = list(refs)
+        while pending:
+            done, pending = ray.wait(pending, num_returns=1)
+            for r in done:
+                ray.get(r)  # a task that failed for good raises here
+                if on_done:
+                    on_done(index[r])
+        return ray.get(refs)
+
+
+class DaskExecutor:
+    """A Dask ``distributed.Client``'s workers (tasks are submitted with ``pure=False`` and
+    gathered in order)."""
+
+    def __init__(self, client):
+        self.client = client
+
+    @property
+    def workers(self):
+        return max(1, len(self.client.scheduler_info().get("workers", {})))
+
+    def map(self, fn, tasks, cpus=1, on_done=None):
+        from distributed import as_completed
+
+        futures = [self.client.submit(fn, t, pure=False) for t in tasks]
+        index = {f.key: k for k, f in enumerate(futures)}
+        for f in as_completed(futures):
+            f.result()
+            if on_done:
+                on_done(index[f.key])
+        return self.client.gather(futures)
+
+
+class _TaskBar:
+    """One progress bar for a distributed call: tasks done of tasks in all."""
+
+    def __init__(self, label, total, progress):
+        self.bar = make_bar(label, progress)
+        self.total = total
+        self.done = 0
+        self.t0 = time.perf_counter()
+        if self.bar:
+            self.bar.update(0, total, 0.0, "tasks")
+
+    def __call__(self, _k):
+        self.done += 1
+        if self.bar:
+            self.bar.update(self.done, self.total, time.perf_counter() - self.t0, "tasks")
+
+    def close(self):
+        if self.bar:
+            self.bar.close(False)
+
+
+def _model_of(model):
+    """The model of a task: a Model as it is, or what a builder function returns."""
+    from ._thermolab import Model
+
+    return model if isinstance(model, Model) else model()
+
+
+def _sample_task(task):
+    model, kw = task
+    return _thermolab.sample(_model_of(model), progress=None, **kw)
+
+
+def _gather_samples(outs):
+    """One run's dict from the tasks' dicts, in chain order (chains cut to the shortest)."""
+    n = min(o["draws"].shape[1] for o in outs)
+    g = {k: np.concatenate([o[k][:, :n] for o in outs]) for k in ("draws",) + STATS}
+    g["gradient_evaluations"] = np.concatenate([o["gradient_evaluations"] for o in outs])
+    g["names"] = outs[0]["names"]
+    stopped = [o["termination"] for o in outs if o["termination"] != "finished"]
+    g["termination"] = stopped[0] if stopped else "finished"
+    g["interrupted"] = any(o["interrupted"] for o in outs)
+    g["seconds"] = max(o["seconds"] for o in outs)
+    return g
+
+
+def sample(model, executor=None, chains=16, chains_per_task=1, cpus_per_task=1, seed=0,
+           progress=True, **settings):
+    """:func:`thermolab.sample` with its chains spread over ``executor``'s workers
+    (``LocalExecutor()`` by default): ``chains_per_task`` chains per task, each task on
+    ``cpus_per_task`` threads. ``model`` is a :class:`thermolab.Model` that can be pickled
+    (built-in targets and families, functions that pickle), or a function of no arguments that
+    builds the model in the worker (for a numba ``cfunc``). Other keyword arguments are
+    :func:`thermolab.sample`'s. The draws are bit-identical to ``thermolab.sample(model,
+    chains=chains, seed=seed, ...)`` in one process, whatever the executor and its number of
+    workers; ``result.seconds`` is the slowest task's sampling time."""
+    executor = executor or LocalExecutor()
+    if chains < 1 or chains_per_task < 1 or cpus_per_task < 1:
+        raise ValueError("chains, chains_per_task and cpus_per_task must be at least 1")
+    for bad in ("first_chain", "threads", "out", "progress"):
+        if bad in settings:
+            raise ValueError(f"{bad}: set by thermolab.distributed.sample itself")
+    tasks = []
+    for first in range(0, chains, chains_per_task):
+        kw = dict(settings, chains=min(chains_per_task, chains - first), first_chain=first,
+                  seed=int(seed), threads=int(cpus_per_task))
+        tasks.append((model, kw))
+    tb = _TaskBar("sampling", len(tasks), progress)
+    try:
+        outs = executor.map(_sample_task, tasks, cpus=cpus_per_task, on_done=tb)
+    finally:
+        tb.close()
+    s = dict(settings, chains=chains, seed=seed, executor=type(executor).__name__,
+             workers=getattr(executor, "workers", None))
+    return SampleResult(_gather_samples(outs), settings=s)
+
+
+def _ising_task(task):
+    from .spin import ising as local_ising
+
+    temps, first, kw = task
+    return local_ising(temps, first_temperature=first, progress=False, **kw)
+
+
+def ising(temperatures, executor=None, temperatures_per_task=1, cpus_per_task=1, progress=True,
+          **settings):
+    """A temperature scan of :func:`thermolab.ising` spread over ``executor``'s workers,
+    ``temperatures_per_task`` temperatures per task: the heat-capacity curve of a large lattice,
+    a spin glass's energy over T. The measurements are identical to ``thermolab.ising`` of all
+    the temperatures in one process (temperature k draws from its own stream, whatever task
+    runs it). Keyword arguments are :func:`thermolab.ising`'s (the thermodynamic integration,
+    ``ti_points``, runs on one machine: call :func:`thermolab.ising` for it)."""
+    from .spin import SpinResult
+
+    executor = executor or LocalExecutor()
+    for bad in ("first_temperature", "threads", "progress"):
+        if bad in settings:
+            raise ValueError(f"{bad}: set by thermolab.distributed.ising itself")
+    if settings.get("ti_points", 0):
+        raise ValueError("ti_points: the integration runs on one machine (thermolab.ising)")
+    temps = [float(t) for t in np.atleast_1d(temperatures)]
+    if temperatures_per_task < 1 or not temps:
+        raise ValueError("need at least one temperature and temperatures_per_task ≥ 1")
+    kw = dict(settings, threads=int(cpus_per_task))
+    tasks = [(temps[k:k + temperatures_per_task], k, kw)
+             for k in range(0, len(temps), temperatures_per_task)]
+    tb = _TaskBar("ising", len(tasks), progress)
+    try:
+        parts = executor.map(_ising_task, tasks, cpus=cpus_per_task, on_done=tb)
+    finally:
+        tb.close()
+    stopped = [p.termination for p in parts if p.termination != "finished"]
+    return SpinResult({
+        "points": [pt for p in parts for pt in p.points],
+        "exact_source": parts[0].exact_source,
+        "n_sites": parts[0].n_sites,
+        "termination": stopped[0] if stopped else "finished",
+        "interrupted": any(p.interrupted for p in parts),
+    })
+
+
+def map(fn, tasks, executor=None, cpus_per_task=1, progress=True):
+    """``[fn(t) for t in tasks]`` on ``executor``'s workers, in the order of ``tasks`` — for
+    runs that are independent by construction: a calibration over seeds, a scan over
+    temperatures or data sets, annealing restarts from different seeds. ``fn`` must be
+    picklable (a module-level function; Ray also takes closures) and should set its runs'
+    ``threads`` to ``cpus_per_task``."""
+    executor = executor or LocalExecutor()
+    tasks = list(tasks)
+    tb = _TaskBar("tasks", len(tasks), progress)
+    try:
+        return executor.map(fn, tasks, cpus=cpus_per_task, on_done=tb)
+    finally:
+        tb.close()

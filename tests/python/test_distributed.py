@@ -1,0 +1,156 @@
+"""Distributed runs: identical draws whatever the executor and its number of workers (one
+process, a process pool, a Ray cluster), models that travel by their recipe, a worker killed
+mid-run, and temperature scans split over tasks."""
+import os
+import pickle
+import signal
+import threading
+import time
+
+import numpy as np
+import pytest
+
+import thermolab
+from thermolab import distributed as td
+
+SETTINGS = dict(warmup=150, draws=150, seed=7)
+
+
+def slow_logp(x):
+    # About 50 µs per call, so that a run lasts long enough to be interrupted.
+    s = 0.0
+    for k in range(300):
+        s += k * 1e-12
+    return -0.5 * float(x @ x) + 0.0 * s, -x
+
+
+def build_slow():
+    return thermolab.from_logp(slow_logp, dim=3)
+
+
+@pytest.fixture(scope="module")
+def model():
+    return thermolab.builtin("gauss", dim=5, rho=0.5)
+
+
+@pytest.fixture(scope="module")
+def reference(model):
+    return thermolab.sample(model, chains=16, progress=False, **SETTINGS)
+
+
+def test_models_travel_by_their_recipe(model):
+    again = pickle.loads(pickle.dumps(model))
+    x = np.linspace(-1, 1, 5)
+    assert again.energy_and_grad(x)[0] == model.energy_and_grad(x)[0]
+    X = np.random.default_rng(0).normal(size=(20, 2))
+    lin = thermolab.linear_regression(X, X @ [1.0, 2.0], noise_sd=0.5)
+    assert pickle.loads(pickle.dumps(lin)).exact()["log_z"] == lin.exact()["log_z"]
+    fn = pickle.loads(pickle.dumps(build_slow()))
+    assert fn.energy_and_grad(x[:3])[0] == pytest.approx(0.5 * float(x[:3] @ x[:3]))
+
+
+def test_a_compiled_model_refuses_to_travel(clib):
+    from conftest import fn_pointer
+
+    m = thermolab.from_cfunc(fn_pointer(clib, "gauss_logp"), dim=3)
+    with pytest.raises(TypeError, match="cannot be sent to another process"):
+        pickle.dumps(m)
+
+
+@pytest.mark.parametrize("per_task", [1, 4, 16])
+def test_serial_tasks_draw_what_one_run_draws(model, reference, per_task):
+    r = td.sample(model, td.SerialExecutor(), chains=16, chains_per_task=per_task, progress=False,
+                  **SETTINGS)
+    assert np.array_equal(r.draws, reference.draws)
+    assert np.array_equal(r.stats["step_size"], reference.stats["step_size"])
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_a_process_pool_draws_what_one_run_draws(model, reference, workers):
+    r = td.sample(model, td.LocalExecutor(workers), chains=16, chains_per_task=4, progress=False,
+                  **SETTINGS)
+    assert np.array_equal(r.draws, reference.draws)
+
+
+def test_a_builder_function_makes_the_model_in_the_worker():
+    ref = thermolab.sample(build_slow(), chains=4, progress=False, **SETTINGS)
+    r = td.sample(build_slow, td.LocalExecutor(2), chains=4, chains_per_task=2, progress=False,
+                  **SETTINGS)
+    assert np.array_equal(r.draws, ref.draws)
+
+
+def test_a_split_temperature_scan_measures_what_one_scan_does():
+    kw = dict(lattice=(2, 8), sweeps=1000, algorithm="wolff", seed=3)
+    temps = [1.8, 2.2, 2.6, 3.0]
+    whole = thermolab.ising(temps, progress=False, **kw).table()
+    split = td.ising(temps, td.LocalExecutor(2), temperatures_per_task=3, progress=False,
+                     **kw).table()
+    assert whole.equals(split)
+
+
+def seed_task(seed):
+    r = thermolab.sample(thermolab.builtin("gauss", dim=2, rho=0.0), chains=1, warmup=100,
+                         draws=100, seed=seed, threads=1, progress=False)
+    return float(r.draws.mean())
+
+
+def test_map_over_seeds_keeps_their_order():
+    seeds = list(range(6))
+    assert td.map(seed_task, seeds, td.LocalExecutor(2), progress=False) == [seed_task(s) for s in seeds]
+
+
+# Ray: a local cluster of two CPUs, started once for these tests.
+ray = pytest.importorskip("ray")
+
+
+@pytest.fixture(scope="module")
+def cluster():
+    # The workers import this module (for build_slow) and the package as this process does.
+    path = os.pathsep.join([os.path.dirname(os.path.abspath(__file__))]
+                           + [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p])
+    ex = td.RayExecutor(num_cpus=2, runtime_env={"env_vars": {"PYTHONPATH": path}})
+    yield ex
+    ray.shutdown()
+
+
+def test_ray_draws_what_one_run_draws(model, reference, cluster):
+    for per_task in (1, 8):
+        r = td.sample(model, cluster, chains=16, chains_per_task=per_task, progress=False,
+                      **SETTINGS)
+        assert np.array_equal(r.draws, reference.draws)
+
+
+def _sampling_workers():
+    """PIDs of Ray worker processes running a sampling task now (Ray names them by task)."""
+    pids = []
+    for d in os.listdir("/proc"):
+        if d.isdigit():
+            try:
+                with open(f"/proc/{d}/cmdline", "rb") as fh:
+                    if b"ray::_sample_task" in fh.read():
+                        pids.append(int(d))
+            except OSError:
+                pass
+    return pids
+
+
+def test_a_killed_ray_worker_loses_nothing(cluster):
+    kw = dict(warmup=400, draws=400, seed=11)
+    ref = thermolab.sample(build_slow(), chains=8, progress=False, **kw)
+    result, killed = {}, []
+
+    def run():
+        result["r"] = td.sample(build_slow, cluster, chains=8, chains_per_task=1, progress=False, **kw)
+
+    t = threading.Thread(target=run)
+    t.start()
+    deadline = time.time() + 60
+    while not killed and time.time() < deadline and t.is_alive():
+        pids = _sampling_workers()
+        if pids:
+            os.kill(pids[0], signal.SIGKILL)
+            killed.append(pids[0])
+        time.sleep(0.05)
+    t.join(timeout=120)
+    assert killed, "no sampling worker was seen to kill"
+    assert np.array_equal(result["r"].draws, ref.draws)
