@@ -1,8 +1,8 @@
 """thermolab.distributed side by side, in one run (issue 16's measurements):
 
 1. 16 chains of W5 logistic regression (the built-in target, 1000 warm-up × 1000 draws), one
-   chain per task, on a Ray cluster of 1 CPU and of 2 CPUs (one CPU per task): wall time, and
-   the draws checked bit for bit against the one-process run.
+   chain per task and eight, on a Ray cluster of 1 CPU and of 2 CPUs (one CPU per task): wall
+   time (medians of five), and the draws checked bit for bit against the one-process run.
 2. Ray's per-task overhead: the round trip of an empty task (median of 200), and of a task
    that returns a sampling result, against the same work done in this process.
 3. What travels: pickled bytes of a sampling task (the model travels as its recipe) and of
@@ -53,14 +53,15 @@ def main():
     for cpus in (1, 2):
         ex = td.RayExecutor(num_cpus=cpus)
         td.sample(model, ex, chains=2, progress=False, warmup=20, draws=20, seed=0)  # warm the workers
-        walls = []
-        for _ in range(1 if QUICK else 3):
-            t0 = time.perf_counter()
-            r = td.sample(model, ex, chains=CHAINS, chains_per_task=1, progress=False, **kw)
-            walls.append(time.perf_counter() - t0)
-            assert np.array_equal(r.draws, ref.draws), "Ray draws differ from the one-process run"
-        out[f"ray_{cpus}_cpu_wall_s"] = statistics.median(walls)
-        out[f"ray_{cpus}_cpu_runs"] = walls
+        for per_task in (1, 8):
+            walls = []
+            for _ in range(1 if QUICK else 5):
+                t0 = time.perf_counter()
+                r = td.sample(model, ex, chains=CHAINS, chains_per_task=per_task, progress=False, **kw)
+                walls.append(time.perf_counter() - t0)
+                assert np.array_equal(r.draws, ref.draws), "Ray draws differ from the one-process run"
+            out[f"ray_{cpus}_cpu_{per_task}_per_task_wall_s"] = statistics.median(walls)
+            out[f"ray_{cpus}_cpu_{per_task}_per_task_runs"] = walls
         if cpus == 2:
             remote = ray.remote(empty).options(num_cpus=1)
             ray.get([remote.remote(0) for _ in range(20)])
@@ -86,7 +87,9 @@ def main():
             out["small_task_local_ms"] = 1e3 * statistics.median(b)
             out["small_task_overhead_ms"] = out["small_task_ray_ms"] - out["small_task_local_ms"]
         ray.shutdown()
-    out["speedup_2_vs_1"] = out["ray_1_cpu_wall_s"] / out["ray_2_cpu_wall_s"]
+    for per_task in (1, 8):
+        out[f"speedup_2_vs_1_{per_task}_per_task"] = (out[f"ray_1_cpu_{per_task}_per_task_wall_s"]
+                                                      / out[f"ray_2_cpu_{per_task}_per_task_wall_s"])
     out["identical_to_one_process"] = True
     out["load_end"] = os.getloadavg()[0]
     path = os.path.join(ROOT, "bench", "results", "distributed-quick.json" if QUICK else "distributed.json")
