@@ -63,6 +63,10 @@ def test_a_run_folder_on_request(tmp_path):
     summary = pd.read_csv(target / "summary.csv")
     assert len(summary) == 2
     assert (target / "run.json").exists()
+    # The figures and the report, as the CLI draws them.
+    for f in ("report.html", "trace_a.svg", "trace_a.png", "rank_b.svg", "energy.png"):
+        assert (target / f).stat().st_size > 0, f
+    assert "<svg" in (target / "report.html").read_text()
     with pytest.raises(ValueError, match="run"):
         thermolab.sample(m, chains=1, warmup=10, draws=10, progress=False, out=target)
     assert pd.read_csv(target / "draws" / "chain_1.csv", comment="#").shape == chain1.shape

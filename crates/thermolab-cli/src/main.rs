@@ -10,9 +10,9 @@ mod args;
 mod commands;
 mod limits;
 mod output;
-mod plots;
-mod png;
-mod report;
+
+// The figures and the HTML report, shared with the Python package.
+use thermolab_report::{plots, report};
 
 use clap::Parser;
 

@@ -189,14 +189,36 @@ pub fn sample<'py>(
             "seed": seed,
             "settings": settings,
         });
+        let network = match &model.energy {
+            crate::model::ModelEnergy::Builtin(
+                thermolab::systems::posterior::BuiltinTarget::Network(b),
+            ) => Some((b.as_ref(), format!("a {}-parameter network", model.dim))),
+            _ => None,
+        };
+        let what = crate::folder::Described {
+            names: &model.names,
+            beta,
+            description,
+            settings: vec![
+                (
+                    "model",
+                    format!("{} ({} parameters)", model.kind_name, model.dim),
+                ),
+                ("sampler, metric", format!("{sampler}, {metric}")),
+                (
+                    "chains × (warm-up + draws)",
+                    format!("{chains} × ({warmup} + {draws})"),
+                ),
+                ("β, seed", format!("{beta}, {seed}")),
+            ],
+            network,
+        };
         let folder = crate::folder::write_sample_folder(
             &target,
             force,
             &r,
             &draws_array(&r, model.dim),
-            &model.names,
-            beta,
-            description,
+            what,
         )?;
         d.set_item("folder", folder)?;
     }

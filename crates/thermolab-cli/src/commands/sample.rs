@@ -4,7 +4,6 @@
 use super::{checkpoint_path, fmt, unix_time, Run};
 use crate::args::{SampleArgs, TargetArgs};
 use crate::output::Progress;
-use crate::plots::LineChart;
 use anyhow::{anyhow, bail, Context, Result};
 use serde_json::{json, Value};
 use std::path::{Path, PathBuf};
@@ -14,12 +13,12 @@ use thermolab::drivers::sample::{
     resume, sample, Checkpoint, InitPoint, SampleEvent, SampleResult, SampleSettings,
 };
 use thermolab::estimate::diagnostics::{bfmi, summarize, ParamSummary, MIN_DRAWS};
-use thermolab::estimate::histogram;
 use thermolab::kernels::mcmc::{McmcKernel, SamplerKind};
 use thermolab::run::{Control, Observer, RunContext, StopFlag, Termination};
 use thermolab::systems::posterior::BuiltinTarget;
 use thermolab::targets::{TargetParams, TargetSpec};
 use thermolab::trace::{load_checkpoint, save_checkpoint, summary_csv, DrawWriter};
+use thermolab_report::sample::{figures, SampleDraws};
 
 /// The spec of target `name` with the shared target options `m` (`sample` and `temper`).
 pub fn target_spec(name: &str, m: &TargetArgs) -> Result<TargetSpec> {
@@ -139,18 +138,10 @@ impl<'a> Observer<SampleEvent<'a, McmcKernel>> for Streamer {
 
 /// Every chain's draws and sampler columns, read back from its draw file (the whole run,
 /// including the part before a resume).
-struct AllDraws {
-    /// Per chain: draws, row-major.
-    draws: Vec<Vec<f64>>,
-    /// Per chain: the seven sampler columns of each draw.
-    stats: Vec<Vec<[f64; 7]>>,
-}
+type AllDraws = SampleDraws;
 
 fn read_back(files: &[PathBuf], dim: usize) -> Result<AllDraws> {
-    let mut all = AllDraws {
-        draws: Vec::new(),
-        stats: Vec::new(),
-    };
+    let mut all = AllDraws::default();
     for f in files {
         let rows = thermolab::trace::read_draws(f, dim + 7)?;
         let mut d = Vec::with_capacity(rows.len() / (dim + 7) * dim);
@@ -165,15 +156,6 @@ fn read_back(files: &[PathBuf], dim: usize) -> Result<AllDraws> {
         all.stats.push(st);
     }
     Ok(all)
-}
-
-impl AllDraws {
-    fn parameter(&self, j: usize, dim: usize) -> Vec<Vec<f64>> {
-        self.draws
-            .iter()
-            .map(|c| c.iter().skip(j).step_by(dim).copied().collect())
-            .collect()
-    }
 }
 
 /// `thermolab sample`.
@@ -570,7 +552,7 @@ fn write_outputs(
         run.out.text(&format!("WARNING: {w}"));
         run.out.event("warning", json!({"message": w}));
     }
-    plots(run, all, &params, dim, target, a)?;
+    plots(run, all, &params, target, a)?;
     if let Some(rep) = run.report.as_mut() {
         if warnings.is_empty() {
             rep.headline("No convergence warnings: R̂ ≤ 1.01, bulk ESS ≥ 100 per chain, no divergences, E-BFMI ≥ 0.3.");
@@ -637,183 +619,18 @@ fn plots(
     run: &mut Run,
     r: &AllDraws,
     params: &[ParamSummary],
-    dim: usize,
     target: &BuiltinTarget,
     a: &SampleArgs,
 ) -> Result<()> {
     if run.report.is_none() {
         return Ok(());
     }
-    for (j, param) in params.iter().enumerate().take(dim.min(3)) {
-        let per = r.parameter(j, dim);
-        let lines: Vec<(String, Vec<(f64, f64)>)> = per
-            .iter()
-            .enumerate()
-            .map(|(c, v)| {
-                (
-                    format!("chain {c}"),
-                    v.iter().enumerate().map(|(i, x)| (i as f64, *x)).collect(),
-                )
-            })
-            .collect();
-        let chart = LineChart {
-            title: format!("Trace of {}", param.name),
-            x_label: "draw".into(),
-            y_label: param.name.clone(),
-            lines,
-            points: vec![],
-            errors: vec![],
-            log_y: false,
-            integer_x: true,
-            ..Default::default()
-        };
-        run.plot(
-            &chart,
-            &format!("trace_{}", param.name.replace('.', "_")),
-            "Draws of each chain (they should overlap)",
-        )?;
-        // Rank plot: histogram of each chain's ranks among all draws.
-        let all: Vec<f64> = per.iter().flatten().copied().collect();
-        let mut sorted = all.clone();
-        sorted.sort_by(|x, y| x.total_cmp(y));
-        let bins = 20;
-        let lines = per
-            .iter()
-            .enumerate()
-            .map(|(c, v)| {
-                let ranks: Vec<f64> = v
-                    .iter()
-                    .map(|x| sorted.partition_point(|y| y < x) as f64)
-                    .collect();
-                let h = histogram(
-                    &ranks
-                        .iter()
-                        .copied()
-                        .chain([0.0, all.len() as f64])
-                        .collect::<Vec<_>>(),
-                    bins,
-                );
-                (
-                    format!("chain {c}"),
-                    h.counts
-                        .iter()
-                        .enumerate()
-                        .map(|(i, n)| (i as f64, *n as f64))
-                        .collect(),
-                )
-            })
-            .collect();
-        let chart = LineChart {
-            title: format!("Rank plot of {}", param.name),
-            x_label: "rank bin".into(),
-            y_label: "count".into(),
-            lines,
-            points: vec![],
-            errors: vec![],
-            log_y: false,
-            integer_x: true,
-            integer_y: true,
-            ..Default::default()
-        };
-        run.plot(
-            &chart,
-            &format!("rank_{}", param.name.replace('.', "_")),
-            "Ranks per chain: flat and alike when the chains mix",
-        )?;
-    }
-    // Energy: marginal distribution of H (centred) against its transitions (E-BFMI).
-    let mut e = Vec::new();
-    let mut de = Vec::new();
-    for c in &r.stats {
-        let h: Vec<f64> = c.iter().map(|s| s[6]).collect();
-        let m = h.iter().sum::<f64>() / h.len().max(1) as f64;
-        e.extend(h.iter().map(|v| v - m));
-        de.extend(h.windows(2).map(|w| w[1] - w[0]));
-    }
-    if !e.is_empty() {
-        let lo = e.iter().chain(&de).fold(f64::INFINITY, |x, y| x.min(*y));
-        let hi = e
-            .iter()
-            .chain(&de)
-            .fold(f64::NEG_INFINITY, |x, y| x.max(*y));
-        let hist = |v: &[f64]| {
-            let h = histogram(&v.iter().copied().chain([lo, hi]).collect::<Vec<_>>(), 40);
-            h.counts
-                .iter()
-                .enumerate()
-                .map(|(i, n)| (0.5 * (h.edges[i] + h.edges[i + 1]), *n as f64))
-                .collect::<Vec<_>>()
-        };
-        let chart = LineChart {
-            title: "Energy: marginal vs transitions".into(),
-            x_label: "H − mean H".into(),
-            y_label: "count".into(),
-            lines: vec![
-                ("marginal energy".into(), hist(&e)),
-                ("energy transition".into(), hist(&de)),
-            ],
-            points: vec![],
-            errors: vec![],
-            log_y: false,
-            integer_y: true,
-            ..Default::default()
-        };
-        run.plot(&chart, "energy", "When the transition histogram is much narrower than the marginal, momentum resampling explores poorly (low E-BFMI)")?;
-    }
-    // Posterior predictive band of a 1-input network.
-    if let BuiltinTarget::Network(b) = target {
-        let mut b = b.clone();
-        let net = b.network();
-        let data = net.data().clone();
-        if data.n_inputs == 1 && data.n_targets == 1 {
-            let (lo, hi) = data
-                .x
-                .iter()
-                .fold((f64::INFINITY, f64::NEG_INFINITY), |(p, q), &v| {
-                    (p.min(v), q.max(v))
-                });
-            let xs: Vec<f64> = (0..200)
-                .map(|i| lo + (hi - lo) * i as f64 / 199.0)
-                .collect();
-            let mut preds: Vec<Vec<f64>> = Vec::new();
-            for c in &r.draws {
-                let n = c.len() / dim;
-                for k in (0..n).step_by((n / 100).max(1)) {
-                    preds.push(net.predict(&c[k * dim..(k + 1) * dim], &xs));
-                }
-            }
-            let q = |p: f64| -> Vec<(f64, f64)> {
-                xs.iter()
-                    .enumerate()
-                    .map(|(i, x)| {
-                        let col: Vec<f64> = preds.iter().map(|v| v[i]).collect();
-                        (*x, thermolab::estimate::diagnostics::quantile(&col, p))
-                    })
-                    .collect()
-            };
-            let chart = LineChart {
-                title: format!("Posterior predictive of {}", a.model.arch),
-                x_label: "x".into(),
-                y_label: "f(x)".into(),
-                lines: vec![
-                    ("median".into(), q(0.5)),
-                    ("5 %".into(), q(0.05)),
-                    ("95 %".into(), q(0.95)),
-                ],
-                points: vec![(
-                    "data".into(),
-                    data.x.iter().copied().zip(data.y.iter().copied()).collect(),
-                )],
-                errors: vec![],
-                log_y: false,
-                ..Default::default()
-            };
-            run.plot(
-                &chart,
-                "posterior_predictive",
-                "Median and 90 % band of the network function over the posterior draws",
-            )?;
-        }
+    let network = match target {
+        BuiltinTarget::Network(b) => Some((b.as_ref(), a.model.arch.as_str())),
+        _ => None,
+    };
+    for f in figures(r, params, network) {
+        run.plot(&f.chart, &f.name, &f.caption)?;
     }
     Ok(())
 }

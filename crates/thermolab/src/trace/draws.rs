@@ -35,9 +35,9 @@ fn header(names: &[String]) -> String {
     h.join(",") + "\n"
 }
 
-/// Appends one row: the draw, then the sampler columns (`lp__ = −β·E`).
-pub fn push_row(out: &mut String, x: &[f64], s: &StepInfo, beta: f64) {
-    let cols = [
+/// The sampler columns of one draw, in the order of [`SAMPLER_COLUMNS`] (`lp__ = −β·E`).
+pub fn sampler_columns(s: &StepInfo, beta: f64) -> [f64; 7] {
+    [
         -beta * s.energy,
         s.accept_stat,
         s.step_size,
@@ -45,7 +45,12 @@ pub fn push_row(out: &mut String, x: &[f64], s: &StepInfo, beta: f64) {
         f64::from(s.n_evals),
         f64::from(u8::from(s.divergent)),
         s.hamiltonian,
-    ];
+    ]
+}
+
+/// Appends one row: the draw, then the sampler columns ([`sampler_columns`]).
+pub fn push_row(out: &mut String, x: &[f64], s: &StepInfo, beta: f64) {
+    let cols = sampler_columns(s, beta);
     for (k, v) in x.iter().chain(&cols).enumerate() {
         if k > 0 {
             out.push(',');

@@ -8,7 +8,7 @@ mod draws;
 mod run_folder;
 
 pub use checkpoint::{load_checkpoint, save_checkpoint, CHECKPOINT_FORMAT};
-pub use draws::{push_row, read_draws, DrawWriter, SAMPLER_COLUMNS};
+pub use draws::{push_row, read_draws, sampler_columns, DrawWriter, SAMPLER_COLUMNS};
 pub use run_folder::{checkpoint_of, Existing, RunFolder, RunFolderError};
 
 use crate::error::Error;
