@@ -49,7 +49,8 @@ class LocalExecutor:
 
     def map(self, fn, tasks, cpus=1, on_done=None):
         ctx = multiprocessing.get_context("spawn")
-        with cf.ProcessPoolExecutor(max_workers=self.workers, mp_context=ctx) as pool:
+        pool = cf.ProcessPoolExecutor(max_workers=self.workers, mp_context=ctx)
+        try:
             futures = [pool.submit(fn, t) for t in tasks]
             index = {f: k for k, f in enumerate(futures)}
             for f in cf.as_completed(futures):
@@ -57,6 +58,15 @@ class LocalExecutor:
                 if on_done:
                     on_done(index[f])
             return [f.result() for f in futures]
+        except BaseException:
+            # Ctrl-C or a failed task: drop the tasks not started, stop the running ones.
+            workers = list((getattr(pool, "_processes", None) or {}).values())
+            pool.shutdown(wait=False, cancel_futures=True)
+            for w in workers:
+                w.terminate()
+            raise
+        finally:
+            pool.shutdown(wait=True)
 
 
 class RayExecutor:
@@ -84,13 +94,24 @@ class RayExecutor:
         refs = [remote.remote(t) for t in tasks]
         index = {r: k for k, r in enumerate(refs)}
         pending = list(refs)
-        while pending:
-            done, pending = ray.wait(pending, num_returns=1)
-            for r in done:
-                ray.get(r)  # a task that failed for good raises here
-                if on_done:
-                    on_done(index[r])
-        return ray.get(refs)
+        try:
+            while pending:
+                done, pending = ray.wait(pending, num_returns=1)
+                for r in done:
+                    ray.get(r)  # a task that failed for good raises here
+                    if on_done:
+                        on_done(index[r])
+            return ray.get(refs)
+        except KeyboardInterrupt:
+            # Ctrl-C: cancel every task still queued or running, then stop as plain Python does.
+            for r in pending:
+                ray.cancel(r, force=True)
+            raise
+        except ray.exceptions.RaySystemError as e:
+            raise RuntimeError(
+                f"the Ray cluster was lost during the run ({type(e).__name__}: {e}); "
+                "the tasks are independent and deterministic: run the call again on a live cluster"
+            ) from e
 
 
 class DaskExecutor:

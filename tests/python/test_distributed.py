@@ -154,3 +154,44 @@ def test_a_killed_ray_worker_loses_nothing(cluster):
     t.join(timeout=120)
     assert killed, "no sampling worker was seen to kill"
     assert np.array_equal(result["r"].draws, ref.draws)
+
+
+CANCEL = """
+import signal, sys, time
+signal.signal(signal.SIGINT, signal.default_int_handler)
+sys.path.insert(0, {here!r})
+import thermolab
+from thermolab import distributed as td
+from test_distributed import build_slow
+ex = {executor}
+print("start", flush=True)
+t0 = time.time()
+try:
+    td.sample(build_slow, ex, chains=8, warmup=20000, draws=20000, progress=False)
+    print("finished", flush=True)
+except KeyboardInterrupt:
+    print("cancelled after", round(time.time() - t0, 1), flush=True)
+"""
+
+
+@pytest.mark.parametrize("executor", ["td.LocalExecutor(2)",
+                                      "td.RayExecutor(num_cpus=2, runtime_env={'env_vars': {'PYTHONPATH': %r}})"])
+def test_ctrl_c_cancels_a_distributed_run(executor):
+    import subprocess
+    import sys
+
+    here = os.path.dirname(os.path.abspath(__file__))
+    path = os.pathsep.join([here] + [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p])
+    if "%r" in executor:
+        executor = executor % path
+    p = subprocess.Popen([sys.executable, "-c", CANCEL.format(here=here, executor=executor)],
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        assert p.stdout.readline().strip() == b"start"
+        time.sleep(3.0)
+        p.send_signal(signal.SIGINT)
+        out, err = p.communicate(timeout=60)
+    finally:
+        p.kill()
+    out = out.decode()
+    assert "cancelled after" in out and "finished" not in out, (out, err.decode()[-2000:])
