@@ -21,6 +21,7 @@ import numpy as np
 from . import _thermolab
 from .progress import bar as make_bar
 from .result import STATS, SampleResult
+from .sampling import native_settings
 
 
 class SerialExecutor:
@@ -165,6 +166,28 @@ def _model_of(model):
     return model if isinstance(model, Model) else model()
 
 
+def _check_model(model):
+    """A Model, or a builder taking no arguments (a log density must be made a Model first)."""
+    import inspect
+
+    from ._thermolab import Model
+
+    if isinstance(model, Model):
+        return
+    if not callable(model):
+        raise TypeError("model: expected a thermolab.Model or a function that builds one")
+    try:
+        params = inspect.signature(model).parameters.values()
+    except (TypeError, ValueError):
+        return
+    if any(p.default is p.empty and p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)
+           for p in params):
+        raise TypeError(
+            "model: a function given here must build the model and take no arguments; make a "
+            "log density a model first (thermolab.from_logp(f, dim))"
+        )
+
+
 def _sample_task(task):
     model, kw = task
     return _thermolab.sample(_model_of(model), progress=None, **kw)
@@ -192,17 +215,21 @@ def sample(model, executor=None, chains=16, chains_per_task=1, cpus_per_task=1, 
     builds the model in the worker (for a numba ``cfunc``). Other keyword arguments are
     :func:`thermolab.sample`'s. The draws are bit-identical to ``thermolab.sample(model,
     chains=chains, seed=seed, ...)`` in one process, whatever the executor and its number of
-    workers; ``result.seconds`` is the slowest task's sampling time."""
+    workers, on machines of the same architecture and CPU features (the f32 kernels pick
+    AVX2/FMA code at run time, which rounds differently); ``result.seconds`` is the slowest
+    task's sampling time."""
     executor = executor or LocalExecutor()
+    _check_model(model)
     if chains < 1 or chains_per_task < 1 or cpus_per_task < 1:
         raise ValueError("chains, chains_per_task and cpus_per_task must be at least 1")
-    for bad in ("first_chain", "threads", "out", "progress"):
+    for bad in ("first_chain", "threads", "out", "force", "progress", "dim"):
         if bad in settings:
-            raise ValueError(f"{bad}: set by thermolab.distributed.sample itself")
+            raise ValueError(f"{bad}: set by thermolab.distributed.sample itself"
+                             if bad != "dim" else "dim: make the model with thermolab.from_logp(f, dim)")
     tasks = []
     for first in range(0, chains, chains_per_task):
-        kw = dict(settings, chains=min(chains_per_task, chains - first), first_chain=first,
-                  seed=int(seed), threads=int(cpus_per_task))
+        kw = native_settings(**dict(settings, chains=min(chains_per_task, chains - first),
+                                    first_chain=first, seed=seed, threads=cpus_per_task))
         tasks.append((model, kw))
     tb = _TaskBar("sampling", len(tasks), progress)
     try:

@@ -149,8 +149,8 @@ class RBM:
         return float(np.mean(self.score_samples(X, method)))
 
     def sample(self, n, sweeps=1000, start=None, seed=0):
-        """``n`` fantasy samples (visible means after ``sweeps`` Gibbs sweeps) from rows of
-        ``start`` (default: the training data)."""
+        """``n`` fantasy samples (visible means after ``sweeps`` Gibbs sweeps), one chain from
+        each of the first ``n`` rows of ``start`` (default: the training data)."""
         m = self._fitted()
         s = self._base if start is None else _binary(start)
         if s is None:

@@ -55,8 +55,11 @@ class SampleResult(Draws):
         self.seconds = float(out["seconds"])
         self.gradient_evaluations = np.asarray(out["gradient_evaluations"])
         self.settings = dict(settings or {})
-        #: The run folder written with ``out=`` (None without).
+        #: The run folder written with ``out=`` (None without, or when writing it failed).
         self.folder = out.get("folder")
+        if out.get("folder_error"):
+            warnings.warn(f"the run folder could not be written (the draws are kept here): "
+                          f"{out['folder_error']}", RuntimeWarning, stacklevel=3)
         if self.interrupted:
             warnings.warn(
                 f"sampling interrupted: keeping {self.draws.shape[1]} draws per chain",

@@ -20,6 +20,20 @@ def as_model(model, dim=None, what="sample"):
     )
 
 
+def native_settings(sampler="nuts", chains=4, warmup=1000, draws=1000, beta=1.0, seed=0,
+                    thin=1, threads=0, target_accept=None, max_depth=10, steps=20, metric="diag",
+                    init=None, init_radius=2.0, first_chain=0):
+    """:func:`sample`'s settings as the native call takes them (an unknown keyword is a
+    ``TypeError`` naming it, as for :func:`sample`)."""
+    return dict(
+        sampler=sampler, chains=int(chains), warmup=int(warmup), draws=int(draws),
+        thin=int(thin), beta=float(beta), seed=int(seed), threads=int(threads),
+        target_accept=target_accept, max_depth=int(max_depth), steps=int(steps), metric=metric,
+        init=None if init is None else [float(v) for v in init], init_radius=float(init_radius),
+        first_chain=int(first_chain),
+    )
+
+
 def sample(
     model,
     sampler="nuts",
@@ -60,8 +74,10 @@ def sample(
     raised again.
 
     ``out`` writes a run folder there as ``thermolab sample`` does (``draws/chain_K.csv`` with
-    Stan's sampler columns, ``summary.csv``, ``run.json``), filled under a temporary name and
-    renamed into place; an earlier run there is kept unless ``force=True``.
+    Stan's sampler columns, ``summary.csv``, the figures, ``report.html``, ``run.json``),
+    filled under a temporary name and renamed into place. An earlier run there is kept unless
+    ``force=True``, and a folder that cannot be used is an error before any sampling; should
+    writing fail after the run, the draws are returned with a warning.
 
     ``first_chain`` numbers the chains from there: chain k draws from the stream of chain
     ``first_chain + k``, so runs of chains 0–3 and 4–7 draw exactly what one run of 8 chains
@@ -70,24 +86,13 @@ def sample(
     model = as_model(model, dim, "sample")
     out = _thermolab.sample(
         model,
-        sampler=sampler,
-        chains=int(chains),
-        warmup=int(warmup),
-        draws=int(draws),
-        thin=int(thin),
-        beta=float(beta),
-        seed=int(seed),
-        threads=int(threads),
-        target_accept=target_accept,
-        max_depth=int(max_depth),
-        steps=int(steps),
-        metric=metric,
-        init=None if init is None else [float(v) for v in init],
-        init_radius=float(init_radius),
+        **native_settings(sampler=sampler, chains=chains, warmup=warmup, draws=draws, beta=beta,
+                          seed=seed, thin=thin, threads=threads, target_accept=target_accept,
+                          max_depth=max_depth, steps=steps, metric=metric, init=init,
+                          init_radius=init_radius, first_chain=first_chain),
         progress=bar("sampling", progress),
         out=None if out is None else str(out),
         force=bool(force),
-        first_chain=int(first_chain),
     )
     return SampleResult(out, settings={
         "sampler": sampler, "chains": chains, "warmup": warmup, "draws": draws, "beta": beta,

@@ -48,10 +48,10 @@ def _ising_terms(J, h):
     upper = {(int(a), int(b)): w for a, b, w in zip(r, c, v) if a < b}
     lower = {(int(b), int(a)): w for a, b, w in zip(r, c, v) if a > b}
     if lower and lower != upper:
-        (i, j), w = next(((k, w) for k, w in lower.items() if upper.get(k) != w), next(iter(lower.items())))
+        i, j = min(k for k in set(upper) | set(lower) if upper.get(k, 0.0) != lower.get(k, 0.0))
         raise ValueError(
-            f"J: not symmetric: J[{j}, {i}] = {w} but J[{i}, {j}] = {upper.get((i, j), 0.0)} "
-            "(give J symmetric or upper-triangular)"
+            f"J: not symmetric: J[{i}, {j}] = {upper.get((i, j), 0.0)} but "
+            f"J[{j}, {i}] = {lower.get((i, j), 0.0)} (give J symmetric or upper-triangular)"
         )
     rows = [i for i, _ in upper]
     cols = [j for _, j in upper]
@@ -162,6 +162,10 @@ def ising(
     if sum(given) != 1:
         raise ValueError("ising: give exactly one of lattice=(dim, L), J (with h) or Q")
     kw = {}
+    if lattice is None and (coupling != 1.0 or field != 0.0):
+        raise ValueError("coupling, field: only for lattice= (give J and h for your own couplings)")
+    if lattice is not None and h is not None:
+        raise ValueError("h: with lattice= give the uniform field as field=")
     if lattice is not None:
         dim, L = lattice
         kw["lattice"] = (int(dim), int(L))

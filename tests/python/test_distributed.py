@@ -72,6 +72,15 @@ def test_a_process_pool_draws_what_one_run_draws(model, reference, workers):
     assert np.array_equal(r.draws, reference.draws)
 
 
+def test_a_log_density_must_be_made_a_model_first():
+    with pytest.raises(TypeError, match="from_logp"):
+        td.sample(slow_logp, td.SerialExecutor(), chains=2, progress=False, **SETTINGS)
+    with pytest.raises(ValueError, match="dim"):
+        td.sample(build_slow, td.SerialExecutor(), chains=2, dim=3, progress=False, **SETTINGS)
+    with pytest.raises(TypeError, match="bogus"):
+        td.sample(build_slow, td.SerialExecutor(), chains=2, bogus=1, progress=False)
+
+
 def test_a_builder_function_makes_the_model_in_the_worker():
     ref = thermolab.sample(build_slow(), chains=4, progress=False, **SETTINGS)
     r = td.sample(build_slow, td.LocalExecutor(2), chains=4, chains_per_task=2, progress=False,

@@ -115,6 +115,12 @@ def test_dense_and_sparse_couplings_give_the_same_sweep():
         thermolab.ising([1.5], J=np.eye(3), **kw)
     with pytest.raises(ValueError, match="exactly one"):
         thermolab.ising([1.5], J=J, lattice=(2, 4), **kw)
+    with pytest.raises(ValueError, match=r"J\[0, 1\] = 1.0 but J\[1, 0\] = 0.0"):
+        thermolab.ising([1.5], J=np.array([[0.0, 1.0, 0.0], [0.0, 0.0, 2.0], [0.0, 2.0, 0.0]]), **kw)
+    with pytest.raises(ValueError, match="field="):
+        thermolab.ising([1.5], lattice=(2, 4), h=np.zeros(16), **kw)
+    with pytest.raises(ValueError, match="only for lattice"):
+        thermolab.ising([1.5], J=J, field=0.5, **kw)
 
 
 @pytest.fixture(scope="module")
@@ -138,6 +144,9 @@ def test_rbm_fit_score_and_log_z(digits):
         thermolab.RBM(n_components=4, progress=False).fit(digits * 0.5 + 0.25)
     with pytest.raises(ValueError, match="columns"):
         same.free_energy(digits[:, :10])
+    assert r.sample(5, sweeps=10).shape == (5, 64)
+    with pytest.raises(ValueError, match="start rows"):
+        r.sample(5, sweeps=10, start=digits[:3])
 
 
 def test_anneal_finds_minima():

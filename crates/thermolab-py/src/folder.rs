@@ -29,30 +29,34 @@ pub struct Described<'a> {
     pub network: Option<(&'a BayesianMlp, String)>,
 }
 
-/// Writes the run `r` (draws `draws`, `(chains, draws, dim)`) to the folder `target`, as `what`
-/// describes it; `force` replaces an earlier run there. Returns the folder.
-pub fn write_sample_folder(
-    target: &Path,
-    force: bool,
-    r: &SampleResult<McmcKernel>,
-    draws: &Array3<f64>,
-    what: Described<'_>,
-) -> PyResult<PathBuf> {
-    let (names, beta) = (what.names, what.beta);
+/// The run folder `target`, taken before the run so that a folder that cannot be used is an
+/// error before any work is done; `force` replaces an earlier run there.
+pub fn open_folder(target: &Path, force: bool) -> PyResult<RunFolder> {
     let existing = if force {
         Existing::ReplaceRun
     } else {
         Existing::Refuse
     };
-    let folder = RunFolder::create(target, existing).map_err(crate::value_error)?;
+    RunFolder::create(target, existing).map_err(crate::value_error)
+}
+
+/// Writes the run `r` (draws `draws`, `(chains, draws, dim)`) into `folder`, as `what`
+/// describes it, and renames it into place. Needs no Python (call it with the GIL released);
+/// returns the folder, or why writing failed.
+pub fn write_sample_folder(
+    folder: RunFolder,
+    r: &SampleResult<McmcKernel>,
+    draws: &Array3<f64>,
+    what: Described<'_>,
+) -> Result<PathBuf, String> {
+    let (names, beta) = (what.names, what.beta);
     let dir = folder.partial_path("draws");
-    std::fs::create_dir_all(&dir)
-        .map_err(|e| crate::value_error(format!("{}: {e}", dir.display())))?;
+    std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
     for (c, chain) in r.chains.iter().enumerate() {
         let mut w = DrawWriter::create(&dir.join(format!("chain_{c}.csv")), names)
-            .map_err(crate::value_error)?;
+            .map_err(|e| e.to_string())?;
         w.append(&chain.draws, &chain.stats, beta)
-            .map_err(crate::value_error)?;
+            .map_err(|e| e.to_string())?;
     }
     let (chains, n, dim) = draws.dim();
     let params: Vec<_> = (0..dim)
@@ -66,7 +70,7 @@ pub fn write_sample_folder(
         .collect();
     folder
         .write("summary.csv", summary_csv(&params))
-        .map_err(crate::value_error)?;
+        .map_err(|e| e.to_string())?;
     // The figures and the report, as `thermolab sample` draws them.
     let per_chain: Vec<Vec<f64>> = (0..chains)
         .map(|c| {
@@ -132,12 +136,12 @@ pub fn write_sample_folder(
     let network = what.network.as_ref().map(|(b, a)| (*b, a.as_str()));
     for f in figures(&all, &params, network) {
         let svg = thermolab_report::plots::render(&f.chart, &folder, &f.name)
-            .map_err(crate::value_error)?;
+            .map_err(|e| e.to_string())?;
         report.figure(&svg, &f.name, &f.caption);
     }
     folder
         .write("report.html", report.html())
-        .map_err(crate::value_error)?;
+        .map_err(|e| e.to_string())?;
     let run = serde_json::json!({
         "command": "sample (Python)",
         "version": env!("CARGO_PKG_VERSION"),
@@ -149,8 +153,8 @@ pub fn write_sample_folder(
     folder
         .write(
             "run.json",
-            serde_json::to_string_pretty(&run).map_err(crate::value_error)?,
+            serde_json::to_string_pretty(&run).map_err(|e| e.to_string())?,
         )
-        .map_err(crate::value_error)?;
-    folder.commit().map_err(crate::value_error)
+        .map_err(|e| e.to_string())?;
+    folder.commit().map_err(|e| e.to_string())
 }

@@ -131,7 +131,8 @@ impl Rbm {
         x: PyReadonlyArray2<'py, f64>,
     ) -> PyResult<Bound<'py, PyArray1<f64>>> {
         let v = rows(&self.machine, &x)?;
-        Ok(PyArray1::from_vec(py, self.machine.free_energies(&v)))
+        let m = &self.machine;
+        Ok(PyArray1::from_vec(py, py.detach(|| m.free_energies(&v))))
     }
 
     /// The hidden units' probabilities `p(h_j = 1 | v)` of every row of `x` (`n × H`).
@@ -141,8 +142,12 @@ impl Rbm {
         x: PyReadonlyArray2<'py, f64>,
     ) -> PyResult<Bound<'py, PyArray2<f64>>> {
         let v = rows(&self.machine, &x)?;
-        let mut p = Vec::new();
-        self.machine.hidden_probabilities(&v, &mut p);
+        let m = &self.machine;
+        let p = py.detach(|| {
+            let mut p = Vec::new();
+            m.hidden_probabilities(&v, &mut p);
+            p
+        });
         let a = Array2::from_shape_vec(
             (v.len() / self.machine.n_visible, self.machine.n_hidden),
             p.iter().map(|&x| f64::from(x)).collect(),
@@ -158,9 +163,9 @@ impl Rbm {
         x: PyReadonlyArray2<'py, f64>,
     ) -> PyResult<Bound<'py, PyArray1<f64>>> {
         let v = rows(&self.machine, &x)?;
-        let p = self
-            .machine
-            .pseudo_log_likelihood(&v)
+        let m = &self.machine;
+        let p = py
+            .detach(|| m.pseudo_log_likelihood(&v))
             .map_err(crate::value_error)?;
         Ok(PyArray1::from_vec(py, p))
     }
@@ -185,7 +190,8 @@ impl Rbm {
         let m = &self.machine;
         let d = PyDict::new(py);
         if method == "exact" {
-            let lz = log_partition_exact(m, thermolab::drivers::rbm::EXACT_UNITS)
+            let lz = py
+                .detach(|| log_partition_exact(m, thermolab::drivers::rbm::EXACT_UNITS))
                 .map_err(crate::value_error)?;
             d.set_item("log_z", lz)?;
             d.set_item("se", 0.0)?;
@@ -243,7 +249,14 @@ impl Rbm {
         seed: u64,
     ) -> PyResult<Bound<'py, PyArray2<f64>>> {
         let s = rows(&self.machine, &start)?;
-        let out = fantasies(&self.machine, &s, n, sweeps, seed);
+        let have = s.len() / self.machine.n_visible;
+        if n > have {
+            return Err(PyValueError::new_err(format!(
+                "n: {n} samples asked from {have} start rows (one chain per row: give at least {n})"
+            )));
+        }
+        let m = &self.machine;
+        let out = py.detach(|| fantasies(m, &s, n, sweeps, seed));
         let nv = self.machine.n_visible;
         let a = Array2::from_shape_vec(
             (out.len(), nv),

@@ -162,6 +162,11 @@ pub fn sample<'py>(
         .clone()
         .validate(model.dim)
         .map_err(crate::value_error)?;
+    // The run folder is taken first: one that cannot be used is an error before any work.
+    let folder = out
+        .as_deref()
+        .map(|t| crate::folder::open_folder(t, force))
+        .transpose()?;
     let target = model.energy.fresh();
     let tick = Tick::new(settings.warmup + settings.draws * settings.thin);
     let stop = StopFlag::new();
@@ -181,7 +186,7 @@ pub fn sample<'py>(
     let d = to_dict(py, &r, model.dim, beta)?;
     d.set_item("interrupted", interrupted)?;
     d.set_item("names", model.names.clone())?;
-    if let Some(target) = out {
+    if let Some(folder) = folder {
         let description = serde_json::json!({
             "model": model.kind_name,
             "notes": model.notes,
@@ -213,14 +218,13 @@ pub fn sample<'py>(
             ],
             network,
         };
-        let folder = crate::folder::write_sample_folder(
-            &target,
-            force,
-            &r,
-            &draws_array(&r, model.dim),
-            what,
-        )?;
-        d.set_item("folder", folder)?;
+        let draws = draws_array(&r, model.dim);
+        // Written with the GIL released; a failure here keeps the draws (a warning, not an
+        // exception: the run is done and is returned).
+        match py.detach(|| crate::folder::write_sample_folder(folder, &r, &draws, what)) {
+            Ok(path) => d.set_item("folder", path)?,
+            Err(e) => d.set_item("folder_error", e)?,
+        }
     }
     Ok(d)
 }

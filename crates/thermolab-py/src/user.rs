@@ -53,21 +53,24 @@ impl std::fmt::Display for CallableFailed {
 
 impl std::error::Error for CallableFailed {}
 
-/// Keeps a Python thread state alive on a sampler thread between calls.
+/// Keeps a Python thread state alive on a pool worker between calls.
 ///
 /// A thread that Python did not start has no thread state, so every `Python::attach` there
-/// would create one and destroy it again (measured: about 15 µs per gradient call). The first
-/// call on such a thread makes one, keeps it, and releases the GIL; later calls only take the
-/// GIL. The state is deliberately never torn down: the samplers' worker threads end after their
-/// run, possibly while the interpreter shuts down, and taking the GIL from a thread-local
-/// destructor then is unsound. A dead thread's state is freed with the interpreter's (as a
-/// daemon thread's is); each costs a few hundred bytes.
+/// would create one and destroy it again (measured: about 15 µs per gradient call). On a pool
+/// worker (`thermolab::workers`: the library lends its pools again across runs, and rayon's
+/// global pool lives as long as the process) the first call makes one, keeps it, and releases
+/// the GIL; later calls only take the GIL. Threads that end with their call (the watcher's
+/// worker thread, on which a few drivers evaluate directly) keep nothing: `Python::attach`
+/// makes and frees a state per call there. A kept state is deliberately never torn down: taking
+/// the GIL from a thread-local destructor while the interpreter shuts down is unsound. So the
+/// states kept are bounded by the pool threads alive at once (the library keeps up to eight idle
+/// pools; each state is about 16 KiB from CPython 3.11 on), freed with the interpreter's.
 fn keep_thread_state() {
     thread_local! {
         static KEPT: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
     }
     KEPT.with(|kept| {
-        if kept.get() {
+        if kept.get() || !thermolab::workers::on_pool_thread() {
             return;
         }
         // SAFETY: the interpreter is running (a model exists) and this thread does not hold the

@@ -68,15 +68,20 @@ impl<E, F: FnMut(&E) -> usize> Observer<E> for Ticker<F> {
     }
 }
 
-/// What the watcher reports to the progress bar.
-fn redraw(bar: Option<&Bound<'_, PyAny>>, tick: &Tick, started: Instant) {
-    if let Some(b) = bar {
-        let (done, total, stage) = tick.read();
-        let _ = b.call_method1(
-            "update",
-            (done, total, started.elapsed().as_secs_f64(), stage),
-        );
-    }
+/// What the watcher reports to the progress bar. The bar's own errors are ignored (a broken
+/// bar must not end a run), except a KeyboardInterrupt: Python runs its SIGINT handler in
+/// whatever Python code the main thread is executing, often the bar, and that Ctrl-C is the
+/// user's. Returns whether one came.
+fn redraw(py: Python<'_>, bar: Option<&Bound<'_, PyAny>>, tick: &Tick, started: Instant) -> bool {
+    let Some(b) = bar else {
+        return false;
+    };
+    let (done, total, stage) = tick.read();
+    let r = b.call_method1(
+        "update",
+        (done, total, started.elapsed().as_secs_f64(), stage),
+    );
+    matches!(r, Err(e) if e.is_instance_of::<PyKeyboardInterrupt>(py))
 }
 
 /// Runs `work` on a worker thread with the GIL released; every 100 ms the calling thread checks
@@ -126,13 +131,21 @@ pub fn watched<R: Send>(
                     other.get_or_insert(e);
                 }
             }
-            redraw(bar, tick, started);
+            if redraw(py, bar, tick, started) {
+                stop.raise();
+                interrupted = true;
+            }
             if finished {
                 break;
             }
         }
         if let Some(b) = bar {
-            let _ = b.call_method1("close", (interrupted,));
+            if let Err(e) = b.call_method1("close", (interrupted,)) {
+                if e.is_instance_of::<PyKeyboardInterrupt>(py) {
+                    // The run has ended: the Ctrl-C is raised to the caller below.
+                    interrupted = true;
+                }
+            }
         }
         py.detach(|| handle.join()).map_err(|_| {
             PyRuntimeError::new_err(

@@ -72,6 +72,7 @@ pub mod settings;
 pub mod systems;
 pub mod targets;
 pub mod trace;
+pub mod workers;
 
 pub use energy::{Counted, Energy, EnergyError, Gradient, Tempered};
 pub use error::Error;

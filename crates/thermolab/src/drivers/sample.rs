@@ -483,13 +483,6 @@ impl<K> SampleResult<K> {
     }
 }
 
-fn pool(threads: usize) -> Option<rayon::ThreadPool> {
-    rayon::ThreadPoolBuilder::new()
-        .num_threads(threads)
-        .build()
-        .ok()
-}
-
 /// Samples `target` with the built-in kernel of `settings.sampler`. See [`sample_with`].
 pub fn sample<T, O>(
     target: &T,
@@ -544,10 +537,7 @@ where
             .map(|(id, (t, k))| Chain::new(t, k, settings, id, streams))
             .collect()
     };
-    let chains = match pool(s.threads) {
-        Some(p) => p.install(|| init(&mut targets))?,
-        None => init(&mut targets)?,
-    };
+    let chains = crate::workers::Workers::lend(s.threads).install(|| init(&mut targets))?;
     drive(&mut targets, chains, settings, streams, ctx)
 }
 
@@ -609,7 +599,7 @@ where
     let s = v.get();
     let total = v.total();
     let every = v.every();
-    let pool = pool(s.threads);
+    let pool = crate::workers::Workers::lend(s.threads);
     let stop = ctx.stop_flag().clone();
     let mut termination = Termination::Finished;
     ctx.init::<SampleEvent<'_, K>>();
@@ -620,17 +610,14 @@ where
         }
         // Advance every chain to the next block boundary, in parallel.
         let until = ((at / every) + 1) * every;
-        let mut work = || {
+        let work = || {
             chains
                 .par_iter_mut()
                 .zip(targets.par_iter_mut())
                 .map(|(c, t)| c.advance(t, v, until, &stop))
                 .collect::<Result<Vec<()>, Error>>()
         };
-        match &pool {
-            Some(p) => p.install(work)?,
-            None => work()?,
-        };
+        pool.install(work)?;
         let evaluations: u64 = chains.iter().map(Chain::evaluations).sum();
         let iteration = chains.iter().map(|c| c.iteration).min().unwrap_or(total);
         let ev = SampleEvent {

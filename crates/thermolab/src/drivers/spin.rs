@@ -589,26 +589,20 @@ pub fn run_sweep<O: Observer<SweepEvent>>(
     let mut points: Vec<Point> = (0..s.temperatures.len())
         .map(|i| Point::new(settings, i, streams))
         .collect();
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(s.threads)
-        .build()
-        .ok();
+    let pool = crate::workers::Workers::lend(s.threads);
     let stop = ctx.stop_flag().clone();
     let mut termination = Termination::Finished;
     let mut done = 0;
     ctx.init::<SweepEvent>();
     while done < total {
         let until = (done / every + 1) * every;
-        let mut work = || {
+        let work = || {
             points
                 .par_iter_mut()
                 .map(|p| p.advance(settings, until, &stop))
                 .collect::<Result<Vec<()>, Error>>()
         };
-        match &pool {
-            Some(p) => p.install(work)?,
-            None => work()?,
-        };
+        pool.install(work)?;
         done = points.iter().map(|p| p.done).min().unwrap_or(total);
         let attempts: u64 = points.iter().map(|p| p.attempts).sum();
         let ev = SweepEvent {

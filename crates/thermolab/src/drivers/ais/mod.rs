@@ -200,10 +200,7 @@ where
         })
         .collect::<Result<_, Error>>()?;
     let mut tuning = family.tuning();
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(threads)
-        .build()
-        .ok();
+    let pool = crate::workers::Workers::lend(threads);
     let mut evaluations = 0u64;
     let mut termination = Termination::Finished;
     let mut reached = 1;
@@ -227,7 +224,7 @@ where
         } else {
             Vec::new()
         };
-        let mut work = || {
+        let work = || {
             groups
                 .par_iter_mut()
                 .map(|(g, lw)| -> Result<(f64, u64), Error> {
@@ -240,10 +237,7 @@ where
                 })
                 .collect::<Result<Vec<_>, Error>>()
         };
-        let stats = match &pool {
-            Some(p) => p.install(work)?,
-            None => work()?,
-        };
+        let stats = pool.install(work)?;
         reached = k + 1;
         if (last || !here.is_empty()) && to != from {
             let after: Vec<f64> = groups

@@ -452,13 +452,6 @@ impl<S> Tempering<S> {
     }
 }
 
-fn pool(threads: usize) -> Option<rayon::ThreadPool> {
-    rayon::ThreadPoolBuilder::new()
-        .num_threads(threads)
-        .build()
-        .ok()
-}
-
 /// Runs parallel tempering of `family` (run `run` of seed `seed`: rung k draws from stream
 /// (seed, replica, (run, k)), the swaps from (seed, swap, run)). The observer sees every round.
 pub fn run<F, O>(
@@ -485,7 +478,7 @@ where
         .into_iter()
         .unzip();
     let mut swaps = Exchange::new(n, lanes, rng::stream(seed, Purpose::Swap, u64::from(run)));
-    let pool = pool(s.threads);
+    let pool = crate::workers::Workers::lend(s.threads);
     let mut slopes = vec![Vec::with_capacity(s.rounds * lanes); n];
     let mut forward = vec![Vec::new(); n];
     if !family.linear() {
@@ -502,7 +495,7 @@ where
     for round in 0..s.warmup + s.rounds {
         let warm = round < s.warmup;
         let steps = s.steps_per_round;
-        let mut work = || {
+        let work = || {
             movers
                 .par_iter_mut()
                 .zip(states.par_iter_mut())
@@ -516,10 +509,7 @@ where
                 })
                 .collect::<Result<Vec<u64>, Error>>()
         };
-        let ev = match &pool {
-            Some(p) => p.install(work)?,
-            None => work()?,
-        };
+        let ev = pool.install(work)?;
         evaluations += ev.iter().sum::<u64>();
         if !warm {
             for k in 0..n {
