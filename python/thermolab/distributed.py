@@ -285,6 +285,47 @@ def ising(temperatures, executor=None, temperatures_per_task=1, cpus_per_task=1,
     })
 
 
+def _ais_task(task):
+    machine, base_b, kw = task
+    return machine._ais_part(base_b, **kw)
+
+
+def rbm_log_z(rbm, executor=None, chains=100, chains_per_task=50, temperatures=1000, seed=0,
+              base_data=None, cpus_per_task=1, progress=True):
+    """An RBM's ``ln Z`` by forward AIS with its ``chains`` spread over ``executor``'s workers,
+    ``chains_per_task`` per task (a multiple of the 50 chains of one random stream). The
+    estimate is identical to ``rbm.log_z("ais", chains=chains, temperatures=temperatures,
+    seed=seed)`` in one process. ``rbm`` is a fitted :class:`thermolab.RBM` (its training data
+    is the base-rate machine's, unless ``base_data`` is given) or a :class:`thermolab.Rbm`.
+    Returns ``(ln Z, standard error, "ais")``."""
+    from .rbm import RBM, _binary
+
+    executor = executor or LocalExecutor()
+    if isinstance(rbm, RBM):
+        machine = rbm._fitted()
+        data = rbm._base if base_data is None else _binary(base_data)
+    else:
+        machine, data = rbm, None if base_data is None else _binary(base_data)
+    per_stream = 50
+    if chains < 1 or chains_per_task < 1 or chains_per_task % per_stream:
+        raise ValueError(f"chains_per_task: must be a positive multiple of {per_stream}, "
+                         f"got {chains_per_task}")
+    empty = np.zeros((0, machine.n_visible))
+    base_b = machine.base_rate_biases(empty if data is None else data)
+    tasks = [(machine, base_b, dict(chains=min(chains_per_task, chains - first),
+                                    temperatures=int(temperatures), first_chain=first,
+                                    chains_per_stream=per_stream, seed=int(seed),
+                                    threads=int(cpus_per_task)))
+             for first in range(0, chains, chains_per_task)]
+    tb = _TaskBar("ln Z (AIS)", len(tasks), progress)
+    try:
+        parts = executor.map(_ais_task, tasks, cpus=cpus_per_task, on_done=tb)
+    finally:
+        tb.close()
+    r = machine._ais_combine(base_b, parts)
+    return r["log_z"], r["se"], r["method"]
+
+
 def map(fn, tasks, executor=None, cpus_per_task=1, progress=True):
     """``[fn(t) for t in tasks]`` on ``executor``'s workers, in the order of ``tasks`` — for
     runs that are independent by construction: a calibration over seeds, a scan over

@@ -97,6 +97,18 @@ def test_a_split_temperature_scan_measures_what_one_scan_does():
     assert whole.equals(split)
 
 
+def test_rbm_ais_split_over_workers_gives_the_one_process_estimate():
+    rng = np.random.default_rng(4)
+    V = (rng.random((300, 20)) < 0.3).astype(float)
+    r = thermolab.RBM(n_components=8, n_iter=3, random_state=2, progress=False).fit(V)
+    one = r.log_z("ais", chains=150, temperatures=300, seed=3)
+    split = td.rbm_log_z(r, td.LocalExecutor(2), chains=150, chains_per_task=50,
+                         temperatures=300, seed=3, progress=False)
+    assert split == one
+    with pytest.raises(ValueError, match="multiple of 50"):
+        td.rbm_log_z(r, td.SerialExecutor(), chains_per_task=30, progress=False)
+
+
 def seed_task(seed):
     r = thermolab.sample(thermolab.builtin("gauss", dim=2, rho=0.0), chains=1, warmup=100,
                          draws=100, seed=seed, threads=1, progress=False)
@@ -204,3 +216,12 @@ def test_ctrl_c_cancels_a_distributed_run(executor):
         p.kill()
     out = out.decode()
     assert "cancelled after" in out and "finished" not in out, (out, err.decode()[-2000:])
+
+
+def test_ray_rbm_ais_gives_the_one_process_estimate(cluster):
+    rng = np.random.default_rng(5)
+    V = (rng.random((200, 16)) < 0.4).astype(float)
+    r = thermolab.RBM(n_components=6, n_iter=2, random_state=1, progress=False).fit(V)
+    one = r.log_z("ais", chains=100, temperatures=200, seed=1)
+    assert td.rbm_log_z(r, cluster, chains=100, chains_per_task=50, temperatures=200, seed=1,
+                        progress=False) == one

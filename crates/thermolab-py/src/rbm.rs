@@ -14,8 +14,8 @@ use pyo3::prelude::*;
 use pyo3::types::PyDict;
 use thermolab::drivers::ais::AisEvent;
 use thermolab::drivers::rbm::{
-    fantasies, final_log_z, init_rbm, AisSettings, EpochEvent, LogZMethod, Method, RbmTrainer,
-    TrainSettings,
+    ais_estimate, ais_part, fantasies, final_log_z, init_rbm, AisRun, AisSettings, EpochEvent,
+    LogZMethod, Method, RbmTrainer, TrainSettings,
 };
 use thermolab::run::{RunContext, StopFlag, Termination};
 use thermolab::systems::rbm::{log_partition_exact, Rbm as Machine, VisibleKind};
@@ -45,6 +45,12 @@ fn vec_f32(name: &str, a: &PyReadonlyArray1<'_, f64>) -> PyResult<Vec<f32>> {
     }
     Ok(v)
 }
+
+/// What pickling an [`Rbm`] gives: its type and the arrays `(W, b, c)` it is built from.
+type Reduced<'py> = (
+    Bound<'py, pyo3::types::PyType>,
+    (Py<PyAny>, Py<PyAny>, Py<PyAny>),
+);
 
 /// A binary-visible restricted Boltzmann machine, `E(v, h) = −bᵀv − cᵀh − vᵀWh`.
 #[pyclass(module = "thermolab._thermolab")]
@@ -264,6 +270,89 @@ impl Rbm {
         )
         .map_err(crate::value_error)?;
         Ok(a.into_pyarray(py))
+    }
+
+    /// The base-rate machine's visible biases for data `x` (where forward AIS starts).
+    fn base_rate_biases(&self, x: PyReadonlyArray2<'_, f64>) -> PyResult<Vec<f64>> {
+        let v = rows(&self.machine, &x)?;
+        Ok(self
+            .machine
+            .base_rate_biases(&v)
+            .iter()
+            .map(|&b| f64::from(b))
+            .collect())
+    }
+
+    /// The weights of forward AIS of chains `first_chain .. first_chain + chains` (a part of a
+    /// run split over processes), from the base-rate machine with visible biases `base_b`, as
+    /// the library's `AisRun` in JSON.
+    #[pyo3(signature = (base_b, chains, temperatures, first_chain, chains_per_stream = 50, seed = 0, threads = 0))]
+    #[allow(clippy::too_many_arguments)]
+    fn _ais_part(
+        &self,
+        py: Python<'_>,
+        base_b: Vec<f64>,
+        chains: usize,
+        temperatures: usize,
+        first_chain: usize,
+        chains_per_stream: usize,
+        seed: u64,
+        threads: usize,
+    ) -> PyResult<String> {
+        let s = AisSettings {
+            chains,
+            temperatures,
+            first_chain,
+            chains_per_stream,
+            threads,
+            ..Default::default()
+        }
+        .validate()
+        .map_err(crate::value_error)?;
+        let base: Vec<f32> = base_b.iter().map(|&b| b as f32).collect();
+        let m = &self.machine;
+        let run = py
+            .detach(|| ais_part(m, &base, &s, seed, &mut RunContext::new()))
+            .map_err(crate::value_error)?;
+        serde_json::to_string(&run).map_err(crate::value_error)
+    }
+
+    /// The `ln Z` estimate from the parts' weights (JSON of `_ais_part`, in chain order): the
+    /// dict `log_z` gives for AIS.
+    fn _ais_combine<'py>(
+        &self,
+        py: Python<'py>,
+        base_b: Vec<f64>,
+        parts: Vec<String>,
+    ) -> PyResult<Bound<'py, PyDict>> {
+        let runs = parts
+            .iter()
+            .map(|p| serde_json::from_str::<AisRun>(p).map_err(crate::value_error))
+            .collect::<PyResult<Vec<_>>>()?;
+        let base: Vec<f32> = base_b.iter().map(|&b| b as f32).collect();
+        let e =
+            ais_estimate(&self.machine, &base, AisRun::concat(runs)).map_err(crate::value_error)?;
+        let d = PyDict::new(py);
+        d.set_item("log_z", e.log_z)?;
+        d.set_item("se", e.se)?;
+        d.set_item("method", "ais")?;
+        d.set_item("pareto_k", e.pareto_k)?;
+        d.set_item("ess", e.ess)?;
+        d.set_item("low", e.low)?;
+        d.set_item("high", e.high)?;
+        Ok(d)
+    }
+
+    /// Pickling: the machine travels as its arrays.
+    fn __reduce__<'py>(&self, py: Python<'py>) -> PyResult<Reduced<'py>> {
+        Ok((
+            py.get_type::<Rbm>(),
+            (
+                self.w(py)?.into_any().unbind(),
+                self.b(py).into_any().unbind(),
+                self.c(py).into_any().unbind(),
+            ),
+        ))
     }
 
     fn __repr__(&self) -> String {

@@ -27,8 +27,8 @@ mod rbm;
 pub use continuous::{PathParticles, PathTuning};
 pub(crate) use rbm::check_base;
 pub use rbm::{
-    adaptive_betas, ais_log_z, reverse_ais_log_z, AisSchedule, AisSettings, RbmParticles,
-    ValidAisSettings,
+    adaptive_betas, ais_estimate, ais_log_z, ais_part, reverse_ais_log_z, AisSchedule, AisSettings,
+    RbmParticles, ValidAisSettings,
 };
 
 use crate::error::Error;
@@ -178,6 +178,42 @@ pub fn run_probed<F, O>(
     particles: usize,
     group_size: usize,
     threads: usize,
+    stream: (u64, u32),
+    ctx: &mut RunContext<O>,
+) -> Result<AisRun, Error>
+where
+    F: AisFamily,
+    O: Observer<AisEvent>,
+{
+    let groups = Groups {
+        particles,
+        size: group_size,
+        first: 0,
+    };
+    run_groups(family, schedule, probes, groups, threads, stream, ctx)
+}
+
+/// Which particles a run moves: `particles` of them in groups of `size`, the first group being
+/// group `first` of a larger run (its random stream is that group's), so that runs of
+/// consecutive groups give exactly the weights of one run of them all — when the family's
+/// tuning does not adapt from the population (it is shared by every group).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Groups {
+    /// Particles in this run.
+    pub particles: usize,
+    /// Particles per group (per random stream).
+    pub size: usize,
+    /// The index of the first group in the whole run.
+    pub first: usize,
+}
+
+/// [`run_probed`] of the particles `groups` names.
+pub fn run_groups<F, O>(
+    family: &F,
+    schedule: &[f64],
+    probes: &[f64],
+    groups: Groups,
+    threads: usize,
     (seed, run): (u64, u32),
     ctx: &mut RunContext<O>,
 ) -> Result<AisRun, Error>
@@ -185,6 +221,11 @@ where
     F: AisFamily,
     O: Observer<AisEvent>,
 {
+    let Groups {
+        particles,
+        size: group_size,
+        first,
+    } = groups;
     let t0 = Instant::now();
     let size = group_size.max(1);
     let sizes: Vec<usize> = (0..particles)
@@ -195,7 +236,7 @@ where
         .iter()
         .enumerate()
         .map(|(i, &len)| {
-            let r = rng::stream2(seed, Purpose::Particle, run, i as u32);
+            let r = rng::stream2(seed, Purpose::Particle, run, (first + i) as u32);
             Ok((family.start(i, len, schedule[0], r)?, vec![0.0; len]))
         })
         .collect::<Result<_, Error>>()?;
@@ -281,6 +322,31 @@ where
         final_slope,
         probes: recorded,
     })
+}
+
+impl AisRun {
+    /// One run from runs of consecutive groups of it, in order (see [`Groups`]): their weights
+    /// and final slopes one after the other, evaluations summed, the shortest reach, the first
+    /// stop, the longest wall time. Probes are not carried (they are population averages).
+    pub fn concat(parts: Vec<AisRun>) -> AisRun {
+        let termination = parts
+            .iter()
+            .map(|p| p.termination)
+            .find(|t| *t != Termination::Finished)
+            .unwrap_or(Termination::Finished);
+        AisRun {
+            temperatures: parts.iter().map(|p| p.temperatures).min().unwrap_or(0),
+            evaluations: parts.iter().map(|p| p.evaluations).sum(),
+            seconds: parts.iter().map(|p| p.seconds).fold(0.0, f64::max),
+            final_slope: parts
+                .iter()
+                .flat_map(|p| p.final_slope.iter().copied())
+                .collect(),
+            log_weights: parts.into_iter().flat_map(|p| p.log_weights).collect(),
+            termination,
+            probes: Vec::new(),
+        }
+    }
 }
 
 /// An AIS estimate of `ln Z` at the far end of the schedule.

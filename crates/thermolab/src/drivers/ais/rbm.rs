@@ -5,7 +5,7 @@
 //! The schedule is linear, Salakhutdinov & Murray's piecewise spacing, or evenly spaced in
 //! thermodynamic length measured by a short pilot run on a stream of its own.
 
-use super::{run, AisEstimate, AisEvent, AisFamily};
+use super::{run_groups, AisEstimate, AisEvent, AisFamily, AisRun, Groups};
 use crate::drivers::ladder::{space_evenly, thermodynamic_length};
 use crate::error::Error;
 use crate::kernels::rbm::{base_log_partition, sample_base, BlockGibbs, GibbsBatch, RbmPath};
@@ -100,6 +100,11 @@ pub struct AisSettings {
     pub chains_per_stream: usize,
     /// Threads (0 = all cores).
     pub threads: usize,
+    /// The index of the first chain in a larger run (a multiple of `chains_per_stream`): the
+    /// chains `first_chain .. first_chain + chains` of a forward run draw from their own place's
+    /// streams, so parts run apart (on several processes) combine by [`AisRun::concat`] into
+    /// exactly the whole run's weights.
+    pub first_chain: usize,
 }
 
 impl Default for AisSettings {
@@ -110,6 +115,7 @@ impl Default for AisSettings {
             schedule: AisSchedule::Adaptive,
             chains_per_stream: 50,
             threads: 0,
+            first_chain: 0,
         }
     }
 }
@@ -130,6 +136,15 @@ impl AisSettings {
     pub fn validate(self) -> Result<ValidAisSettings, SettingsError> {
         nonzero("chains", self.chains)?;
         nonzero("chains_per_stream", self.chains_per_stream)?;
+        if !self.first_chain.is_multiple_of(self.chains_per_stream) {
+            return Err(SettingsError::new(
+                "first_chain",
+                format!(
+                    "must be a multiple of chains_per_stream ({}), got {}",
+                    self.chains_per_stream, self.first_chain
+                ),
+            ));
+        }
         if self.temperatures < 2 {
             return Err(SettingsError::new(
                 "temperatures",
@@ -248,6 +263,30 @@ pub fn reverse_ais_log_z<O: Observer<AisEvent>>(
     rbm_ais(rbm, base_b, Some(start), settings, seed, ctx)
 }
 
+/// The weights of forward AIS of the chains `settings` names (`first_chain ..
+/// first_chain + chains`), for runs split over processes: [`AisRun::concat`] of consecutive
+/// parts and [`ais_estimate`] give exactly [`ais_log_z`] of them all.
+pub fn ais_part<O: Observer<AisEvent>>(
+    rbm: &Rbm,
+    base_b: &[f32],
+    settings: &ValidAisSettings,
+    seed: u64,
+    ctx: &mut RunContext<O>,
+) -> Result<AisRun, Error> {
+    rbm_weights(rbm, base_b, None, settings, seed, ctx)
+}
+
+/// The forward estimate of `ln Z` from the weights of a (whole, or concatenated) run.
+pub fn ais_estimate(rbm: &Rbm, base_b: &[f32], run: AisRun) -> Result<AisEstimate, Error> {
+    rbm.validate()?;
+    check_base(rbm, base_b)?;
+    Ok(AisEstimate::from_run(
+        run,
+        base_log_partition(rbm, base_b),
+        false,
+    ))
+}
+
 /// AIS along the base-rate path: forward from the base machine (run 0 of `seed`), or reverse
 /// from `start` (run 1).
 fn rbm_ais<O: Observer<AisEvent>>(
@@ -258,9 +297,33 @@ fn rbm_ais<O: Observer<AisEvent>>(
     seed: u64,
     ctx: &mut RunContext<O>,
 ) -> Result<AisEstimate, Error> {
+    let r = rbm_weights(rbm, base_b, start, settings, seed, ctx)?;
+    Ok(AisEstimate::from_run(
+        r,
+        base_log_partition(rbm, base_b),
+        start.is_some(),
+    ))
+}
+
+/// The weights of [`rbm_ais`].
+fn rbm_weights<O: Observer<AisEvent>>(
+    rbm: &Rbm,
+    base_b: &[f32],
+    start: Option<&[f32]>,
+    settings: &ValidAisSettings,
+    seed: u64,
+    ctx: &mut RunContext<O>,
+) -> Result<AisRun, Error> {
     rbm.validate()?;
     check_base(rbm, base_b)?;
     let s = settings.get();
+    if start.is_some() && s.first_chain != 0 {
+        return Err(SettingsError::new(
+            "first_chain",
+            "reverse AIS runs its start states in one part (first_chain must be 0)",
+        )
+        .into());
+    }
     let particles = match start {
         Some(v) => rbm.check_data(v)?,
         None => s.chains,
@@ -278,18 +341,18 @@ fn rbm_ais<O: Observer<AisEvent>>(
         group_size: s.chains_per_stream,
     };
     let run_index = u32::from(start.is_some());
-    let r = run(
+    let groups = Groups {
+        particles,
+        size: s.chains_per_stream,
+        first: s.first_chain / s.chains_per_stream,
+    };
+    run_groups(
         &family,
         &betas,
-        particles,
-        s.chains_per_stream,
+        &[],
+        groups,
         s.threads,
         (seed, run_index),
         ctx,
-    )?;
-    Ok(AisEstimate::from_run(
-        r,
-        base_log_partition(rbm, base_b),
-        start.is_some(),
-    ))
+    )
 }

@@ -7,8 +7,8 @@ mod eval;
 mod train;
 
 pub use crate::drivers::ais::{
-    adaptive_betas, ais_log_z, reverse_ais_log_z, AisEstimate, AisSchedule, AisSettings,
-    ValidAisSettings,
+    adaptive_betas, ais_estimate, ais_log_z, ais_part, reverse_ais_log_z, AisEstimate, AisRun,
+    AisSchedule, AisSettings, ValidAisSettings,
 };
 pub use crate::drivers::tempering::{
     temper_rbm, RbmTemperSettings, RbmTempering, ValidRbmTemperSettings,

@@ -687,3 +687,49 @@ fn csv_arrays_are_tables_and_biases_are_rows_or_columns() {
     assert!(e.contains("c.csv") && e.contains("must be a vector"), "{e}");
     let _ = std::fs::remove_dir_all(&d);
 }
+
+/// Forward AIS split into parts of whole stream groups gives the whole run's weights and
+/// estimate exactly, and a part must start on a group boundary.
+#[test]
+fn split_ais_parts_give_the_whole_run() {
+    use crate::drivers::ais::{ais_estimate, ais_part, AisRun};
+    let m = random_rbm(VisibleKind::Bernoulli, 12, 6, 0.3, 4);
+    let base = m.b.clone();
+    let settings = |chains, first_chain| {
+        AisSettings {
+            chains,
+            first_chain,
+            temperatures: 200,
+            chains_per_stream: 10,
+            threads: 1,
+            ..Default::default()
+        }
+        .validate()
+    };
+    let whole = ais_log_z(
+        &m,
+        &base,
+        &settings(40, 0).unwrap(),
+        5,
+        &mut RunContext::new(),
+    )
+    .unwrap();
+    let parts: Vec<AisRun> = [(10, 0), (30, 10)]
+        .iter()
+        .map(|&(c, f)| {
+            ais_part(
+                &m,
+                &base,
+                &settings(c, f).unwrap(),
+                5,
+                &mut RunContext::new(),
+            )
+            .unwrap()
+        })
+        .collect();
+    let joined = ais_estimate(&m, &base, AisRun::concat(parts)).unwrap();
+    assert_eq!(joined.log_weights, whole.log_weights);
+    assert_eq!(joined.log_z, whole.log_z);
+    assert_eq!(joined.se, whole.se);
+    assert!(settings(10, 5).is_err());
+}
