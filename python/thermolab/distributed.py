@@ -10,7 +10,8 @@ the work with the GIL released, on as many threads as the task declared CPUs.
 
 An executor is anything with ``map(fn, tasks, cpus=1, on_done=None) -> list`` returning the
 results in the order of ``tasks`` (``on_done(k)`` is called as tasks finish, for the progress
-bar).
+bar); distributed tempering also needs ``actors(cls, args, cpus)`` (see ``_actors``): objects
+that stay on their workers for the whole run.
 """
 import concurrent.futures as cf
 import multiprocessing
@@ -19,6 +20,7 @@ import time
 import numpy as np
 
 from . import _thermolab
+from ._actors import InProcessActors, ProcessActors, RayActors
 from .progress import bar as make_bar
 from .result import STATS, SampleResult
 from .sampling import native_settings
@@ -29,6 +31,9 @@ class SerialExecutor:
     and a way to debug a distributed call)."""
 
     workers = 1
+
+    def actors(self, cls, args, cpus=1):
+        return InProcessActors(cls, args)
 
     def map(self, fn, tasks, cpus=1, on_done=None):
         out = []
@@ -47,6 +52,9 @@ class LocalExecutor:
         self.workers = int(workers or multiprocessing.cpu_count())
         if self.workers < 1:
             raise ValueError(f"workers: must be at least 1, got {workers}")
+
+    def actors(self, cls, args, cpus=1):
+        return ProcessActors(cls, args)
 
     def map(self, fn, tasks, cpus=1, on_done=None):
         ctx = multiprocessing.get_context("spawn")
@@ -89,6 +97,9 @@ class RayExecutor:
     def workers(self):
         return int(self.ray.cluster_resources().get("CPU", 1))
 
+    def actors(self, cls, args, cpus=1):
+        return RayActors(self.ray, cls, args, cpus)
+
     def map(self, fn, tasks, cpus=1, on_done=None):
         ray = self.ray
         remote = ray.remote(fn).options(num_cpus=cpus, max_retries=self.max_retries)
@@ -125,6 +136,10 @@ class DaskExecutor:
     @property
     def workers(self):
         return max(1, len(self.client.scheduler_info().get("workers", {})))
+
+    def actors(self, cls, args, cpus=1):
+        raise TypeError("DaskExecutor runs tasks, not actors: distributed tempering needs "
+                        "RayExecutor, LocalExecutor or SerialExecutor")
 
     def map(self, fn, tasks, cpus=1, on_done=None):
         from distributed import as_completed
@@ -339,3 +354,110 @@ def map(fn, tasks, executor=None, cpus_per_task=1, progress=True):
         return executor.map(fn, tasks, cpus=cpus_per_task, on_done=tb)
     finally:
         tb.close()
+
+
+class _TemperActor:
+    """What one worker of distributed tempering holds: the model, and the walkers of the
+    chain under way."""
+
+    def __init__(self, model):
+        self.model = _model_of(model)
+        self.walkers = None
+
+    def begin(self, walkers, kw):
+        self.walkers = _thermolab.TemperWalkers(self.model, walkers, **kw)
+        return self.walkers.first_reports(), list(self.model.names), int(self.model.dim)
+
+    def advance(self, orders):
+        return self.walkers.advance(orders)
+
+    def draws(self):
+        return self.walkers.draws()
+
+
+def _groups(replicas, actors):
+    """Walkers 0 … replicas − 1 in ``actors`` contiguous groups of (nearly) equal size."""
+    return [list(range(a * replicas // actors, (a + 1) * replicas // actors))
+            for a in range(actors)]
+
+
+def temper(model, executor=None, actors=2, cpus_per_actor=1, replicas=14, beta_min=0.01,
+           chains=2, warmup=4000, rounds=20000, seed=0, *, ladder=None, sampler="hmc",
+           adapt_ladder=True, init=None, progress=True):
+    """:func:`thermolab.temper` with its replicas living on ``actors`` workers of
+    ``executor`` (Ray actors with ``RayExecutor``, processes with ``LocalExecutor``, the
+    default; each reserves ``cpus_per_actor`` CPUs — a fraction is allowed, e.g. 0.5 to put
+    four actors on a two-CPU Ray cluster — and moves its replicas on that many threads, at
+    least one). The states never travel: each round the workers move their replicas and send the
+    driver a few scalars per replica (energies' log ratios towards the neighbouring rungs, and
+    the rung's random-stream position and step size), and the driver decides the swaps from its
+    own stream and sends back which replica holds which rung. The draws at β = 1 stay on the
+    workers until the end. The output — draws, ladder, swap statistics, canonical averages —
+    is bit-identical to ``thermolab.temper`` with the same arguments, whatever the number of
+    actors (on machines of the same CPU features). ``result.traffic`` gives the bytes sent and
+    received per round. Other arguments as for :func:`thermolab.temper`."""
+    from .tempering import TemperResult
+
+    executor = executor or LocalExecutor()
+    _check_model(model)
+    n = len(ladder) if ladder is not None else int(replicas)
+    if actors < 1 or chains < 1 or not cpus_per_actor > 0:
+        raise ValueError("actors and chains must be at least 1, cpus_per_actor above 0")
+    if n < 2:
+        raise ValueError("replicas: tempering needs at least 2 replicas")
+    if actors > n:
+        raise ValueError(f"actors: {actors} actors for {n} replicas (at most one actor per "
+                         "replica)")
+    common = dict(replicas=n, beta_min=float(beta_min),
+                  ladder=None if ladder is None else [float(b) for b in ladder],
+                  warmup=int(warmup), rounds=int(rounds), adapt_ladder=bool(adapt_ladder),
+                  seed=int(seed))
+    walker_kw = dict(common, sampler=sampler, threads=max(1, int(cpus_per_actor)),
+                     init=None if init is None else [float(v) for v in init])
+    groups = _groups(n, actors)
+    # Checks the settings before any worker starts.
+    _thermolab.TemperRelay(groups, **common)
+    bar = _TaskBar("tempering", chains * (int(warmup) + int(rounds)), progress)
+    pool = executor.actors(_TemperActor, [(model,)] * actors, cpus=cpus_per_actor)
+    per_chain, draws, sent, received = [], [], 0, 0
+    names = []
+    try:
+        for c in range(chains):
+            relay = _thermolab.TemperRelay(groups, **dict(common, run=c))
+            first = pool.call("begin", [(g, dict(walker_kw, run=c)) for g in groups])
+            names, dim = first[0][1], first[0][2]
+            relay.start([f[0] for f in first])
+            step = max(1, relay.total // 200)
+            while not relay.done:
+                relay.absorb(pool.call("advance", [(o,) for o in relay.orders()]))
+                if relay.round % step == 0 or relay.done:
+                    bar.done = c * relay.total + relay.round - 1
+                    bar(None)
+            pool.call("advance", [(o,) for o in relay.closing_orders()])
+            s, r = relay.traffic
+            sent, received = sent + s, received + r
+            parts = pool.call("draws", [()] * actors)
+            rounds_kept = np.concatenate([p[0] for p in parts])
+            x = np.concatenate([p[1].reshape(-1, dim) for p in parts])
+            draws.append(x[np.argsort(rounds_kept, kind="stable")])
+            per_chain.append(relay.finish(False))
+    finally:
+        pool.close()
+        bar.close()
+    total_rounds = chains * (int(warmup) + int(rounds))
+    out = {
+        "draws": np.stack(draws),
+        "chains": per_chain,
+        "names": names,
+        "termination": "finished",
+        "interrupted": False,
+    }
+    result = TemperResult(out)
+    result.traffic = {
+        "bytes_sent_per_round": sent / total_rounds,
+        "bytes_received_per_round": received / total_rounds,
+        "rounds": total_rounds,
+        "actors": actors,
+        "executor": type(executor).__name__,
+    }
+    return result

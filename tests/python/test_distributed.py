@@ -231,3 +231,61 @@ def test_ray_rbm_ais_gives_the_one_process_estimate(cluster):
     one = r.log_z("ais", chains=100, temperatures=200, seed=1)
     assert td.rbm_log_z(r, cluster, chains=100, chains_per_task=50, temperatures=200, seed=1,
                         progress=False) == one
+
+
+TEMPER = dict(replicas=32, chains=2, warmup=250, rounds=200, seed=4, progress=False)
+
+
+@pytest.fixture(scope="module")
+def mixture():
+    return thermolab.builtin("mixture", dim=3, separation=6.0)
+
+
+@pytest.fixture(scope="module")
+def tempered(mixture):
+    return thermolab.temper(mixture, **TEMPER)
+
+
+def same_tempering(a, b):
+    assert np.array_equal(a.draws, b.draws)
+    for x, y in zip(a.ladder, b.ladder):
+        assert np.array_equal(x, y)
+    assert a.round_trips == b.round_trips
+    for k in ("energy", "heat_capacity", "log_z_ratio"):
+        assert np.array_equal(a.thermodynamics[k], b.thermodynamics[k])
+
+
+@pytest.mark.parametrize("actors", [1, 2, 4])
+def test_distributed_tempering_in_one_process_is_the_engine_s_run(mixture, tempered, actors):
+    same_tempering(td.temper(mixture, td.SerialExecutor(), actors=actors, **TEMPER), tempered)
+
+
+def test_distributed_tempering_on_processes_is_the_engine_s_run(mixture, tempered):
+    same_tempering(td.temper(mixture, td.LocalExecutor(2), actors=2, **TEMPER), tempered)
+
+
+@pytest.mark.parametrize("actors", [1, 2, 4])
+def test_distributed_tempering_on_ray_actors_is_the_engine_s_run(mixture, tempered, cluster,
+                                                                 actors):
+    r = td.temper(mixture, cluster, actors=actors, cpus_per_actor=0.5, **TEMPER)
+    same_tempering(r, tempered)
+    assert r.traffic["actors"] == actors
+
+
+def test_tempering_traffic_per_round_does_not_grow_with_the_dimension():
+    small, big = (td.temper(thermolab.builtin("gauss", dim=d, rho=0.5), td.SerialExecutor(),
+                            actors=2, replicas=8, chains=1, warmup=20, rounds=20, seed=1,
+                            progress=False).traffic for d in (2, 200))
+    assert small["bytes_sent_per_round"] == big["bytes_sent_per_round"]
+    assert small["bytes_received_per_round"] == big["bytes_received_per_round"]
+    # A few scalars per replica: under 200 bytes each way.
+    assert small["bytes_sent_per_round"] < 8 * 200
+
+
+def test_distributed_tempering_refuses_impossible_layouts(mixture, cluster):
+    with pytest.raises(ValueError, match="actors"):
+        td.temper(mixture, td.SerialExecutor(), actors=9, replicas=8, progress=False)
+    with pytest.raises(ValueError, match="would wait for ever"):
+        td.temper(mixture, cluster, actors=3, cpus_per_actor=1, replicas=8, progress=False)
+    with pytest.raises(TypeError, match="not actors"):
+        td.DaskExecutor(None).actors(object, [()])

@@ -11,6 +11,7 @@ mod families;
 mod folder;
 mod model;
 mod rbm;
+mod relay;
 mod sample;
 mod spin;
 mod temper;
@@ -96,6 +97,8 @@ fn _thermolab(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(families::mlp, m)?)?;
     m.add_function(wrap_pyfunction!(evidence::evidence, m)?)?;
     m.add_function(wrap_pyfunction!(temper::temper, m)?)?;
+    m.add_class::<relay::TemperWalkers>()?;
+    m.add_class::<relay::TemperRelay>()?;
     m.add_function(wrap_pyfunction!(spin::ising, m)?)?;
     m.add_function(wrap_pyfunction!(anneal::anneal, m)?)?;
     m.add_function(wrap_pyfunction!(train::train, m)?)?;

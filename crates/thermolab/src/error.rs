@@ -60,6 +60,10 @@ pub enum Error {
         /// Why it stopped.
         termination: crate::run::Termination,
     },
+    /// A message between the parts of a distributed run does not fit the run (damaged, cut
+    /// short, or from another run).
+    #[error("distributed run: {0}")]
+    Protocol(String),
     /// A checkpoint does not belong to this run or is damaged.
     #[error("{path}: {message}")]
     Checkpoint {

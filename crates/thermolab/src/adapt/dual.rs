@@ -50,6 +50,30 @@ impl DualAveraging {
         self.log_eps_bar = eta * self.log_eps + (1.0 - eta) * self.log_eps_bar;
         self.log_eps.exp()
     }
+    /// The state as six words (exact bit patterns), for a rung's part in distributed tempering.
+    pub fn to_words(&self) -> [u64; 6] {
+        [
+            self.target,
+            self.mu,
+            self.log_eps,
+            self.log_eps_bar,
+            self.h_bar,
+            self.t,
+        ]
+        .map(f64::to_bits)
+    }
+    /// The state from [`DualAveraging::to_words`] (missing words read as 0).
+    pub fn from_words(w: &[u64]) -> Self {
+        let f = |i: usize| f64::from_bits(w.get(i).copied().unwrap_or(0));
+        Self {
+            target: f(0),
+            mu: f(1),
+            log_eps: f(2),
+            log_eps_bar: f(3),
+            h_bar: f(4),
+            t: f(5),
+        }
+    }
     /// The averaged step size to keep after warm-up.
     pub fn final_step_size(&self) -> f64 {
         if self.t > 0.0 {

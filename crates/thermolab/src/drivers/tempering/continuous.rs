@@ -6,13 +6,14 @@
 //! once per round: a swap then needs no evaluation (the state's energy and gradient at its new
 //! rung are `E_ref + t·ΔE` and `∇E_ref + t·∇ΔE`).
 
-use super::{run, Family, Tempering, TemperingEvent, ValidTempering};
+use super::{run, Family, Tempering, TemperingEvent, ValidTempering, Walkable};
 use crate::adapt::DualAveraging;
 use crate::energy::{LinearPath, PathAt, PathEnergy};
 use crate::error::Error;
 use crate::kernels::mcmc::{find_step_size, State, TunedKernel};
 use crate::rng::Rng;
 use crate::run::{Control, Observer, RunContext};
+use rand::SeedableRng;
 
 /// A replica's state: the kernel's state at its rung, and both parts of its energy.
 #[derive(Debug, Clone)]
@@ -148,6 +149,56 @@ where
 
     fn log_z_start(&self) -> Option<f64> {
         self.path.log_z_reference()
+    }
+}
+
+/// Words of a continuous rung's part: ChaCha key (4), stream (1), word position (2), step size
+/// (1), dual averaging (6).
+const PATH_WORDS: usize = 14;
+
+impl<P, K> Walkable for PathReplicas<P, K>
+where
+    P: LinearPath,
+    K: TunedKernel<PathAt<P>> + Clone + Send + Sync,
+{
+    fn rung_part(&self, m: &Self::Mover) -> Vec<u64> {
+        let mut w = Vec::with_capacity(PATH_WORDS);
+        let seed = m.rng.get_seed();
+        w.extend(
+            seed.chunks_exact(8)
+                .map(|c| u64::from_le_bytes(c.try_into().expect("8 bytes"))),
+        );
+        w.push(m.rng.get_stream());
+        let pos = m.rng.get_word_pos();
+        w.push(pos as u64);
+        w.push((pos >> 64) as u64);
+        w.push(m.kernel.tuning().step_size.to_bits());
+        w.extend(m.dual.to_words());
+        w
+    }
+
+    fn load_rung(&self, m: &mut Self::Mover, part: &[u64]) -> Result<(), Error> {
+        if part.len() != PATH_WORDS {
+            return Err(Error::Protocol(format!(
+                "a rung's part has {} words, expected {PATH_WORDS}",
+                part.len()
+            )));
+        }
+        let mut seed = [0u8; 32];
+        for (c, w) in seed.chunks_exact_mut(8).zip(&part[..4]) {
+            c.copy_from_slice(&w.to_le_bytes());
+        }
+        let mut r = Rng::from_seed(seed);
+        r.set_stream(part[4]);
+        r.set_word_pos(u128::from(part[5]) | (u128::from(part[6]) << 64));
+        m.rng = r;
+        m.kernel.tuning_mut().step_size = f64::from_bits(part[7]);
+        m.dual = crate::adapt::DualAveraging::from_words(&part[8..]);
+        Ok(())
+    }
+
+    fn draw(&self, s: &Self::State, out: &mut Vec<f64>) {
+        out.extend_from_slice(&s.state.x);
     }
 }
 

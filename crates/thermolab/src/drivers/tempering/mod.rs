@@ -22,21 +22,27 @@
 //! - Syed, Bouchard-Côté, Deligiannidis & Doucet (2022), "Non-reversible parallel tempering: a
 //!   scalable highly parallel MCMC scheme", *JRSS B* 84.
 
+mod conductor;
 mod continuous;
 mod rbm;
+mod relay;
 mod spin;
 
+pub use conductor::{Conductor, RoundEnd};
 pub use continuous::{temper, temper_chains, PathMover, PathReplicas, PathState, TemperedDraws};
 pub use rbm::{
     temper_rbm, JointChains, JointReplicas, RbmReplicas, RbmTemperSettings, RbmTempering,
     ValidRbmTemperSettings,
 };
+pub use relay::{
+    decode_orders, decode_reports, encode_orders, encode_reports, relay_in_process, Order, Relay,
+    Report, Walkable, Walkers,
+};
 pub use spin::{temper_ising, IsingTempering, SpinReplicas, SpinState};
 
-use crate::drivers::ladder::respace_by_rejection;
 use crate::error::Error;
 use crate::estimate::evidence::{stepping_stones, thermodynamic_integration, Rung, TiNode, TiRule};
-use crate::estimate::series::{integrated_autocorrelation_time, Estimate};
+use crate::estimate::series::Estimate;
 use crate::rng::{self, Purpose, Rng};
 use crate::run::{Observer, RunContext, Termination};
 use crate::settings::{nonzero, SettingsError};
@@ -134,28 +140,35 @@ impl Exchange {
         ladder: &[f64],
         states: &mut [F::State],
     ) {
-        let n = states.len();
-        let mut k = usize::from(self.odd);
-        while k + 1 < n {
+        let swapped = self.decide(states.len(), |k, lane| {
             let (a, b) = (ladder[k], ladder[k + 1]);
-            let (lo, hi) = states.split_at_mut(k + 1);
-            let (x, y) = (&mut lo[k], &mut hi[0]);
-            let mut moved = false;
+            family.log_ratio(&states[k], lane, a, b) + family.log_ratio(&states[k + 1], lane, b, a)
+        });
+        exchange_states(family, ladder, states, &swapped);
+    }
+
+    /// One pass of swap decisions over `rungs` rungs (even pairs, or odd pairs on alternate
+    /// calls), `log_acc(k, lane)` being the log acceptance of exchanging the chains in `lane` of
+    /// rungs k and k+1; then the round-trip update. Returns the accepted (k, lane), whose
+    /// chains the caller exchanges (pairs of one pass are disjoint, so the order is free).
+    pub fn decide(
+        &mut self,
+        rungs: usize,
+        mut log_acc: impl FnMut(usize, usize) -> f64,
+    ) -> Vec<(usize, usize)> {
+        let mut swapped = Vec::new();
+        let mut k = usize::from(self.odd);
+        while k + 1 < rungs {
             for lane in 0..self.lanes {
-                let log_acc = family.log_ratio(x, lane, a, b) + family.log_ratio(y, lane, b, a);
+                let log_acc = log_acc(k, lane);
                 self.tries[k] += 1;
                 if log_acc >= 0.0 || self.rng.random::<f64>() < log_acc.exp() {
-                    family.exchange(x, y, lane);
                     self.labels
                         .swap(k * self.lanes + lane, (k + 1) * self.lanes + lane);
-                    moved = true;
+                    swapped.push((k, lane));
                 } else {
                     self.rejected[k] += 1;
                 }
-            }
-            if moved {
-                family.relocate(x, a);
-                family.relocate(y, b);
             }
             k += 2;
         }
@@ -166,9 +179,10 @@ impl Exchange {
                 self.round_trips += 1;
             }
             self.last_end[bottom] = 1;
-            let top = self.labels[(n - 1) * self.lanes + lane] as usize;
+            let top = self.labels[(rungs - 1) * self.lanes + lane] as usize;
             self.last_end[top] = 2;
         }
+        swapped
     }
 
     /// Whether this bookkeeping is for `rungs` rungs of `lanes` chains (a check for states read
@@ -452,6 +466,28 @@ impl<S> Tempering<S> {
     }
 }
 
+/// Exchanges the chains of the accepted swaps `(k, lane)` between rungs k and k+1 of `states`
+/// and moves every state that changed to its rung's t.
+fn exchange_states<F: Family + ?Sized>(
+    family: &F,
+    ladder: &[f64],
+    states: &mut [F::State],
+    swapped: &[(usize, usize)],
+) {
+    for &(k, lane) in swapped {
+        let (lo, hi) = states.split_at_mut(k + 1);
+        family.exchange(&mut lo[k], &mut hi[0], lane);
+    }
+    let mut last = usize::MAX;
+    for &(k, _) in swapped {
+        if k != last {
+            family.relocate(&mut states[k], ladder[k]);
+            family.relocate(&mut states[k + 1], ladder[k + 1]);
+            last = k;
+        }
+    }
+}
+
 /// Runs parallel tempering of `family` (run `run` of seed `seed`: rung k draws from stream
 /// (seed, replica, (run, k)), the swaps from (seed, swap, run)). The observer sees every round.
 pub fn run<F, O>(
@@ -468,33 +504,22 @@ where
     let s = settings.get();
     let n = s.ladder.len();
     let lanes = family.lanes();
-    let mut ladder = s.ladder.clone();
+    let mut c = Conductor::new(settings, lanes, family.linear(), seed, run);
     let (mut movers, mut states): (Vec<F::Mover>, Vec<F::State>) = (0..n)
         .map(|k| {
             let r = rng::stream2(seed, Purpose::Replica, run, k as u32);
-            family.start(k, ladder[k], r)
+            family.start(k, c.ladder()[k], r)
         })
         .collect::<Result<Vec<_>, Error>>()?
         .into_iter()
         .unzip();
-    let mut swaps = Exchange::new(n, lanes, rng::stream(seed, Purpose::Swap, u64::from(run)));
     let pool = crate::workers::Workers::lend(s.threads);
-    let mut slopes = vec![Vec::with_capacity(s.rounds * lanes); n];
-    let mut forward = vec![Vec::new(); n];
-    if !family.linear() {
-        forward
-            .iter_mut()
-            .take(n - 1)
-            .for_each(|f| f.reserve(s.rounds * lanes));
-    }
-    let mut evaluations = 0u64;
-    let mut kept = 0usize;
     let mut termination = Termination::Finished;
-    let mut next_adapt = 100;
     ctx.init::<TemperingEvent<'_, F::State>>();
-    for round in 0..s.warmup + s.rounds {
-        let warm = round < s.warmup;
+    while !c.done() {
+        let warm = c.warm();
         let steps = s.steps_per_round;
+        let ladder = c.ladder();
         let work = || {
             movers
                 .par_iter_mut()
@@ -510,94 +535,51 @@ where
                 .collect::<Result<Vec<u64>, Error>>()
         };
         let ev = pool.install(work)?;
-        evaluations += ev.iter().sum::<u64>();
+        c.count(ev.iter().sum::<u64>());
         if !warm {
-            for k in 0..n {
+            for (k, st) in states.iter().enumerate() {
                 for lane in 0..lanes {
-                    slopes[k].push(family.slope(&states[k], lane, ladder[k]));
-                    if k + 1 < n && !family.linear() {
-                        let r = family.log_ratio(&states[k], lane, ladder[k], ladder[k + 1]);
-                        forward[k].push(r);
-                    }
+                    let (t, next) = (c.ladder()[k], c.ladder().get(k + 1).copied());
+                    let slope = family.slope(st, lane, t);
+                    let forward = match (family.linear(), next) {
+                        (false, Some(u)) => Some(family.log_ratio(st, lane, t, u)),
+                        _ => None,
+                    };
+                    c.record(k, slope, forward);
                 }
             }
-            kept += 1;
         }
-        swaps.round(family, &ladder, &mut states);
-        if warm && s.adapt_ladder && round + 1 == next_adapt {
-            ladder = respace_by_rejection(&ladder, &swaps.rejection());
-            for ((m, st), &t) in movers.iter_mut().zip(states.iter_mut()).zip(&ladder) {
+        let swapped = c.swap(|k, lane, a, b| {
+            family.log_ratio(&states[k], lane, a, b) + family.log_ratio(&states[k + 1], lane, b, a)
+        });
+        exchange_states(family, c.ladder(), &mut states, &swapped);
+        let end = c.end_round();
+        if end.respaced {
+            for ((m, st), &t) in movers.iter_mut().zip(states.iter_mut()).zip(c.ladder()) {
                 family.respaced(m, t);
                 family.relocate(st, t);
             }
-            swaps.reset_counts();
-            next_adapt *= 2;
         }
-        if round + 1 == s.warmup {
+        if end.end_warmup {
             movers.iter_mut().for_each(|m| family.end_warmup(m));
-            swaps.reset_counts();
-            swaps.restart_trips();
         }
         let ev = TemperingEvent {
-            round: round + 1,
+            round: c.round(),
             warmup: warm,
-            ladder: &ladder,
+            ladder: c.ladder(),
             states: &states,
         };
-        if let Some(t) = ctx.step(&ev, evaluations) {
+        if let Some(t) = ctx.step(&ev, c.evaluations()) {
             termination = t;
             break;
         }
     }
-    if s.warmup > 0 && kept == 0 {
+    if c.stopped_in_warmup() {
         // Stopped during warm-up: the counts are the warm-up's.
         movers.iter_mut().for_each(|m| family.end_warmup(m));
     }
     ctx.finish::<TemperingEvent<'_, F::State>>(termination);
-    let rungs = (0..n)
-        .map(|k| {
-            let delta: Vec<f64> = slopes[k].iter().map(|v| -v).collect();
-            let ess = lane_ess(&delta, lanes);
-            Rung {
-                t: ladder[k],
-                forward: (!family.linear() && k + 1 < n).then(|| std::mem::take(&mut forward[k])),
-                delta,
-                ess,
-                chains: 0,
-            }
-        })
-        .collect();
-    let rejection = swaps.rejection();
-    let barrier: f64 = rejection.iter().sum();
-    Ok(Tempering {
-        ladder,
-        advised_replicas: (2.0 * barrier).ceil() as usize + 1,
-        rejection,
-        barrier,
-        round_trips: swaps.round_trips,
-        evaluations,
-        rounds: kept,
-        termination,
-        rungs,
-        log_z_start: family.log_z_start(),
-        linear: family.linear(),
-        states,
-    })
-}
-
-/// The effective sample size of a round-major series of `lanes` independent chains: the sum
-/// over lanes of `n / (2 τ_int)`.
-fn lane_ess(x: &[f64], lanes: usize) -> f64 {
-    if x.is_empty() {
-        return 0.0;
-    }
-    (0..lanes)
-        .map(|c| {
-            let series: Vec<f64> = x.iter().skip(c).step_by(lanes).copied().collect();
-            let tau = integrated_autocorrelation_time(&series);
-            series.len() as f64 / (2.0 * tau).max(1.0)
-        })
-        .sum()
+    Ok(c.finish(states, termination, family.log_z_start()))
 }
 
 #[cfg(test)]

@@ -327,3 +327,86 @@ fn random_walk_replicas_evaluate_no_gradients() {
     let var = xs.iter().map(|v| v * v).sum::<f64>() / n;
     assert!((var - 1.0).abs() < 0.1, "variance at t = 1: {var}");
 }
+
+/// The distributed protocol (walkers in groups, rung parts travelling, swaps decided from
+/// scalars) gives bit for bit the in-process engine's run, whatever the grouping: 32 replicas
+/// over a bimodal target, with the ladder re-spaced twice during warm-up.
+#[test]
+fn relayed_tempering_is_bit_identical_to_the_engine_for_any_grouping() {
+    let m = GaussianMixture::two_modes(3, 8.0).unwrap();
+    let s = TemperingSettings {
+        ladder: (0..32)
+            .map(|k| 0.01f64.powf(1.0 - k as f64 / 31.0))
+            .collect(),
+        rounds: 150,
+        warmup: 250,
+        steps_per_round: 2,
+        ..Default::default()
+    }
+    .validate()
+    .unwrap();
+    for kind in [
+        SamplerKind::Hmc { steps: 5 },
+        SamplerKind::Nuts { max_depth: 6 },
+    ] {
+        let reps = replicas(BoltzmannPath(m.clone()), kind, vec![-4.0, 0.0, 1.0]);
+        let local = temper(&reps, &s, false, 11, 2, &mut RunContext::new()).unwrap();
+        for groups in [1usize, 2, 4, 32] {
+            let split: Vec<Vec<u32>> = (0..groups)
+                .map(|g| (0..32u32).filter(|w| *w as usize % groups == g).collect())
+                .collect();
+            let (run, draws) = relay_in_process(&reps, &s, split, 11, 2).unwrap();
+            let bits = |x: &[f64]| x.iter().map(|v| v.to_bits()).collect::<Vec<_>>();
+            assert_eq!(
+                bits(&draws),
+                bits(&local.draws),
+                "{groups} groups, {kind:?}"
+            );
+            assert_eq!(bits(&run.ladder), bits(&local.run.ladder));
+            assert_eq!(run.round_trips, local.run.round_trips);
+            assert_eq!(run.evaluations, local.run.evaluations);
+            assert_eq!(bits(&run.rejection), bits(&local.run.rejection));
+            for (a, b) in run.rungs.iter().zip(&local.run.rungs) {
+                assert_eq!(bits(&a.delta), bits(&b.delta));
+            }
+            assert_eq!(
+                run.log_z_stepping_stone().value.to_bits(),
+                local.run.log_z_stepping_stone().value.to_bits()
+            );
+        }
+        assert!(local.run.round_trips > 0 || local.run.barrier > 0.0);
+    }
+}
+
+/// Damaged or foreign messages are errors, not panics.
+#[test]
+fn relay_messages_that_do_not_fit_are_errors() {
+    let orders = vec![Order {
+        walker: 3,
+        rung: 5,
+        t: [0.5, 0.25, f64::NAN],
+        flags: Order::KEEP | Order::WARM,
+        part: vec![1, 2, 3],
+    }];
+    let bytes = encode_orders(&orders);
+    let back = decode_orders(&bytes).unwrap();
+    assert_eq!(back[0].walker, 3);
+    assert_eq!(back[0].rung, 5);
+    assert_eq!(back[0].part, vec![1, 2, 3]);
+    assert!(back[0].t[2].is_nan());
+    for cut in [0, 7, 8, 20, bytes.len() - 1] {
+        assert!(decode_orders(&bytes[..cut]).is_err(), "cut at {cut}");
+    }
+    assert!(decode_reports(&[255; 16]).is_err());
+    let s = TemperingSettings {
+        ladder: vec![0.5, 1.0],
+        ..Default::default()
+    }
+    .validate()
+    .unwrap();
+    assert!(Relay::new(&s, vec![vec![0]], true, 0, 0).is_err());
+    assert!(Relay::new(&s, vec![vec![0, 1], vec![1]], true, 0, 0).is_err());
+    let mut relay = Relay::new(&s, vec![vec![0], vec![1]], true, 0, 0).unwrap();
+    assert!(relay.orders().is_err(), "orders before the first reports");
+    assert!(relay.start(&[vec![]]).is_err());
+}
