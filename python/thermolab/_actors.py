@@ -6,9 +6,14 @@ process (``SerialExecutor``), in processes of this machine (``LocalExecutor``), 
 A group of actors is started with ``executor.actors(cls, args, cpus)`` (one actor per entry of
 ``args``, each built as ``cls(*entry)``) and called with ``group.call(method, per_actor_args)``,
 which runs the method on every actor at once and returns the results in actor order;
-``group.close()`` stops them.
+``group.close()`` stops them. An actor that dies (its process killed, its machine lost) makes
+``call`` close the group and raise :class:`ActorLost`; the caller may start a new group.
 """
 import multiprocessing
+
+
+class ActorLost(RuntimeError):
+    """An actor of the group died during a call (the whole group is closed)."""
 
 
 class InProcessActors:
@@ -67,10 +72,8 @@ class ProcessActors:
         for p, c in zip(self.procs, self.conns):
             try:
                 status, value = c.recv()
-            except EOFError:
-                raise RuntimeError(
-                    f"an actor process (pid {p.pid}) died during the run; the replicas it "
-                    "held are lost: run the call again") from None
+            except (EOFError, OSError):
+                raise ActorLost(f"an actor process (pid {p.pid}) died during the run") from None
             if status == "error":
                 raise value
             out.append(value)
@@ -78,8 +81,11 @@ class ProcessActors:
 
     def call(self, method, per_actor):
         try:
-            for c, a in zip(self.conns, per_actor):
-                c.send((method, a))
+            for p, c, a in zip(self.procs, self.conns, per_actor):
+                try:
+                    c.send((method, a))
+                except OSError:  # a broken pipe: the process is gone
+                    raise ActorLost(f"an actor process (pid {p.pid}) died during the run") from None
             return self._gather()
         except BaseException:
             self.close()
@@ -122,9 +128,7 @@ class RayActors:
     def _lost(self, e):
         ray = self.ray
         if isinstance(e, (ray.exceptions.RayActorError, ray.exceptions.RaySystemError)):
-            return RuntimeError(
-                f"a Ray actor holding replicas was lost ({type(e).__name__}); the replicas "
-                "live on the actors, so the run cannot go on: run the call again")
+            return ActorLost(f"a Ray actor was lost ({type(e).__name__}: {e})")
         if isinstance(e, ray.exceptions.RayTaskError):
             cause = getattr(e, "cause", None)
             if isinstance(cause, Exception):

@@ -356,34 +356,10 @@ def map(fn, tasks, executor=None, cpus_per_task=1, progress=True):
         tb.close()
 
 
-class _TemperActor:
-    """What one worker of distributed tempering holds: the model, and the walkers of the
-    chain under way."""
-
-    def __init__(self, model):
-        self.model = _model_of(model)
-        self.walkers = None
-
-    def begin(self, walkers, kw):
-        self.walkers = _thermolab.TemperWalkers(self.model, walkers, **kw)
-        return self.walkers.first_reports(), list(self.model.names), int(self.model.dim)
-
-    def advance(self, orders):
-        return self.walkers.advance(orders)
-
-    def draws(self):
-        return self.walkers.draws()
-
-
-def _groups(replicas, actors):
-    """Walkers 0 … replicas − 1 in ``actors`` contiguous groups of (nearly) equal size."""
-    return [list(range(a * replicas // actors, (a + 1) * replicas // actors))
-            for a in range(actors)]
-
-
 def temper(model, executor=None, actors=2, cpus_per_actor=1, replicas=14, beta_min=0.01,
            chains=2, warmup=4000, rounds=20000, seed=0, *, ladder=None, sampler="hmc",
-           adapt_ladder=True, init=None, progress=True):
+           adapt_ladder=True, init=None, progress=True, checkpoint=None, checkpoint_every=500,
+           max_restarts=3):
     """:func:`thermolab.temper` with its replicas living on ``actors`` workers of
     ``executor`` (Ray actors with ``RayExecutor``, processes with ``LocalExecutor``, the
     default; each reserves ``cpus_per_actor`` CPUs — a fraction is allowed, e.g. 0.5 to put
@@ -395,7 +371,21 @@ def temper(model, executor=None, actors=2, cpus_per_actor=1, replicas=14, beta_m
     workers until the end. The output — draws, ladder, swap statistics, canonical averages —
     is bit-identical to ``thermolab.temper`` with the same arguments, whatever the number of
     actors (on machines of the same CPU features). ``result.traffic`` gives the bytes sent and
-    received per round. Other arguments as for :func:`thermolab.temper`."""
+    received per round.
+
+    Faults: every ``checkpoint_every`` rounds (0: never) the driver saves the run between two
+    rounds (every replica's exact state and the draws so far travel once). An actor that dies
+    is replaced, every group goes back to the last save, and the run goes on — up to
+    ``max_restarts`` times; the output is still the undisturbed run's (``result.restarts``
+    counts the lost actors). With ``checkpoint=PATH`` each save is also written to that file:
+    if the driver, the cluster's head or the machine is lost, the same call run again
+    continues from the file (``result.resumed_from`` gives the chain and round) and returns
+    the undisturbed run's output; a finished run's file returns its result at once. A file
+    made by a call with other arguments is refused. Errors raised during the run say where
+    it is saved.
+
+    Other arguments as for :func:`thermolab.temper`."""
+    from . import _dist_temper
     from .tempering import TemperResult
 
     executor = executor or LocalExecutor()
@@ -408,56 +398,21 @@ def temper(model, executor=None, actors=2, cpus_per_actor=1, replicas=14, beta_m
     if actors > n:
         raise ValueError(f"actors: {actors} actors for {n} replicas (at most one actor per "
                          "replica)")
+    if checkpoint_every < 0 or max_restarts < 0:
+        raise ValueError("checkpoint_every and max_restarts must be at least 0")
     common = dict(replicas=n, beta_min=float(beta_min),
                   ladder=None if ladder is None else [float(b) for b in ladder],
                   warmup=int(warmup), rounds=int(rounds), adapt_ladder=bool(adapt_ladder),
                   seed=int(seed))
     walker_kw = dict(common, sampler=sampler, threads=max(1, int(cpus_per_actor)),
                      init=None if init is None else [float(v) for v in init])
-    groups = _groups(n, actors)
     # Checks the settings before any worker starts.
-    _thermolab.TemperRelay(groups, **common)
-    bar = _TaskBar("tempering", chains * (int(warmup) + int(rounds)), progress)
-    pool = executor.actors(_TemperActor, [(model,)] * actors, cpus=cpus_per_actor)
-    per_chain, draws, sent, received = [], [], 0, 0
-    names = []
-    try:
-        for c in range(chains):
-            relay = _thermolab.TemperRelay(groups, **dict(common, run=c))
-            first = pool.call("begin", [(g, dict(walker_kw, run=c)) for g in groups])
-            names, dim = first[0][1], first[0][2]
-            relay.start([f[0] for f in first])
-            step = max(1, relay.total // 200)
-            while not relay.done:
-                relay.absorb(pool.call("advance", [(o,) for o in relay.orders()]))
-                if relay.round % step == 0 or relay.done:
-                    bar.done = c * relay.total + relay.round - 1
-                    bar(None)
-            pool.call("advance", [(o,) for o in relay.closing_orders()])
-            s, r = relay.traffic
-            sent, received = sent + s, received + r
-            parts = pool.call("draws", [()] * actors)
-            rounds_kept = np.concatenate([p[0] for p in parts])
-            x = np.concatenate([p[1].reshape(-1, dim) for p in parts])
-            draws.append(x[np.argsort(rounds_kept, kind="stable")])
-            per_chain.append(relay.finish(False))
-    finally:
-        pool.close()
-        bar.close()
-    total_rounds = chains * (int(warmup) + int(rounds))
-    out = {
-        "draws": np.stack(draws),
-        "chains": per_chain,
-        "names": names,
-        "termination": "finished",
-        "interrupted": False,
-    }
+    _thermolab.TemperRelay(_dist_temper._groups(n, actors), **common)
+    out, traffic, restarts, resumed = _dist_temper.temper(
+        model, executor, int(actors), cpus_per_actor, int(chains), common, walker_kw, progress,
+        checkpoint, int(checkpoint_every), int(max_restarts), _TaskBar)
     result = TemperResult(out)
-    result.traffic = {
-        "bytes_sent_per_round": sent / total_rounds,
-        "bytes_received_per_round": received / total_rounds,
-        "rounds": total_rounds,
-        "actors": actors,
-        "executor": type(executor).__name__,
-    }
+    result.traffic = traffic
+    result.restarts = restarts
+    result.resumed_from = resumed
     return result

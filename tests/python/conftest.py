@@ -1,5 +1,6 @@
 """Shared fixtures of the Python tests: a correlated Gaussian with known moments, written three
-ways (a NumPy function, a C library compiled here, a numba cfunc), and its exact moments."""
+ways (a NumPy function, a C library compiled here, a numba cfunc), its exact moments, and a
+check that two tempering results are one run."""
 import ctypes
 import os
 import shutil
@@ -75,3 +76,14 @@ def check_moments(result, mu=MU, sd=SD, k=4.0):
         assert abs(row["mean"] - mu[j]) < k * row["mcse_mean"], (name, row["mean"], mu[j], row["mcse_mean"])
         assert abs(row["sd"] - sd[j]) < k * row["mcse_sd"], (name, row["sd"], sd[j], row["mcse_sd"])
         assert row["r_hat"] < 1.01
+
+
+def same_tempering(a, b):
+    """Two tempering results are the same run: draws, ladders, round trips and canonical
+    averages bit for bit."""
+    assert np.array_equal(a.draws, b.draws)
+    for x, y in zip(a.ladder, b.ladder):
+        assert np.array_equal(x, y)
+    assert a.round_trips == b.round_trips
+    for k in ("energy", "heat_capacity", "log_z_ratio"):
+        assert np.array_equal(a.thermodynamics[k], b.thermodynamics[k])

@@ -12,6 +12,7 @@ import pytest
 
 import thermolab
 from thermolab import distributed as td
+from conftest import same_tempering
 
 SETTINGS = dict(warmup=150, draws=150, seed=7)
 
@@ -144,14 +145,15 @@ def test_ray_draws_what_one_run_draws(model, reference, cluster):
         assert np.array_equal(r.draws, reference.draws)
 
 
-def _sampling_workers():
-    """PIDs of Ray worker processes running a sampling task now (Ray names them by task)."""
+def _ray_workers(tag=b"ray::_sample_task"):
+    """PIDs of Ray worker processes running a sampling task now, or holding an actor (Ray
+    names them by task or actor class)."""
     pids = []
     for d in os.listdir("/proc"):
         if d.isdigit():
             try:
                 with open(f"/proc/{d}/cmdline", "rb") as fh:
-                    if b"ray::_sample_task" in fh.read():
+                    if tag in fh.read():
                         pids.append(int(d))
             except OSError:
                 pass
@@ -170,7 +172,7 @@ def test_a_killed_ray_worker_loses_nothing(cluster):
     t.start()
     deadline = time.time() + 60
     while not killed and time.time() < deadline and t.is_alive():
-        pids = _sampling_workers()
+        pids = _ray_workers()
         if pids:
             os.kill(pids[0], signal.SIGKILL)
             killed.append(pids[0])
@@ -246,15 +248,6 @@ def tempered(mixture):
     return thermolab.temper(mixture, **TEMPER)
 
 
-def same_tempering(a, b):
-    assert np.array_equal(a.draws, b.draws)
-    for x, y in zip(a.ladder, b.ladder):
-        assert np.array_equal(x, y)
-    assert a.round_trips == b.round_trips
-    for k in ("energy", "heat_capacity", "log_z_ratio"):
-        assert np.array_equal(a.thermodynamics[k], b.thermodynamics[k])
-
-
 @pytest.mark.parametrize("actors", [1, 2, 4])
 def test_distributed_tempering_in_one_process_is_the_engine_s_run(mixture, tempered, actors):
     same_tempering(td.temper(mixture, td.SerialExecutor(), actors=actors, **TEMPER), tempered)
@@ -289,3 +282,29 @@ def test_distributed_tempering_refuses_impossible_layouts(mixture, cluster):
         td.temper(mixture, cluster, actors=3, cpus_per_actor=1, replicas=8, progress=False)
     with pytest.raises(TypeError, match="not actors"):
         td.DaskExecutor(None).actors(object, [()])
+
+
+def test_a_killed_ray_actor_is_replaced_and_tempering_changes_nothing(cluster, tmp_path):
+    kw = dict(replicas=6, chains=1, warmup=300, rounds=300, seed=9, progress=False)
+    ref = thermolab.temper(build_slow(), **kw)
+    path = str(tmp_path / "run.tdt")
+    out, killed = {}, []
+
+    def run():
+        out["r"] = td.temper(build_slow, cluster, actors=2, cpus_per_actor=0.5, checkpoint=path,
+                             checkpoint_every=100, **kw)
+
+    t = threading.Thread(target=run)
+    t.start()
+    deadline = time.time() + 120
+    while not os.path.exists(path) and time.time() < deadline and t.is_alive():
+        time.sleep(0.02)
+    pids = _ray_workers(b"ray::_TemperActor")
+    if pids and t.is_alive():
+        os.kill(pids[0], signal.SIGKILL)
+        killed.append(pids[0])
+    t.join(timeout=180)
+    assert killed, "no tempering actor was seen to kill"
+    assert out["r"].restarts == 1
+    assert np.array_equal(out["r"].draws, ref.draws)
+    assert out["r"].round_trips == ref.round_trips

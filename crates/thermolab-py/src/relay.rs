@@ -88,14 +88,44 @@ impl TemperWalkers {
     fn draws<'py>(&self, py: Python<'py>) -> PyResult<KeptDraws<'py>> {
         let w = lock(&self.walkers);
         let (rounds, x) = w.draws();
-        let a = Array2::from_shape_vec((rounds.len(), self.dim), x.to_vec())
-            .map_err(crate::value_error)?;
-        Ok((PyArray1::from_slice(py, rounds), a.into_pyarray(py)))
+        kept_draws(py, rounds.to_vec(), x.to_vec(), self.dim)
+    }
+
+    /// Takes the draws kept so far (as `draws` gives them) and forgets them here.
+    fn take_draws<'py>(&self, py: Python<'py>) -> PyResult<KeptDraws<'py>> {
+        let (rounds, x) = lock(&self.walkers).take_draws();
+        kept_draws(py, rounds, x, self.dim)
+    }
+
+    /// The replicas between two rounds, as bytes (their states exactly; not the draws).
+    fn snapshot<'py>(&self, py: Python<'py>) -> Bound<'py, PyBytes> {
+        PyBytes::new(py, &lock(&self.walkers).snapshot())
+    }
+
+    /// Puts the replicas back to a `snapshot` of the same walkers; the draws kept here are
+    /// dropped. A damaged or foreign snapshot raises ValueError and changes nothing.
+    fn restore(&self, snapshot: &[u8]) -> PyResult<()> {
+        lock(&self.walkers)
+            .restore(snapshot)
+            .map_err(crate::value_error)
     }
 }
 
+/// Round numbers and `(n, dim)` positions as NumPy arrays.
+fn kept_draws(
+    py: Python<'_>,
+    rounds: Vec<u64>,
+    x: Vec<f64>,
+    dim: usize,
+) -> PyResult<KeptDraws<'_>> {
+    let a = Array2::from_shape_vec((rounds.len(), dim), x).map_err(crate::value_error)?;
+    Ok((PyArray1::from_vec(py, rounds), a.into_pyarray(py)))
+}
+
 /// The driver of distributed tempered chain `run` of seed `seed`: its walkers in `groups`
-/// (lists of walker numbers, every one of 0 … replicas − 1 in exactly one).
+/// (lists of walker numbers, every one of 0 … replicas − 1 in exactly one). With `snapshot`
+/// (bytes from `TemperRelay.snapshot` of a run with the same arguments), the driver is that
+/// one, at the round it was saved.
 #[pyclass(module = "thermolab._thermolab")]
 pub struct TemperRelay {
     relay: Mutex<Option<Relay>>,
@@ -115,7 +145,7 @@ impl TemperRelay {
 #[pymethods]
 impl TemperRelay {
     #[new]
-    #[pyo3(signature = (groups, *, replicas = 14, beta_min = 0.01, ladder = None, warmup = 4000, rounds = 20000, adapt_ladder = true, seed = 0, run = 0))]
+    #[pyo3(signature = (groups, *, replicas = 14, beta_min = 0.01, ladder = None, warmup = 4000, rounds = 20000, adapt_ladder = true, seed = 0, run = 0, snapshot = None))]
     #[allow(clippy::too_many_arguments)]
     fn new(
         groups: Vec<Vec<u32>>,
@@ -127,9 +157,22 @@ impl TemperRelay {
         adapt_ladder: bool,
         seed: u64,
         run: u32,
+        snapshot: Option<Vec<u8>>,
     ) -> PyResult<Self> {
         let settings = settings_of(replicas, beta_min, ladder, warmup, rounds, adapt_ladder, 0)?;
-        let relay = Relay::new(&settings, groups, true, seed, run).map_err(crate::value_error)?;
+        let fresh = Relay::new(&settings, groups, true, seed, run).map_err(crate::value_error)?;
+        let relay = match snapshot {
+            None => fresh,
+            Some(bytes) => {
+                let saved = Relay::restore(&settings, &bytes).map_err(crate::value_error)?;
+                if saved.groups() != fresh.groups() {
+                    return Err(PyValueError::new_err(
+                        "snapshot: a tempering driver of other groups of walkers",
+                    ));
+                }
+                saved
+            }
+        };
         Ok(Self {
             relay: Mutex::new(Some(relay)),
             settings,
@@ -185,6 +228,12 @@ impl TemperRelay {
     #[getter]
     fn traffic(&self) -> PyResult<(u64, u64)> {
         self.with(|r| r.traffic())
+    }
+
+    /// The driver between two rounds, as bytes (for `TemperRelay(..., snapshot=)`).
+    fn snapshot<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyBytes>> {
+        let b = self.with(|r| r.snapshot())?;
+        Ok(PyBytes::new(py, &b))
     }
 
     /// Ends the run (`interrupted`: stopped early by the user) and returns the chain's dict as

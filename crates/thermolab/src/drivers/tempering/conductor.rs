@@ -9,6 +9,7 @@ use crate::estimate::evidence::Rung;
 use crate::estimate::series::integrated_autocorrelation_time;
 use crate::rng::{self, Purpose};
 use crate::run::Termination;
+use serde::{Deserialize, Serialize};
 
 /// What changed at the end of a round, for the replicas and their movers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -20,9 +21,12 @@ pub struct RoundEnd {
     pub end_warmup: bool,
 }
 
-/// The state of a tempering run that is not its replicas (see the module docs).
-#[derive(Debug, Clone)]
+/// The state of a tempering run that is not its replicas (see the module docs). It serialises
+/// (its floats as their bits, so that a run read back continues bit for bit, infinities
+/// included).
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Conductor {
+    #[serde(with = "float_bits")]
     ladder: Vec<f64>,
     swaps: Exchange,
     lanes: usize,
@@ -34,7 +38,9 @@ pub struct Conductor {
     kept: usize,
     next_adapt: usize,
     evaluations: u64,
+    #[serde(with = "nested_float_bits")]
     slopes: Vec<Vec<f64>>,
+    #[serde(with = "nested_float_bits")]
     forward: Vec<Vec<f64>>,
 }
 
@@ -66,6 +72,22 @@ impl Conductor {
             slopes: vec![Vec::with_capacity(s.rounds * lanes); n],
             forward,
         }
+    }
+
+    /// Whether this bookkeeping, read back from a checkpoint, is one of `settings` for `lanes`
+    /// chains (a damaged or foreign one would index out of its vectors later).
+    pub fn fits(&self, settings: &ValidTempering, lanes: usize) -> bool {
+        let s = settings.get();
+        let n = s.ladder.len();
+        self.ladder.len() == n
+            && self.lanes == lanes
+            && self.swaps.fits(n, lanes)
+            && self.warmup == s.warmup
+            && self.total == s.warmup + s.rounds
+            && self.round <= self.total
+            && self.kept <= self.round
+            && self.slopes.len() == n
+            && self.forward.len() == n
     }
 
     /// The ladder now.
@@ -211,6 +233,43 @@ impl Conductor {
             linear,
             states,
         }
+    }
+}
+
+/// Serialises a `Vec<f64>` as the bits of its floats.
+mod float_bits {
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+    pub fn serialize<S: Serializer>(v: &[f64], s: S) -> Result<S::Ok, S::Error> {
+        let bits: Vec<u64> = v.iter().map(|x| x.to_bits()).collect();
+        bits.serialize(s)
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<f64>, D::Error> {
+        Ok(Vec::<u64>::deserialize(d)?
+            .into_iter()
+            .map(f64::from_bits)
+            .collect())
+    }
+}
+
+/// Serialises a `Vec<Vec<f64>>` as the bits of its floats.
+mod nested_float_bits {
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+    pub fn serialize<S: Serializer>(v: &[Vec<f64>], s: S) -> Result<S::Ok, S::Error> {
+        let bits: Vec<Vec<u64>> = v
+            .iter()
+            .map(|r| r.iter().map(|x| x.to_bits()).collect())
+            .collect();
+        bits.serialize(s)
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<Vec<f64>>, D::Error> {
+        Ok(Vec::<Vec<u64>>::deserialize(d)?
+            .into_iter()
+            .map(|r| r.into_iter().map(f64::from_bits).collect())
+            .collect())
     }
 }
 

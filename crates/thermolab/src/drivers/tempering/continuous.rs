@@ -200,6 +200,53 @@ where
     fn draw(&self, s: &Self::State, out: &mut Vec<f64>) {
         out.extend_from_slice(&s.state.x);
     }
+
+    fn save_state(&self, s: &Self::State, out: &mut Vec<u64>) {
+        let bits = |v: &[f64]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+        out.push(s.state.x.len() as u64);
+        out.push(u64::from(!s.state.grad.is_empty()));
+        out.extend(bits(&s.state.x));
+        out.extend(bits(&s.state.grad));
+        out.push(s.state.energy.to_bits());
+        out.push(s.parts.reference.to_bits());
+        out.push(s.parts.delta.to_bits());
+        out.extend(bits(&s.g_ref));
+        out.extend(bits(&s.g_delta));
+    }
+
+    fn load_state(&self, w: &[u64]) -> Result<Self::State, Error> {
+        let d = self.x0.len();
+        let with_grad = w.get(1).copied().unwrap_or(0) == 1;
+        let expected = 2 + d * if with_grad { 4 } else { 3 } + 3;
+        if w.len() != expected || w[0] != d as u64 || w[1] > 1 {
+            return Err(Error::Protocol(format!(
+                "a saved replica of {} words does not fit a state of dimension {d}",
+                w.len()
+            )));
+        }
+        let mut at = 2;
+        let mut take = |n: usize| {
+            let v: Vec<f64> = w[at..at + n].iter().map(|&b| f64::from_bits(b)).collect();
+            at += n;
+            v
+        };
+        let x = take(d);
+        let grad = take(if with_grad { d } else { 0 });
+        let e = take(3);
+        Ok(PathState {
+            state: State {
+                x,
+                energy: e[0],
+                grad,
+            },
+            parts: PathEnergy {
+                reference: e[1],
+                delta: e[2],
+            },
+            g_ref: take(d),
+            g_delta: take(d),
+        })
+    }
 }
 
 /// Collects the draws at t = 1 (and at every rung with `keep_all`) of the kept rounds.

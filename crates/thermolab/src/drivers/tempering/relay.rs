@@ -15,13 +15,20 @@
 //! tempering over MPI, Syed et al. 2022, Algorithm 5).
 //!
 //! The draws at t = 1 stay on the walkers too, each with its round number, and are gathered
-//! once at the end ([`Walkers::draws`]).
+//! once at the end ([`Walkers::draws`]) or taken at checkpoints ([`Walkers::take_draws`]).
+//!
+//! Between rounds a run can be saved and continued bit for bit: [`Relay::snapshot`] holds the
+//! driver's side (the conductor, the rung parts, who is where) and [`Walkers::snapshot`] a
+//! group's replicas (their states, written exactly as words). A lost worker is replaced by
+//! fresh walkers given the last snapshot ([`Walkers::restore`]), and every group goes back to
+//! that round with the driver ([`Relay::restore`]).
 
 use super::{Conductor, Family, Tempering, ValidTempering};
 use crate::error::Error;
 use crate::rng::{self, Purpose};
 use crate::run::Termination;
 use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
 
 /// A family whose movers split into what stays with a replica and what belongs to a rung.
 pub trait Walkable: Family {
@@ -31,7 +38,14 @@ pub trait Walkable: Family {
     fn load_rung(&self, mover: &mut Self::Mover, part: &[u64]) -> Result<(), Error>;
     /// Appends the draw (the position) of `state` to `out`.
     fn draw(&self, state: &Self::State, out: &mut Vec<f64>);
+    /// Appends `state` to `out` as words: everything a replica needs to go on bit for bit.
+    fn save_state(&self, state: &Self::State, out: &mut Vec<u64>);
+    /// The state from exactly the words [`Walkable::save_state`] wrote.
+    fn load_state(&self, words: &[u64]) -> Result<Self::State, Error>;
 }
+
+/// The first word of a [`Walkers::snapshot`] ("TLWALK01").
+const WALKERS_MAGIC: u64 = u64::from_le_bytes(*b"TLWALK01");
 
 /// What a walker does in one round.
 #[derive(Debug, Clone, PartialEq)]
@@ -338,11 +352,72 @@ impl<F: Walkable> Walkers<F> {
     pub fn draws(&self) -> (&[u64], &[f64]) {
         (&self.kept_rounds, &self.kept)
     }
+
+    /// Takes the draws kept so far (as [`Walkers::draws`] gives them) and forgets them here.
+    pub fn take_draws(&mut self) -> (Vec<u64>, Vec<f64>) {
+        (
+            std::mem::take(&mut self.kept_rounds),
+            std::mem::take(&mut self.kept),
+        )
+    }
+
+    /// The group's replicas between two rounds, as bytes (the draws are not in it: take them
+    /// with [`Walkers::take_draws`] at the same time).
+    pub fn snapshot(&self) -> Vec<u8> {
+        let mut w = Wire(Vec::new());
+        w.word(WALKERS_MAGIC);
+        w.words(&self.ids.iter().map(|&i| u64::from(i)).collect::<Vec<_>>());
+        w.word(self.rounds_seen);
+        let mut words = Vec::new();
+        for st in &self.states {
+            words.clear();
+            self.family.save_state(st, &mut words);
+            w.words(&words);
+        }
+        w.0
+    }
+
+    /// Puts the group back to a [`Walkers::snapshot`] of the same walkers (this group fresh
+    /// from [`Walkers::new`], or one that went on past it): the next orders are those of the
+    /// round after the snapshot. The draws kept here are dropped. A snapshot of other walkers
+    /// or a damaged one is an error and changes nothing.
+    pub fn restore(&mut self, bytes: &[u8]) -> Result<(), Error> {
+        let mut r = Reader(bytes);
+        if r.word()? != WALKERS_MAGIC {
+            return Err(Error::Protocol(
+                "not a snapshot of tempering walkers".into(),
+            ));
+        }
+        let ids = r.words()?;
+        if ids.len() != self.ids.len()
+            || ids.iter().zip(&self.ids).any(|(&a, &b)| a != u64::from(b))
+        {
+            return Err(Error::Protocol(
+                "a snapshot of other walkers than this group's".into(),
+            ));
+        }
+        let rounds_seen = r.word()?;
+        let states = self
+            .ids
+            .iter()
+            .map(|_| self.family.load_state(&r.words()?))
+            .collect::<Result<Vec<_>, Error>>()?;
+        if !r.0.is_empty() {
+            return Err(Error::Protocol(
+                "a snapshot of tempering walkers has bytes after its end".into(),
+            ));
+        }
+        self.states = states;
+        self.rounds_seen = rounds_seen;
+        self.kept_rounds.clear();
+        self.kept.clear();
+        Ok(())
+    }
 }
 
 /// The driver of a distributed tempering run: the [`Conductor`], the rung parts, and which
 /// walker is where.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Relay {
     conductor: Conductor,
     groups: Vec<Vec<u32>>,
@@ -366,17 +441,7 @@ impl Relay {
         run: u32,
     ) -> Result<Self, Error> {
         let n = settings.get().ladder.len();
-        let mut seen = vec![false; n];
-        for &w in groups.iter().flatten() {
-            if w as usize >= n || std::mem::replace(&mut seen[w as usize], true) {
-                return Err(Error::Protocol(format!(
-                    "walker {w} is out of the ladder's {n} rungs or in two groups"
-                )));
-            }
-        }
-        if let Some(w) = seen.iter().position(|s| !s) {
-            return Err(Error::Protocol(format!("walker {w} is in no group")));
-        }
+        check_groups(&groups, n)?;
         Ok(Self {
             conductor: Conductor::new(settings, 1, linear, seed, run),
             groups,
@@ -388,6 +453,32 @@ impl Relay {
             sent: 0,
             received: 0,
         })
+    }
+
+    /// The driver between two rounds, as bytes (JSON, its floats as bits).
+    pub fn snapshot(&self) -> Vec<u8> {
+        serde_json::to_vec(self).expect("a relay serialises")
+    }
+
+    /// The driver of a [`Relay::snapshot`] of a run with `settings`; a damaged snapshot, or one
+    /// of other settings, is an error.
+    pub fn restore(settings: &ValidTempering, bytes: &[u8]) -> Result<Self, Error> {
+        let relay: Self = serde_json::from_slice(bytes)
+            .map_err(|e| Error::Protocol(format!("not a snapshot of a tempering driver: {e}")))?;
+        let n = settings.get().ladder.len();
+        check_groups(&relay.groups, n)?;
+        if !relay.conductor.fits(settings, 1) || relay.parts.len() != n || relay.relocate.len() != n
+        {
+            return Err(Error::Protocol(
+                "a snapshot of a tempering driver of other settings".into(),
+            ));
+        }
+        Ok(relay)
+    }
+
+    /// The groups of walkers, as given to [`Relay::new`].
+    pub fn groups(&self) -> &[Vec<u32>] {
+        &self.groups
     }
 
     /// The run's bookkeeping (ladder, rounds done, evaluations).
@@ -544,6 +635,22 @@ impl Relay {
     /// `log_z_start` is the family's `ln Z` at t = 0 when known.
     pub fn finish(self, termination: Termination, log_z_start: Option<f64>) -> Tempering<()> {
         self.conductor.finish(Vec::new(), termination, log_z_start)
+    }
+}
+
+/// Checks that `groups` hold every walker 0 … n − 1 exactly once.
+fn check_groups(groups: &[Vec<u32>], n: usize) -> Result<(), Error> {
+    let mut seen = vec![false; n];
+    for &w in groups.iter().flatten() {
+        if w as usize >= n || std::mem::replace(&mut seen[w as usize], true) {
+            return Err(Error::Protocol(format!(
+                "walker {w} is out of the ladder's {n} rungs or in two groups"
+            )));
+        }
+    }
+    match seen.iter().position(|s| !s) {
+        Some(w) => Err(Error::Protocol(format!("walker {w} is in no group"))),
+        None => Ok(()),
     }
 }
 

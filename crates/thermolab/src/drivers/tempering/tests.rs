@@ -410,3 +410,123 @@ fn relay_messages_that_do_not_fit_are_errors() {
     assert!(relay.orders().is_err(), "orders before the first reports");
     assert!(relay.start(&[vec![]]).is_err());
 }
+
+/// A distributed run saved between two rounds and continued from there — after its walkers
+/// went on past the save, with one group replaced by fresh walkers (a lost worker) — ends bit
+/// for bit where the undisturbed run ends, whether saved during warm-up or after it.
+#[test]
+fn a_relayed_run_restored_from_its_snapshot_ends_as_the_undisturbed_run() {
+    let m = GaussianMixture::two_modes(2, 6.0).unwrap();
+    let s = TemperingSettings {
+        ladder: (0..8).map(|k| 0.05f64.powf(1.0 - k as f64 / 7.0)).collect(),
+        rounds: 120,
+        warmup: 150,
+        ..Default::default()
+    }
+    .validate()
+    .unwrap();
+    let reps = replicas(
+        BoltzmannPath(m),
+        SamplerKind::Hmc { steps: 4 },
+        vec![1.0, -1.0],
+    );
+    let groups: Vec<Vec<u32>> = vec![vec![0, 3, 6], vec![1, 4, 7], vec![2, 5]];
+    let (reference, ref_draws) = relay_in_process(&reps, &s, groups.clone(), 5, 1).unwrap();
+    let start = |g: &[u32]| Walkers::new(reps.clone(), &s, g.to_vec(), 5, 1, 1).unwrap();
+    for save_at in [120usize, 200] {
+        let mut relay = Relay::new(&s, groups.clone(), true, 5, 1).unwrap();
+        let (mut walkers, first): (Vec<_>, Vec<_>) = groups.iter().map(|g| start(g)).unzip();
+        relay.start(&first).unwrap();
+        let mut draws: Vec<(u64, Vec<f64>)> = Vec::new();
+        let take = |w: &mut Walkers<_>, draws: &mut Vec<(u64, Vec<f64>)>| {
+            let (rounds, x) = w.take_draws();
+            draws.extend(
+                rounds
+                    .into_iter()
+                    .zip(x.chunks_exact(2).map(<[f64]>::to_vec)),
+            );
+        };
+        let round = |relay: &mut Relay, walkers: &mut [Walkers<_>]| {
+            let orders = relay.orders().unwrap();
+            let reports: Vec<Vec<u8>> = walkers
+                .iter_mut()
+                .zip(&orders)
+                .map(|(w, o)| w.advance(o).unwrap())
+                .collect();
+            relay.absorb(&reports).unwrap();
+        };
+        while relay.conductor().round() < save_at {
+            round(&mut relay, &mut walkers);
+        }
+        let saved_relay = relay.snapshot();
+        let saved: Vec<Vec<u8>> = walkers.iter().map(Walkers::snapshot).collect();
+        walkers.iter_mut().for_each(|w| take(w, &mut draws));
+        // The run goes on for a while, then a worker is lost: its walkers start afresh.
+        for _ in 0..30 {
+            round(&mut relay, &mut walkers);
+        }
+        walkers[1] = start(&groups[1]).0;
+        let mut relay = Relay::restore(&s, &saved_relay).unwrap();
+        for (w, b) in walkers.iter_mut().zip(&saved) {
+            w.restore(b).unwrap();
+        }
+        while !relay.conductor().done() {
+            round(&mut relay, &mut walkers);
+        }
+        let closing = relay.closing_orders().unwrap();
+        for (w, o) in walkers.iter_mut().zip(&closing) {
+            w.advance(o).unwrap();
+            take(w, &mut draws);
+        }
+        draws.sort_by_key(|(r, _)| *r);
+        let x: Vec<f64> = draws.into_iter().flat_map(|(_, x)| x).collect();
+        let bits = |x: &[f64]| x.iter().map(|v| v.to_bits()).collect::<Vec<_>>();
+        assert_eq!(bits(&x), bits(&ref_draws), "saved at round {save_at}");
+        let run = relay.finish(crate::run::Termination::Finished, None);
+        assert_eq!(bits(&run.ladder), bits(&reference.ladder));
+        assert_eq!(run.round_trips, reference.round_trips);
+        assert_eq!(run.evaluations, reference.evaluations);
+        for (a, b) in run.rungs.iter().zip(&reference.rungs) {
+            assert_eq!(bits(&a.delta), bits(&b.delta));
+        }
+    }
+}
+
+/// Damaged or foreign snapshots are errors that leave the walkers as they were.
+#[test]
+fn snapshots_that_do_not_fit_are_errors() {
+    let s = TemperingSettings {
+        ladder: vec![0.25, 0.5, 1.0],
+        ..Default::default()
+    }
+    .validate()
+    .unwrap();
+    let reps = replicas(
+        BoltzmannPath(GaussianMixture::two_modes(2, 4.0).unwrap()),
+        SamplerKind::Rwm,
+        vec![0.0, 0.0],
+    );
+    let (mut w, _) = Walkers::new(reps.clone(), &s, vec![0, 2], 1, 0, 1).unwrap();
+    let (other, _) = Walkers::new(reps, &s, vec![1], 1, 0, 1).unwrap();
+    let good = w.snapshot();
+    assert!(w.restore(&other.snapshot()).is_err(), "other walkers");
+    for cut in [0, 8, 20, good.len() - 1] {
+        assert!(w.restore(&good[..cut]).is_err(), "cut at {cut}");
+    }
+    let mut longer = good.clone();
+    longer.extend_from_slice(&[0; 8]);
+    assert!(w.restore(&longer).is_err());
+    w.restore(&good).unwrap();
+    assert_eq!(w.snapshot(), good);
+    let relay = Relay::new(&s, vec![vec![0, 2], vec![1]], true, 1, 0).unwrap();
+    let saved = relay.snapshot();
+    assert!(Relay::restore(&s, &saved[..saved.len() / 2]).is_err());
+    let four = TemperingSettings {
+        ladder: vec![0.2, 0.4, 0.6, 1.0],
+        ..Default::default()
+    }
+    .validate()
+    .unwrap();
+    assert!(Relay::restore(&four, &saved).is_err(), "other settings");
+    assert_eq!(Relay::restore(&s, &saved).unwrap().snapshot(), saved);
+}
