@@ -15,6 +15,7 @@ import hashlib
 import json
 import os
 import pickle
+import tempfile
 
 import numpy as np
 
@@ -50,6 +51,10 @@ class _TemperActor:
         rounds, x = self.walkers.take_draws()
         return self.walkers.snapshot(), rounds, x
 
+    def take_draws(self):
+        rounds, x = self.walkers.take_draws()
+        return None, rounds, x
+
 
 def _groups(replicas, actors):
     """Walkers 0 … replicas − 1 in ``actors`` contiguous groups of (nearly) equal size."""
@@ -58,13 +63,25 @@ def _groups(replicas, actors):
 
 
 def _fingerprint(model):
-    """What identifies a model across calls: the hash of its recipe (how it pickles), else its
-    type and dimension."""
-    try:
-        return hashlib.sha256(pickle.dumps(model)).hexdigest()
-    except Exception:
-        dim = getattr(model, "dim", None)
-        return f"{type(model).__name__}:{dim}"
+    """What identifies a model across calls: the hash of its recipe, pickled with a fixed
+    protocol (cloudpickle, or Ray's copy of it, for lambdas and closures). A model that pickles neither way cannot
+    be told apart from another, so a checkpoint is refused for it."""
+    dumps = [lambda m: pickle.dumps(m, protocol=4)]
+    for name in ("cloudpickle", "ray.cloudpickle"):
+        try:
+            cp = __import__(name, fromlist=["dumps"])
+        except ImportError:
+            continue
+        dumps.append(lambda m, cp=cp: cp.dumps(m, protocol=4))
+        break
+    for dump in dumps:
+        try:
+            return hashlib.sha256(dump(model)).hexdigest()
+        except Exception:
+            continue
+    raise ValueError("checkpoint: the model does not pickle, so a checkpoint cannot tell it "
+                     "from another; pass a builder function (a top-level def returning the "
+                     "model) or a picklable model")
 
 
 class _Chain:
@@ -99,6 +116,7 @@ class _Checkpoint:
     def __init__(self, path, identity):
         self.path = None if path is None else os.fspath(path)
         self.identity = identity
+        self.written = self.path is not None and os.path.exists(self.path)
 
     def load(self):
         """The saved run (finished chains, the chain under way, names, dim), or None."""
@@ -111,9 +129,11 @@ class _Checkpoint:
             head = json.loads(bytes(items.pop("header")).decode())
         except Exception as e:
             raise ValueError(f"{bad} ({type(e).__name__}: {e})") from None
-        if head.get("format") != CHECKPOINT_FORMAT:
+        if not isinstance(head, dict) or head.get("format") != CHECKPOINT_FORMAT:
             raise ValueError(bad)
-        saved = head.get("identity", {})
+        saved = head.get("identity")
+        if not isinstance(saved, dict):
+            raise ValueError(f"{bad} (no identity)")
         for k, v in self.identity.items():
             if saved.get(k) != v:
                 raise ValueError(
@@ -121,19 +141,26 @@ class _Checkpoint:
                     f"{saved.get(k)!r} there, {v!r} now); remove it or give another path")
         try:
             def chain(prefix, groups):
-                rounds = [items[f"{prefix}rounds{i}"] for i in range(head[f"{prefix}parts"])]
-                draws = [items[f"{prefix}draws{i}"] for i in range(head[f"{prefix}parts"])]
+                parts = int(head[f"{prefix}parts"])
+                rounds = [items[f"{prefix}rounds{i}"] for i in range(parts)]
+                draws = [items[f"{prefix}draws{i}"] for i in range(parts)]
                 walkers = None
                 if groups:
                     walkers = [bytes(items[f"{prefix}walkers{g}"]) for g in range(groups)]
-                return _Chain(bytes(items[f"{prefix}relay"]), walkers, head[f"{prefix}round"],
-                              rounds, draws)
+                return _Chain(bytes(items[f"{prefix}relay"]), walkers,
+                              int(head[f"{prefix}round"]), rounds, draws)
 
-            done = [chain(f"done{c}_", 0) for c in range(head["done"])]
-            current = chain("now_", head["groups"]) if head["current"] else None
-        except (KeyError, TypeError) as e:
-            raise ValueError(f"{bad} (missing {e})") from None
-        return done, current, head["names"], head["dim"]
+            done = [chain(f"done{c}_", 0) for c in range(int(head["done"]))]
+            current = None
+            if head["current"]:
+                if int(head["groups"]) != self.identity["actors"]:
+                    raise ValueError(f"{head['groups']} groups for "
+                                     f"{self.identity['actors']} actors")
+                current = chain("now_", int(head["groups"]))
+            names, dim = [str(n) for n in head["names"]], int(head["dim"])
+        except (KeyError, TypeError, ValueError) as e:
+            raise ValueError(f"{bad} ({type(e).__name__}: {e})") from None
+        return done, current, names, dim
 
     def write(self, done, current, names, dim):
         if self.path is None:
@@ -158,17 +185,38 @@ class _Checkpoint:
             for g, b in enumerate(current.walkers):
                 items[f"now_walkers{g}"] = np.frombuffer(b, dtype=np.uint8)
         items["header"] = np.frombuffer(json.dumps(head).encode(), dtype=np.uint8)
-        tmp = self.path + ".tmp"
-        with open(tmp, "wb") as fh:
-            np.savez(fh, **items)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, self.path)
+        folder = os.path.dirname(os.path.abspath(self.path))
+        fd, tmp = tempfile.mkstemp(dir=folder, prefix=os.path.basename(self.path) + ".",
+                                   suffix=".tmp")
+        try:
+            with os.fdopen(fd, "wb") as fh:
+                np.savez(fh, **items)
+                fh.flush()
+                os.fsync(fh.fileno())
+            os.replace(tmp, self.path)
+        except BaseException:
+            if os.path.exists(tmp):
+                os.remove(tmp)
+            raise
+        self.written = True
+        try:
+            dfd = os.open(folder, os.O_RDONLY)
+        except OSError:
+            return
+        try:
+            os.fsync(dfd)
+        except OSError:
+            pass
+        finally:
+            os.close(dfd)
 
     def where(self, chain, relay):
         """Where a rerun of the call would continue from, for error messages."""
         if self.path is None:
             return "no checkpoint was asked for (checkpoint=PATH keeps one)"
+        if not self.written:
+            return (f"nothing was saved in {self.path} yet (the first save comes after "
+                    "checkpoint_every rounds): the same call starts the run again")
         if relay is None:
             return (f"the checkpoint {self.path} holds the chains before chain {chain}: the same "
                     "call continues from it")
@@ -183,7 +231,8 @@ def temper(model, executor, actors, cpus_per_actor, chains, common, walker_kw, p
     and where the run was continued from (None, or (chain, round) of a checkpoint)."""
     groups = _groups(common["replicas"], actors)
     identity = dict(common, chains=chains, actors=actors, sampler=walker_kw["sampler"],
-                    init=walker_kw["init"], model=_fingerprint(model))
+                    init=walker_kw["init"],
+                    model=None if checkpoint is None else _fingerprint(model))
     store = _Checkpoint(checkpoint, identity)
     saved = store.load()
     done, ch, names, dim = saved if saved else ([], None, [], 0)
@@ -219,7 +268,7 @@ def temper(model, executor, actors, cpus_per_actor, chains, common, walker_kw, p
                             ch.take(parts)
                             store.write(done, ch, names, dim)
                     pool.call("advance", [(o,) for o in relay.closing_orders()])
-                    ch.take(pool.call("save", [()] * actors))
+                    ch.take(pool.call("take_draws", [()] * actors))
                     break
                 except ActorLost as e:
                     pool = None

@@ -377,12 +377,15 @@ def temper(model, executor=None, actors=2, cpus_per_actor=1, replicas=14, beta_m
     rounds (every replica's exact state and the draws so far travel once). An actor that dies
     is replaced, every group goes back to the last save, and the run goes on — up to
     ``max_restarts`` times; the output is still the undisturbed run's (``result.restarts``
-    counts the lost actors). With ``checkpoint=PATH`` each save is also written to that file:
-    if the driver, the cluster's head or the machine is lost, the same call run again
-    continues from the file (``result.resumed_from`` gives the chain and round) and returns
-    the undisturbed run's output; a finished run's file returns its result at once. A file
-    made by a call with other arguments is refused. Errors raised during the run say where
-    it is saved.
+    counts the times actors were lost and replaced). If no new actors can be started (the
+    cluster or its head is gone), the run ends with a RuntimeError saying where it is saved.
+    With ``checkpoint=PATH`` each save is also written to that file: if the driver, the
+    cluster's head or the machine is lost, the same call run again continues from the file
+    (``result.resumed_from`` gives the chain and round) and returns the undisturbed run's
+    output; a finished run's file returns its result at once. A file made by a call with
+    other arguments is refused, and so is a checkpoint for a model that does not pickle
+    (pass a builder function). On Python 3.11 and later, any error raised during the run,
+    Ctrl-C included, carries a note saying where it is saved.
 
     Other arguments as for :func:`thermolab.temper`."""
     from . import _dist_temper

@@ -2,6 +2,7 @@
 replaced and the run goes back to its last save; a dead driver's checkpoint is continued by the
 same call; a lost cluster head is an error naming the checkpoint; foreign or damaged
 checkpoints are refused. Every recovered run is compared bit for bit with the undisturbed one."""
+import json
 import os
 import signal
 import subprocess
@@ -116,6 +117,15 @@ def test_checkpoints_of_other_calls_or_damaged_ones_are_refused(mixture, tmp_pat
     other = thermolab.builtin("mixture", dim=2, separation=4.0)
     with pytest.raises(ValueError, match="model"):
         td.temper(other, td.SerialExecutor(), actors=2, checkpoint=path, **RUN)
+    with np.load(path) as z:
+        items = {k: z[k] for k in z.files}
+    head = json.loads(bytes(items["header"]).decode())
+    for broken in (dict(head, done=None), dict(head, current=True, groups=3),
+                   {k: v for k, v in head.items() if k != "names"}, dict(head, identity=[])):
+        items["header"] = np.frombuffer(json.dumps(broken).encode(), dtype=np.uint8)
+        np.savez(open(path, "wb"), **items)
+        with pytest.raises(ValueError, match=r"run\.tdt: damaged"):
+            td.temper(mixture, td.SerialExecutor(), actors=2, checkpoint=path, **RUN)
     data = path.read_bytes()
     path.write_bytes(data[: len(data) // 2])
     with pytest.raises(ValueError, match=r"run\.tdt: damaged"):
@@ -125,6 +135,19 @@ def test_checkpoints_of_other_calls_or_damaged_ones_are_refused(mixture, tmp_pat
         td.temper(mixture, td.SerialExecutor(), actors=2, checkpoint=path, **RUN)
     with pytest.raises(ValueError, match="checkpoint_every"):
         td.temper(mixture, td.SerialExecutor(), checkpoint_every=-1, **RUN)
+
+
+def test_a_checkpoint_needs_a_model_that_pickles(tmp_path):
+    lock = threading.Lock()
+
+    def build():  # a closure over a lock: neither pickle nor cloudpickle can write it
+        with lock:
+            return thermolab.builtin("mixture", dim=2, separation=5.0)
+
+    with pytest.raises(ValueError, match="checkpoint: the model does not pickle"):
+        td.temper(build, td.SerialExecutor(), actors=2, checkpoint=tmp_path / "r.tdt",
+                  **RUN)
+    assert not (tmp_path / "r.tdt").exists()
 
 
 def slow_logp(x):

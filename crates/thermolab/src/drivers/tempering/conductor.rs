@@ -74,8 +74,10 @@ impl Conductor {
         }
     }
 
-    /// Whether this bookkeeping, read back from a checkpoint, is one of `settings` for `lanes`
-    /// chains (a damaged or foreign one would index out of its vectors later).
+    /// Whether this bookkeeping, read back from a checkpoint, could be one of `settings` for
+    /// `lanes` chains: its sizes, schedule and (on a fixed ladder) ladder agree (a damaged or
+    /// foreign one would index out of its vectors later). Seeds and paths are not recorded
+    /// here: the caller checks that the run is the same.
     pub fn fits(&self, settings: &ValidTempering, lanes: usize) -> bool {
         let s = settings.get();
         let n = s.ladder.len();
@@ -84,6 +86,8 @@ impl Conductor {
             && self.swaps.fits(n, lanes)
             && self.warmup == s.warmup
             && self.total == s.warmup + s.rounds
+            && self.adapt_ladder == s.adapt_ladder
+            && (self.adapt_ladder || self.ladder == s.ladder)
             && self.round <= self.total
             && self.kept <= self.round
             && self.slopes.len() == n

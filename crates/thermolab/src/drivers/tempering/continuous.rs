@@ -218,9 +218,11 @@ where
         let d = self.x0.len();
         let with_grad = w.get(1).copied().unwrap_or(0) == 1;
         let expected = 2 + d * if with_grad { 4 } else { 3 } + 3;
-        if w.len() != expected || w[0] != d as u64 || w[1] > 1 {
+        // A gradient kernel reads the state's gradient: a state saved without one is foreign.
+        let fits_kernel = with_grad || !self.kernel.uses_gradient();
+        if w.len() != expected || w[0] != d as u64 || w[1] > 1 || !fits_kernel {
             return Err(Error::Protocol(format!(
-                "a saved replica of {} words does not fit a state of dimension {d}",
+                "a saved replica of {} words does not fit a state of dimension {d} for this kernel",
                 w.len()
             )));
         }

@@ -461,7 +461,8 @@ impl Relay {
     }
 
     /// The driver of a [`Relay::snapshot`] of a run with `settings`; a damaged snapshot, or one
-    /// of other settings, is an error.
+    /// whose sizes, schedule or flags do not fit `settings`, is an error (that it is the same
+    /// run — seed, chain, path — is the caller's to check).
     pub fn restore(settings: &ValidTempering, bytes: &[u8]) -> Result<Self, Error> {
         let relay: Self = serde_json::from_slice(bytes)
             .map_err(|e| Error::Protocol(format!("not a snapshot of a tempering driver: {e}")))?;

@@ -518,6 +518,18 @@ fn snapshots_that_do_not_fit_are_errors() {
     assert!(w.restore(&longer).is_err());
     w.restore(&good).unwrap();
     assert_eq!(w.snapshot(), good);
+    // A state saved without a gradient does not fit a gradient kernel.
+    let hmc = replicas(
+        BoltzmannPath(GaussianMixture::two_modes(2, 4.0).unwrap()),
+        SamplerKind::Hmc { steps: 3 },
+        vec![0.0, 0.0],
+    );
+    let mut no_grad = vec![2u64, 0];
+    no_grad.extend([0.5f64; 2 * 3 + 3].map(f64::to_bits));
+    assert!(hmc.load_state(&no_grad).is_err());
+    no_grad[1] = 1;
+    no_grad.extend([0.5f64; 2].map(f64::to_bits));
+    assert!(hmc.load_state(&no_grad).is_ok());
     let relay = Relay::new(&s, vec![vec![0, 2], vec![1]], true, 1, 0).unwrap();
     let saved = relay.snapshot();
     assert!(Relay::restore(&s, &saved[..saved.len() / 2]).is_err());
