@@ -65,7 +65,7 @@ def test_saves_between_rounds_change_nothing_and_a_finished_file_returns_the_run
                   **RUN)
     same(r, undisturbed)
     assert r.restarts == 0 and r.resumed_from is None
-    assert path.exists() and not os.path.exists(str(path) + ".tmp")
+    assert path.exists() and not list(tmp_path.glob("*.tmp"))
     again = td.temper(mixture, Flaky(starts=0), actors=3, checkpoint=path, checkpoint_every=37,
                       **RUN)
     same(again, undisturbed)
