@@ -18,6 +18,9 @@ pub mod anneal;
 pub mod evidence;
 pub mod ladder;
 pub mod lbfgs;
+pub mod llc;
+#[cfg(test)]
+mod llc_tests;
 pub mod optim;
 pub mod rbm;
 pub mod sample;

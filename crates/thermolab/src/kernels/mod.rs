@@ -52,6 +52,7 @@ pub mod anneal;
 pub mod mcmc;
 mod proposal;
 pub mod rbm;
+pub mod sgmcmc;
 pub mod spin;
 
 pub use accept::AcceptanceRule;

@@ -5,6 +5,7 @@
 
 mod functions;
 mod gaussian;
+mod linear_net;
 pub mod posterior;
 pub mod posteriordb;
 pub mod rbm;
@@ -12,6 +13,7 @@ pub mod spin;
 
 pub use functions::{Ackley, Quadratic, Rastrigin, Rosenbrock};
 pub use gaussian::{Ar1Gaussian, IsotropicGaussian};
+pub use linear_net::{rrr_learning_coefficient, DeepLinearNetwork};
 
 use crate::energy::Gradient;
 use serde::{Deserialize, Serialize};

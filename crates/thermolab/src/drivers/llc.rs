@@ -1,0 +1,332 @@
+//! The local learning coefficient λ̂ (Lau, Furman, Wang, Murfet & Wei 2025, after Watanabe's
+//! WBIC): how many effective parameters a model uses near a trained parameter w*, estimated by
+//! localised SGLD at inverse temperature β = 1/ln n.
+//!
+//! With L the mean loss over the n data rows (a negative log-likelihood per row),
+//! λ̂ = nβ·(⟨L⟩ − L(w*)), the average under the tempered, localised posterior
+//! p(w) ∝ exp(−nβ·L(w) − (γ/2)·‖w − w*‖²). For a regular model λ = d/2; singular models (every
+//! network) have less. Each chain starts at w* and moves by SGLD in the convention of devinterp:
+//! `w ← w − (ε/2)·(nβ·∇L_B(w) + γ·(w − w*)) + N(0, ε)`, with L_B the loss on a minibatch of B
+//! rows (B = n: full batch). ⟨L⟩ averages the loss that each step computes anyway, L_B at the
+//! step's start: unbiased for L at that point, so the minibatch variant is unbiased too, only
+//! noisier. λ̂ is estimated per chain; its standard error is the spread of the chains' values
+//! over √chains.
+
+use crate::energy::{Energy, EnergyError, Gradient};
+use crate::kernels::mcmc::State;
+use crate::kernels::sgmcmc::SgKernel;
+use crate::kernels::Kernel;
+use crate::nn::MinibatchEnergy;
+use crate::rng::{stream, Purpose};
+use crate::settings::SettingsError;
+use crate::Error;
+use rand::Rng;
+use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
+
+/// Settings of [`local_learning_coefficient`].
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LlcSettings {
+    /// Independent chains (at least 2, for the standard error).
+    pub chains: usize,
+    /// Steps per chain whose losses are averaged.
+    pub draws: usize,
+    /// Steps per chain before those, discarded.
+    pub burn_in: usize,
+    /// The SGLD step ε (devinterp's convention, above).
+    pub step_size: f64,
+    /// The localisation strength γ.
+    pub localization: f64,
+    /// nβ; `None`: n / ln n (β = 1/ln n, Watanabe's WBIC temperature).
+    pub n_beta: Option<f64>,
+    /// Rows per minibatch; `None` (or n and more): full batch.
+    pub batch_size: Option<usize>,
+    /// The run's seed: chain c's noise and batches come from stream (seed, chain, c).
+    pub seed: u64,
+}
+
+impl Default for LlcSettings {
+    fn default() -> Self {
+        Self {
+            chains: 4,
+            draws: 2000,
+            burn_in: 500,
+            step_size: 1e-4,
+            localization: 100.0,
+            n_beta: None,
+            batch_size: None,
+            seed: 0,
+        }
+    }
+}
+
+impl LlcSettings {
+    /// Checks every field.
+    pub fn validate(&self) -> Result<(), SettingsError> {
+        if self.chains < 2 {
+            return Err(SettingsError::new(
+                "chains",
+                "at least 2 chains (the standard error is their spread)",
+            ));
+        }
+        if self.draws < 2 {
+            return Err(SettingsError::new("draws", "at least 2 draws per chain"));
+        }
+        if !(self.step_size > 0.0 && self.step_size.is_finite()) {
+            return Err(SettingsError::new(
+                "step_size",
+                "must be positive and finite",
+            ));
+        }
+        if !(self.localization >= 0.0 && self.localization.is_finite()) {
+            return Err(SettingsError::new(
+                "localization",
+                "must be finite and at least 0",
+            ));
+        }
+        if let Some(nb) = self.n_beta {
+            if !(nb > 0.0 && nb.is_finite()) {
+                return Err(SettingsError::new("n_beta", "must be positive and finite"));
+            }
+        }
+        if self.batch_size == Some(0) {
+            return Err(SettingsError::new("batch_size", "must be at least 1"));
+        }
+        Ok(())
+    }
+}
+
+/// An estimate of the local learning coefficient, with what it was computed from.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Llc {
+    /// λ̂, the mean of the chains' estimates.
+    pub lambda: f64,
+    /// Its standard error (the chains' standard deviation over √chains).
+    pub se: f64,
+    /// λ̂ of each chain.
+    pub per_chain: Vec<f64>,
+    /// L(w*) on all rows.
+    pub loss_at_center: f64,
+    /// The nβ used.
+    pub n_beta: f64,
+    /// The loss at each kept step, per chain (the λ̂ traces are nβ·(trace − L(w*))).
+    pub loss_traces: Vec<Vec<f64>>,
+    /// Steps that met a non-finite loss or gradient or left a non-finite position (the chain
+    /// stayed where it was).
+    pub divergences: usize,
+    /// Why the estimate should not be trusted, if it should not (empty: no reason found).
+    pub warnings: Vec<String>,
+}
+
+/// The loss `nβ·L_B(w) + (γ/2)‖w − w*‖²` over β, so that SGLD at β targets the localised
+/// tempered posterior; it keeps the last L_B it computed.
+struct Localized<'a, E> {
+    inner: E,
+    center: &'a [f64],
+    n: f64,
+    gamma_over_beta: f64,
+    last_loss: f64,
+}
+
+impl<E: Gradient> Energy for Localized<'_, E> {
+    fn dim(&self) -> usize {
+        self.inner.dim()
+    }
+    fn energy(&mut self, x: &[f64]) -> Result<f64, EnergyError> {
+        let loss = self.inner.energy(x)?;
+        self.last_loss = loss;
+        Ok(self.n * loss + self.pull(x))
+    }
+}
+
+impl<E: Gradient> Gradient for Localized<'_, E> {
+    fn energy_grad(&mut self, x: &[f64], grad: &mut [f64]) -> Result<f64, EnergyError> {
+        let loss = self.inner.energy_grad(x, grad)?;
+        self.last_loss = loss;
+        for ((g, v), c) in grad.iter_mut().zip(x).zip(self.center) {
+            *g = self.n * *g + self.gamma_over_beta * (v - c);
+        }
+        Ok(self.n * loss + self.pull(x))
+    }
+}
+
+impl<E> Localized<'_, E> {
+    fn pull(&self, x: &[f64]) -> f64 {
+        let sq: f64 = x
+            .iter()
+            .zip(self.center)
+            .map(|(v, c)| (v - c).powi(2))
+            .sum();
+        0.5 * self.gamma_over_beta * sq
+    }
+}
+
+/// Fills `rows` with a uniform draw of `rows.len()` distinct indices below n (partial
+/// Fisher–Yates over `pool`, which holds a permutation of 0..n).
+fn draw_batch<R: Rng + ?Sized>(pool: &mut [usize], rows: &mut [usize], rng: &mut R) {
+    let n = pool.len();
+    for (i, row) in rows.iter_mut().enumerate() {
+        let j = rng.random_range(i..n);
+        pool.swap(i, j);
+        *row = pool[i];
+    }
+}
+
+/// Estimates the local learning coefficient of `energy` (a mean loss per row, see the module
+/// documentation) at `center` (a trained parameter, ideally a local minimum of the loss).
+///
+/// ```
+/// use thermolab::drivers::llc::{local_learning_coefficient, LlcSettings};
+/// use thermolab::kernels::sgmcmc::SgKernel;
+/// use thermolab::prelude::*;
+/// use thermolab::systems::DeepLinearNetwork;
+///
+/// // Linear regression with 3 inputs and 2 outputs: a regular model, λ = d/2 = 3.
+/// let mut net = DeepLinearNetwork::teacher(&[3, 2], 2, 2000, 1)?;
+/// // Train: SGLD at zero temperature (β = ∞) is gradient descent.
+/// let mut state = State::new(&mut net, vec![0.0; 6])?;
+/// let mut gd = SgKernel::sgld(0.5)?;
+/// let mut rng = thermolab::rng::chain_stream(0, 0);
+/// for _ in 0..200 {
+///     gd.step(&mut net, &mut state, f64::INFINITY, &mut rng)?;
+/// }
+/// let center = state.x;
+/// let settings = LlcSettings { step_size: 1e-3, localization: 1.0, ..LlcSettings::default() };
+/// let llc = local_learning_coefficient(&net, &center, &settings)?;
+/// assert!((llc.lambda - 3.0).abs() < 4.0 * llc.se + 0.3, "{llc:?}");
+/// # Ok::<(), thermolab::Error>(())
+/// ```
+pub fn local_learning_coefficient<E>(
+    energy: &E,
+    center: &[f64],
+    settings: &LlcSettings,
+) -> Result<Llc, Error>
+where
+    E: MinibatchEnergy + Clone + Send + Sync,
+{
+    settings.validate()?;
+    crate::energy::check_dim(energy.dim(), center)?;
+    let n = energy.n_data();
+    if n < 2 {
+        return Err(SettingsError::new("data", "needs at least 2 rows").into());
+    }
+    let mut full = energy.clone();
+    full.set_batch(None);
+    let loss_at_center = crate::energy::eval(&mut full, center)?;
+    let n_beta = settings.n_beta.unwrap_or(n as f64 / (n as f64).ln());
+    let beta = n_beta / n as f64;
+    let batch = settings.batch_size.filter(|&b| b < n);
+    let sgld = SgKernel::sgld(settings.step_size * beta)?;
+    let chains: Vec<Result<(Vec<f64>, usize), EnergyError>> = (0..settings.chains)
+        .into_par_iter()
+        .map(|c| {
+            let mut target = Localized {
+                inner: energy.clone(),
+                center,
+                n: n as f64,
+                gamma_over_beta: settings.localization / beta,
+                last_loss: f64::NAN,
+            };
+            target.inner.set_batch(None);
+            let mut rng = stream(settings.seed, Purpose::Chain, c as u64);
+            let mut kernel = sgld.clone();
+            let mut state = State {
+                x: center.to_vec(),
+                energy: f64::NAN,
+                grad: Vec::new(),
+            };
+            let mut pool: Vec<usize> = (0..n).collect();
+            let mut rows = vec![0; batch.unwrap_or(0)];
+            let mut trace = Vec::with_capacity(settings.draws);
+            let mut divergences = 0;
+            for step in 0..settings.burn_in + settings.draws {
+                if batch.is_some() {
+                    draw_batch(&mut pool, &mut rows, &mut rng);
+                    target.inner.set_batch(Some(&rows));
+                }
+                let info = kernel.step(&mut target, &mut state, beta, &mut rng)?;
+                if info.diverged {
+                    divergences += 1;
+                } else if step >= settings.burn_in {
+                    trace.push(target.last_loss);
+                }
+            }
+            Ok((trace, divergences))
+        })
+        .collect();
+    let mut loss_traces = Vec::with_capacity(settings.chains);
+    let mut divergences = 0;
+    for chain in chains {
+        let (trace, d) = chain?;
+        loss_traces.push(trace);
+        divergences += d;
+    }
+    let per_chain: Vec<f64> = loss_traces
+        .iter()
+        .map(|t| {
+            let mean = t.iter().sum::<f64>() / t.len().max(1) as f64;
+            n_beta * (mean - loss_at_center)
+        })
+        .collect();
+    let k = per_chain.len() as f64;
+    let lambda = per_chain.iter().sum::<f64>() / k;
+    let var = per_chain.iter().map(|v| (v - lambda).powi(2)).sum::<f64>() / (k - 1.0);
+    let se = (var / k).sqrt();
+    let mut warnings = Vec::new();
+    if divergences > 0 {
+        warnings.push(format!(
+            "{divergences} steps diverged: lower step_size or raise localization"
+        ));
+    }
+    if loss_traces.iter().any(|t| t.is_empty()) {
+        warnings.push("a chain kept no draws (every step diverged)".into());
+    }
+    if lambda < -3.0 * se {
+        warnings.push(format!(
+            "λ̂ = {lambda:.3} is below zero: the center is not a local minimum of the loss \
+             (train further, or the chains found lower loss nearby)"
+        ));
+    }
+    let drift = drift(&loss_traces, n_beta);
+    if drift > 4.0 {
+        warnings.push(format!(
+            "the chains' losses still drift (first and second half of the draws differ by \
+             {drift:.1} standard errors): raise burn_in or step_size"
+        ));
+    }
+    Ok(Llc {
+        lambda,
+        se,
+        per_chain,
+        loss_at_center,
+        n_beta,
+        loss_traces,
+        divergences,
+        warnings,
+    })
+}
+
+/// How far apart the first and second halves of the chains' losses are, in standard errors of
+/// the difference (from the chains' spread of it).
+fn drift(traces: &[Vec<f64>], n_beta: f64) -> f64 {
+    let diffs: Vec<f64> = traces
+        .iter()
+        .filter(|t| t.len() >= 4)
+        .map(|t| {
+            let h = t.len() / 2;
+            let mean = |s: &[f64]| s.iter().sum::<f64>() / s.len() as f64;
+            n_beta * (mean(&t[h..]) - mean(&t[..h]))
+        })
+        .collect();
+    if diffs.len() < 2 {
+        return 0.0;
+    }
+    let k = diffs.len() as f64;
+    let mean = diffs.iter().sum::<f64>() / k;
+    let var = diffs.iter().map(|d| (d - mean).powi(2)).sum::<f64>() / (k - 1.0);
+    if var > 0.0 {
+        mean.abs() / (var / k).sqrt()
+    } else {
+        0.0
+    }
+}
