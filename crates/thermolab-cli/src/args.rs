@@ -322,9 +322,14 @@ pub struct SampleArgs {
     /// The target's options.
     #[command(flatten)]
     pub model: TargetArgs,
-    /// Sampler: nuts, hmc, mala, rwm.
+    /// Sampler: nuts, hmc, mala, rwm; or a stochastic-gradient sampler of a network's
+    /// posterior on minibatches: sgld, psgld, sghmc, sgnht, csgmcmc (cyclical SGLD) — these
+    /// read --data (sin, mnist, digits, breast-cancer or a CSV), --arch and the options below.
     #[arg(long, default_value = "nuts")]
     pub sampler: String,
+    /// Options of the stochastic-gradient samplers.
+    #[command(flatten)]
+    pub sg: SgArgs,
     /// Leapfrog steps for hmc.
     #[arg(long, default_value_t = 20)]
     pub steps: u32,
@@ -346,9 +351,9 @@ pub struct SampleArgs {
     /// Kept draws per chain.
     #[arg(long, default_value_t = 1000)]
     pub draws: usize,
-    /// Keep every n-th iteration.
-    #[arg(long, default_value_t = 1)]
-    pub thin: usize,
+    /// Keep every n-th iteration [default: 1; stochastic-gradient samplers: 100 steps].
+    #[arg(long)]
+    pub thin: Option<usize>,
     /// Inverse temperature β.
     #[arg(long, default_value_t = 1.0, allow_negative_numbers = true)]
     pub beta: f64,
@@ -367,6 +372,52 @@ pub struct SampleArgs {
     /// Shared options (default output folder: ./thermolab-sample).
     #[command(flatten)]
     pub common: Common,
+}
+
+/// Options of `thermolab sample --sampler sgld|psgld|sghmc|sgnht|csgmcmc`.
+#[derive(Debug, Clone, Args)]
+#[command(next_help_heading = "Stochastic-gradient samplers")]
+pub struct SgArgs {
+    /// Passes over the training data.
+    #[arg(long, default_value_t = 10)]
+    pub epochs: usize,
+    /// Epochs before samples are kept [default: a fifth of --epochs; csgmcmc: 0].
+    #[arg(long)]
+    pub burn_in_epochs: Option<usize>,
+    /// Rows per minibatch (0: full batch).
+    #[arg(long, default_value_t = 100)]
+    pub batch_size: usize,
+    /// Step size ε (thermolab's convention: x ← x − (ε/2)∇E + √(εT)ξ on the summed energy).
+    #[arg(long, default_value_t = 1e-5, allow_negative_numbers = true)]
+    pub step_size: f64,
+    /// Temperature T (1: the posterior; 0: the optimiser without noise) [default: 1/--beta].
+    #[arg(long, allow_negative_numbers = true)]
+    pub temperature: Option<f64>,
+    /// SGHMC's friction α (the fraction of velocity lost per step).
+    #[arg(long, default_value_t = 0.1, allow_negative_numbers = true)]
+    pub friction: f64,
+    /// SGNHT's diffusion A.
+    #[arg(long, default_value_t = 1.0, allow_negative_numbers = true)]
+    pub diffusion: f64,
+    /// Cycles of csgmcmc's cosine schedule.
+    #[arg(long, default_value_t = 4)]
+    pub cycles: usize,
+    /// Fraction of each csgmcmc cycle spent exploring (noise off).
+    #[arg(long, default_value_t = 0.5, allow_negative_numbers = true)]
+    pub exploration: f64,
+    /// Likelihood: categorical, gaussian (sd --noise-sd), student-t (scale --noise-sd, --dof)
+    /// [default: categorical for mnist, digits and breast-cancer, gaussian otherwise].
+    #[arg(long)]
+    pub likelihood: Option<String>,
+    /// Degrees of freedom of the student-t likelihood.
+    #[arg(long, default_value_t = 4.0, allow_negative_numbers = true)]
+    pub dof: f64,
+    /// Use only the first n training rows (0: all).
+    #[arg(long, default_value_t = 0)]
+    pub train_rows: usize,
+    /// Fraction of the rows held out for testing (data without a test split of their own).
+    #[arg(long, default_value_t = 0.2, allow_negative_numbers = true)]
+    pub test_fraction: f64,
 }
 
 /// `thermolab evidence`.

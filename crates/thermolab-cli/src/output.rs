@@ -166,6 +166,22 @@ impl<'a> Observer<TrainEvent<'a>> for Progress {
     }
 }
 
+impl<'a> Observer<thermolab::drivers::sgmcmc::SgEvent<'a>> for Progress {
+    fn on_step(&mut self, e: &thermolab::drivers::sgmcmc::SgEvent<'a>) -> Control {
+        self.set(e.epoch as u64);
+        if let (Some(b), Some(last)) = (
+            &self.bar,
+            e.chains.first().and_then(|c| c.epoch_energy.last()),
+        ) {
+            b.set_message(format!("energy {last:.4e}"));
+        }
+        Control::Continue
+    }
+    fn on_finish(&mut self, _t: Termination) {
+        self.done()
+    }
+}
+
 impl Observer<SweepEvent> for Progress {
     fn on_step(&mut self, e: &SweepEvent) -> Control {
         self.set((e.sweeps * e.temperatures) as u64);

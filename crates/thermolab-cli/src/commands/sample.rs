@@ -54,7 +54,7 @@ fn check_sizes(a: &SampleArgs) -> Result<()> {
             .map_or(0.0, |arch| arch.n_params() as f64),
         _ => 0.0,
     };
-    let per_chain = dim * (3.0 * (a.draws / a.thin.max(1)) as f64 + 40.0)
+    let per_chain = dim * (3.0 * (a.draws / a.thin.unwrap_or(1).max(1)) as f64 + 40.0)
         + if a.metric == "dense" {
             4.0 * dim * dim
         } else {
@@ -160,6 +160,9 @@ fn read_back(files: &[PathBuf], dim: usize) -> Result<AllDraws> {
 
 /// `thermolab sample`.
 pub fn run(a: SampleArgs) -> Result<()> {
+    if super::sgmcmc::is_stochastic_gradient(&a.sampler) {
+        return super::sgmcmc::run(a);
+    }
     check_sizes(&a)?;
     let spec = target_spec(&a.target, &a.model)?;
     let target = spec.build()?;
@@ -183,7 +186,7 @@ pub fn run(a: SampleArgs) -> Result<()> {
         chains: a.chains,
         warmup: a.warmup,
         draws: a.draws,
-        thin: a.thin,
+        thin: a.thin.unwrap_or(1),
         sampler: kind,
         metric,
         target_accept: a.target_accept,
@@ -197,7 +200,7 @@ pub fn run(a: SampleArgs) -> Result<()> {
     };
     let settings = SampleSettings {
         report_every: if every > 0 {
-            every.min(((a.warmup + a.draws * a.thin) / 100).max(1))
+            every.min(((a.warmup + a.draws * a.thin.unwrap_or(1)) / 100).max(1))
         } else {
             0
         },

@@ -12,6 +12,8 @@
 //! - [`spin`]: temperature sweeps of spin models.
 //! - [`rbm`]: training and evaluating Boltzmann machines.
 //! - [`train`], [`optim`], [`lbfgs`]: first-order training and local optimisation.
+//! - [`sgmcmc`]: stochastic-gradient MCMC over epochs of minibatches; [`llc`]: the local
+//!   learning coefficient.
 
 pub mod ais;
 pub mod anneal;
@@ -25,6 +27,9 @@ pub mod optim;
 pub mod rbm;
 pub mod sample;
 pub mod schedule;
+pub mod sgmcmc;
+#[cfg(test)]
+mod sgmcmc_tests;
 pub mod spin;
 pub mod tempering;
 pub mod train;

@@ -1,4 +1,5 @@
-//! Estimators from samples: differential entropy, histograms and the equilibrium (plateau) rule.
+//! Estimators from samples: differential entropy, histograms, the equilibrium (plateau) rule, and
+//! predictive metrics on held-out data.
 
 pub mod diagnostics;
 mod entropy;
@@ -6,6 +7,7 @@ pub mod evidence;
 pub mod exact;
 pub mod pareto;
 mod plateau;
+pub mod predictive;
 pub mod series;
 
 pub use entropy::{histogram, vasicek_entropy, Histogram};

@@ -1,5 +1,7 @@
-//! Stochastic-gradient MCMC kernels: Langevin dynamics (SGLD, Welling & Teh 2011) and
-//! Hamiltonian dynamics with friction (SGHMC, Chen, Fox & Guestrin 2014), at any temperature.
+//! Stochastic-gradient MCMC kernels, at any temperature: Langevin dynamics (SGLD, Welling & Teh
+//! 2011), Langevin dynamics preconditioned by RMSProp (pSGLD, Li, Chen, Carlson & Carin 2016),
+//! Hamiltonian dynamics with friction (SGHMC, Chen, Fox & Guestrin 2014) and with a Nosé–Hoover
+//! thermostat (SGNHT, Ding et al. 2014).
 //!
 //! Both move by the gradient of the energy alone, with no accept/reject step, so they run on
 //! minibatch gradients: the driver restricts the energy to a batch (scaled so that it estimates
@@ -7,7 +9,8 @@
 //! the step size goes to zero; at a finite step it is biased by O(ε), which the tests measure.
 //!
 //! The temperature is T = 1/β, and β = ∞ (T = 0) is allowed: the noise switches off and SGLD is
-//! gradient descent with learning rate ε/2, SGHMC is gradient descent with momentum 1 − α.
+//! gradient descent with learning rate ε/2, SGHMC is gradient descent with momentum 1 − α,
+//! pSGLD is RMSProp.
 //!
 //! ```
 //! use thermolab::kernels::sgmcmc::SgKernel;
@@ -29,7 +32,6 @@ use super::Kernel;
 use crate::energy::{EnergyError, Gradient};
 use crate::settings::SettingsError;
 use rand::Rng;
-use rand_distr::{Distribution, StandardNormal};
 
 /// Which dynamics a [`SgKernel`] follows.
 #[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -42,6 +44,23 @@ pub enum SgMethod {
     Sghmc {
         /// The friction α: the fraction of the velocity lost per step.
         friction: f64,
+    },
+    /// Langevin preconditioned by RMSProp: `V ← ρ·V + (1 − ρ)·∇E²`, `G = 1/(λ + √V)`,
+    /// `x ← x − (ε/2)·G·∇E + √(ε·G/β)·ξ` (Li et al. 2016, without the Γ correction, whose bias
+    /// is O(1 − ρ); `V` starts at the first gradient's square).
+    Psgld {
+        /// The averaging ρ of the squared gradients (RMSProp's 0.99).
+        decay: f64,
+        /// The damping λ added to √V.
+        damping: f64,
+    },
+    /// Hamiltonian dynamics with a thermostat ζ that holds the kinetic temperature at T:
+    /// `m ← m − ε·(∇E + ζ·m) + √(2Aε/β)·ξ`, `ζ ← ζ + ε·(‖m‖²/d − 1/β)`, `x ← x + ε·m`
+    /// (Ding et al. 2014, Algorithm 2; ζ starts at A). The thermostat absorbs the unknown
+    /// gradient noise.
+    Sgnht {
+        /// The injected diffusion A.
+        diffusion: f64,
     },
 }
 
@@ -63,9 +82,13 @@ pub struct SgKernel {
     pub method: SgMethod,
     /// The step size ε.
     pub step: f64,
+    /// SGHMC's and SGNHT's velocity, pSGLD's averaged squared gradient.
     velocity: Vec<f64>,
     grad: Vec<f64>,
     next: Vec<f64>,
+    /// SGNHT's thermostat ζ.
+    thermostat: f64,
+    noise: crate::noise::NormalFill,
 }
 
 impl SgKernel {
@@ -77,13 +100,34 @@ impl SgKernel {
                 format!("must be positive and finite (got {step})"),
             ));
         }
-        if let SgMethod::Sghmc { friction } = method {
-            if !(friction > 0.0 && friction <= 1.0) {
+        match method {
+            SgMethod::Sghmc { friction } if !(friction > 0.0 && friction <= 1.0) => {
                 return Err(SettingsError::new(
                     "friction",
                     format!("must be in (0, 1] (got {friction})"),
                 ));
             }
+            SgMethod::Psgld { decay, damping } => {
+                if !(0.0..1.0).contains(&decay) {
+                    return Err(SettingsError::new(
+                        "decay",
+                        format!("must be in [0, 1) (got {decay})"),
+                    ));
+                }
+                if !(damping > 0.0 && damping.is_finite()) {
+                    return Err(SettingsError::new(
+                        "damping",
+                        format!("must be positive and finite (got {damping})"),
+                    ));
+                }
+            }
+            SgMethod::Sgnht { diffusion } if !(diffusion > 0.0 && diffusion.is_finite()) => {
+                return Err(SettingsError::new(
+                    "diffusion",
+                    format!("must be positive and finite (got {diffusion})"),
+                ));
+            }
+            _ => {}
         }
         Ok(Self {
             method,
@@ -91,6 +135,11 @@ impl SgKernel {
             velocity: Vec::new(),
             grad: Vec::new(),
             next: Vec::new(),
+            thermostat: match method {
+                SgMethod::Sgnht { diffusion } => diffusion,
+                _ => 0.0,
+            },
+            noise: Default::default(),
         })
     }
 
@@ -104,9 +153,34 @@ impl SgKernel {
         Self::new(SgMethod::Sghmc { friction }, step)
     }
 
-    /// Sets the velocity to zero (SGHMC; SGLD has none).
+    /// RMSProp-preconditioned Langevin dynamics with step ε, ρ = 0.99 and λ = 10⁻⁸.
+    pub fn psgld(step: f64) -> Result<Self, SettingsError> {
+        Self::new(
+            SgMethod::Psgld {
+                decay: 0.99,
+                damping: 1e-8,
+            },
+            step,
+        )
+    }
+
+    /// Thermostatted Hamiltonian dynamics with diffusion A and step ε.
+    pub fn sgnht(step: f64, diffusion: f64) -> Result<Self, SettingsError> {
+        Self::new(SgMethod::Sgnht { diffusion }, step)
+    }
+
+    /// Forgets the dynamics' memory: the velocity (SGHMC, SGNHT), the averaged squared
+    /// gradient (pSGLD) and the thermostat (SGNHT, back to A).
     pub fn reset(&mut self) {
-        self.velocity.iter_mut().for_each(|v| *v = 0.0);
+        self.velocity.clear();
+        if let SgMethod::Sgnht { diffusion } = self.method {
+            self.thermostat = diffusion;
+        }
+    }
+
+    /// SGNHT's thermostat ζ (0 for the other dynamics).
+    pub fn thermostat(&self) -> f64 {
+        self.thermostat
     }
 }
 
@@ -126,7 +200,8 @@ impl<T: Gradient + ?Sized> Kernel<T, State> for SgKernel {
         let d = state.x.len();
         self.grad.resize(d, 0.0);
         self.next.resize(d, 0.0);
-        if self.velocity.len() != d {
+        let fresh = self.velocity.len() != d;
+        if fresh {
             self.velocity = vec![0.0; d];
         }
         let energy = match target.energy_grad(&state.x, &mut self.grad) {
@@ -137,40 +212,72 @@ impl<T: Gradient + ?Sized> Kernel<T, State> for SgKernel {
         };
         let temperature = if beta.is_infinite() { 0.0 } else { 1.0 / beta };
         let eps = self.step;
+        // One normal per coordinate (none at T = 0).
+        let z: &[f32] = if temperature > 0.0 {
+            self.noise.fill(rng, d)
+        } else {
+            &[]
+        };
+        let normal = |i: usize, scale: f64| -> f64 {
+            if temperature > 0.0 {
+                scale * z[i] as f64
+            } else {
+                0.0
+            }
+        };
+        // After the loop `grad` holds the new velocity (or V), kept until the move is finite.
+        let mut thermostat = self.thermostat;
         match self.method {
             SgMethod::Sgld => {
                 let noise = (eps * temperature).sqrt();
                 for i in 0..d {
-                    let z: f64 = if noise > 0.0 {
-                        StandardNormal.sample(rng)
-                    } else {
-                        0.0
-                    };
-                    self.next[i] = state.x[i] - 0.5 * eps * self.grad[i] + noise * z;
+                    self.next[i] = state.x[i] - 0.5 * eps * self.grad[i] + normal(i, noise);
                 }
             }
             SgMethod::Sghmc { friction } => {
                 let noise = (2.0 * friction * eps * temperature).sqrt();
                 for i in 0..d {
-                    let z: f64 = if noise > 0.0 {
-                        StandardNormal.sample(rng)
-                    } else {
-                        0.0
-                    };
-                    let v = (1.0 - friction) * self.velocity[i] - eps * self.grad[i] + noise * z;
+                    let v =
+                        (1.0 - friction) * self.velocity[i] - eps * self.grad[i] + normal(i, noise);
                     self.next[i] = state.x[i] + v;
-                    // Kept aside until the move is known to be finite.
                     self.grad[i] = v;
                 }
             }
+            SgMethod::Psgld { decay, damping } => {
+                for i in 0..d {
+                    let g = self.grad[i];
+                    let v = if fresh {
+                        g * g
+                    } else {
+                        decay * self.velocity[i] + (1.0 - decay) * g * g
+                    };
+                    let pre = 1.0 / (damping + v.sqrt());
+                    self.next[i] = state.x[i] - 0.5 * eps * pre * g
+                        + normal(i, (eps * pre * temperature).sqrt());
+                    self.grad[i] = v;
+                }
+            }
+            SgMethod::Sgnht { diffusion } => {
+                let noise = (2.0 * diffusion * eps * temperature).sqrt();
+                let mut kinetic = 0.0;
+                for i in 0..d {
+                    let m = self.velocity[i] - eps * (self.grad[i] + thermostat * self.velocity[i])
+                        + normal(i, noise);
+                    kinetic += m * m;
+                    self.next[i] = state.x[i] + eps * m;
+                    self.grad[i] = m;
+                }
+                thermostat += eps * (kinetic / d as f64 - temperature);
+            }
         }
-        if !self.next.iter().all(|v| v.is_finite()) {
+        if !self.next.iter().all(|v| v.is_finite()) || !thermostat.is_finite() {
             self.reset();
             return Ok(diverged(energy));
         }
-        if matches!(self.method, SgMethod::Sghmc { .. }) {
+        if !matches!(self.method, SgMethod::Sgld) {
             std::mem::swap(&mut self.velocity, &mut self.grad);
         }
+        self.thermostat = thermostat;
         std::mem::swap(&mut state.x, &mut self.next);
         state.energy = energy;
         Ok(SgStep {
@@ -332,11 +439,184 @@ mod tests {
         for mut kernel in [
             SgKernel::sgld(0.1).unwrap(),
             SgKernel::sghmc(0.1, 0.1).unwrap(),
+            SgKernel::psgld(0.1).unwrap(),
+            SgKernel::sgnht(0.1, 1.0).unwrap(),
         ] {
             let info = kernel.step(&mut Cliff, &mut state, 1.0, &mut rng).unwrap();
             assert!(info.diverged && state.x == vec![1.5]);
         }
         assert!(SgKernel::sgld(0.0).is_err() && SgKernel::sgld(f64::NAN).is_err());
         assert!(SgKernel::sghmc(0.1, 0.0).is_err() && SgKernel::sghmc(0.1, 1.5).is_err());
+        let psgld = |decay, damping| SgKernel::new(SgMethod::Psgld { decay, damping }, 0.1);
+        assert!(psgld(1.0, 1e-8).is_err() && psgld(0.9, 0.0).is_err() && psgld(0.0, 1.0).is_ok());
+        assert!(SgKernel::sgnht(0.1, 0.0).is_err() && SgKernel::sgnht(0.1, f64::INFINITY).is_err());
+    }
+
+    /// `E = Σ x_i² / (2σ_i²)`.
+    struct Diagonal(Vec<f64>);
+    impl Energy for Diagonal {
+        fn dim(&self) -> usize {
+            self.0.len()
+        }
+        fn energy(&mut self, x: &[f64]) -> Result<f64, EnergyError> {
+            Ok(x.iter()
+                .zip(&self.0)
+                .map(|(v, s)| v * v / (2.0 * s * s))
+                .sum())
+        }
+    }
+    impl Gradient for Diagonal {
+        fn energy_grad(&mut self, x: &[f64], g: &mut [f64]) -> Result<f64, EnergyError> {
+            for ((g, v), s) in g.iter_mut().zip(x).zip(&self.0) {
+                *g = v / (s * s);
+            }
+            self.energy(x)
+        }
+    }
+
+    /// Each coordinate's mean of x²/σ_i² over a long chain, with standard errors by batch means.
+    fn scaled_moments(
+        kernel: &mut SgKernel,
+        sigmas: &[f64],
+        beta: f64,
+        steps: usize,
+    ) -> Vec<(f64, f64)> {
+        let d = sigmas.len();
+        let mut target = Diagonal(sigmas.to_vec());
+        // Started one sd out (at a stationary point pSGLD's first V would be 0).
+        let start = sigmas.iter().map(|s| s / beta.sqrt()).collect();
+        let mut state = State::new(&mut target, start).unwrap();
+        let mut rng = chain_stream(13, 0);
+        for _ in 0..5000 {
+            kernel
+                .step(&mut target, &mut state, beta, &mut rng)
+                .unwrap();
+        }
+        let batches = 50;
+        let per = steps / batches;
+        let mut means = vec![Vec::with_capacity(batches); d];
+        for _ in 0..batches {
+            let mut s = vec![0.0; d];
+            for _ in 0..per {
+                kernel
+                    .step(&mut target, &mut state, beta, &mut rng)
+                    .unwrap();
+                for i in 0..d {
+                    s[i] += (state.x[i] / sigmas[i]).powi(2);
+                }
+            }
+            for i in 0..d {
+                means[i].push(s[i] / per as f64);
+            }
+        }
+        means
+            .iter()
+            .map(|b| {
+                let m = b.iter().sum::<f64>() / batches as f64;
+                let var = b.iter().map(|v| (v - m).powi(2)).sum::<f64>() / (batches - 1) as f64;
+                (m, (var / batches as f64).sqrt())
+            })
+            .collect()
+    }
+
+    #[test]
+    fn psgld_samples_scales_a_hundredfold_apart_with_one_step_size() {
+        // At stationarity V ≈ ⟨∇E²⟩ = T/σ², so G ≈ σ/√T and coordinate i follows SGLD with step
+        // ε·G_i, whose variance is σ²T / (1 − ε·G_i/(4σ²)) (see the SGLD test). That needs V
+        // averaged over many more steps than x takes to decorrelate (ρ = 0.9999: 10⁴ steps,
+        // against at most 300); the residual fluctuation of V is allowed 2 %. With RMSProp's
+        // ρ = 0.99 the window is as short as the slow coordinates' memory, G is smallest when
+        // |x| is largest, and the variance comes out 4–25 % high (the bias that the omitted Γ
+        // term would correct).
+        let sigmas = [0.1, 1.0, 10.0];
+        let (eps, beta) = (0.05, 2.0);
+        let t = 1.0 / beta;
+        let method = SgMethod::Psgld {
+            decay: 0.9999,
+            damping: 1e-8,
+        };
+        let mut kernel = SgKernel::new(method, eps).unwrap();
+        let moments = scaled_moments(&mut kernel, &sigmas, beta, 400_000);
+        for (&sigma, &(m, se)) in sigmas.iter().zip(&moments) {
+            let step = eps * sigma / t.sqrt();
+            let predicted = t / (1.0 - step / (4.0 * sigma * sigma));
+            assert!(
+                (m - predicted).abs() < 4.0 * se + 0.02 * predicted,
+                "σ {sigma}: {m} ± {se} vs {predicted}"
+            );
+        }
+        // Plain SGLD at that step diverges on the narrowest coordinate (ε/(2σ²) = 2.5 > 2).
+        let mut target = Diagonal(sigmas.to_vec());
+        let mut state = State::new(&mut target, vec![0.1; 3]).unwrap();
+        let mut sgld = SgKernel::sgld(eps).unwrap();
+        let mut rng = chain_stream(0, 1);
+        let diverged = (0..2000).any(|_| {
+            sgld.step(&mut target, &mut state, beta, &mut rng)
+                .unwrap()
+                .diverged
+        });
+        assert!(diverged);
+    }
+
+    /// The stationary covariance of `z ← A z + b ξ` (2 × 2), by iterating to convergence.
+    fn stationary_cov(a: [[f64; 2]; 2], b: [f64; 2]) -> [[f64; 2]; 2] {
+        let mut s = [[0.0f64; 2]; 2];
+        for _ in 0..100_000 {
+            let mut next = [[0.0; 2]; 2];
+            for i in 0..2 {
+                for j in 0..2 {
+                    next[i][j] = b[i] * b[j];
+                    for (l, al) in a[i].iter().enumerate() {
+                        for (m, am) in a[j].iter().enumerate() {
+                            next[i][j] += al * s[l][m] * am;
+                        }
+                    }
+                }
+            }
+            s = next;
+        }
+        s
+    }
+
+    #[test]
+    fn sgnht_s_thermostat_finds_the_friction_that_holds_the_temperature() {
+        // With the thermostat at ζ the step on E = x²/2 is linear:
+        //   m' = (1 − εζ)·m − ε·x + s·ξ,  x' = x + ε·m',  s² = 2Aε/β,
+        // and ζ settles where the stationary ⟨m²⟩ equals T. Found by bisection, that ζ predicts
+        // ⟨x²⟩. 32 coordinates share the thermostat, so it fluctuates little (3 % allowed).
+        let (eps, beta, diffusion): (f64, f64, f64) = (0.05, 1.0, 0.5);
+        let t = 1.0 / beta;
+        let s = (2.0 * diffusion * eps * t).sqrt();
+        let cov = |zeta: f64| {
+            let c = 1.0 - eps * zeta;
+            stationary_cov([[1.0 - eps * eps, eps * c], [-eps, c]], [eps * s, s])
+        };
+        let (mut lo, mut hi) = (1e-3, 20.0);
+        for _ in 0..50 {
+            let mid = 0.5 * (lo + hi);
+            if cov(mid)[1][1] > t {
+                lo = mid;
+            } else {
+                hi = mid;
+            }
+        }
+        let zeta = 0.5 * (lo + hi);
+        let predicted = cov(zeta)[0][0];
+        let mut kernel = SgKernel::sgnht(eps, diffusion).unwrap();
+        let moments = scaled_moments(&mut kernel, &[1.0; 32], beta, 200_000);
+        let (m, se) = moments
+            .iter()
+            .fold((0.0, 0.0), |(a, b), (m, se)| (a + m / 32.0, b + se * se));
+        let se = se.sqrt() / 32.0;
+        assert!(
+            (m - predicted).abs() < 4.0 * se + 0.03 * predicted,
+            "{m} ± {se} vs {predicted} (ζ {zeta}, ζ run {})",
+            kernel.thermostat()
+        );
+        assert!(
+            (kernel.thermostat() - zeta).abs() < 0.5 * zeta + 0.1,
+            "ζ {}",
+            kernel.thermostat()
+        );
     }
 }

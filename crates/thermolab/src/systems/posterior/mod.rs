@@ -1,6 +1,7 @@
 //! Posterior-like targets for samplers, each with what is known about it exactly: Neal's funnel
 //! (centred and non-centred), Gaussian mixtures, Bayesian logistic regression, and a Bayesian
-//! version of a small dense network.
+//! version of a small dense network, and the posterior of a dense network of any depth on real
+//! data (for stochastic-gradient MCMC).
 
 mod bnn;
 mod bnn_f32;
@@ -9,6 +10,7 @@ mod linreg;
 mod logistic;
 mod logistic_f32;
 mod mixture;
+mod network;
 mod nig;
 
 pub use bnn::BayesianMlp;
@@ -16,6 +18,7 @@ pub use funnel::Funnel;
 pub use linreg::LinearRegression;
 pub use logistic::LogisticRegression;
 pub use mixture::GaussianMixture;
+pub use network::{GaussianPrior, Likelihood, NetworkData, NetworkPosterior, Predictive, Targets};
 pub use nig::NigRegression;
 
 use crate::energy::{Energy, EnergyError, Gradient, PathAt};
@@ -74,5 +77,7 @@ impl Gradient for BuiltinTarget {
     }
 }
 
+#[cfg(test)]
+mod network_tests;
 #[cfg(test)]
 mod tests;
