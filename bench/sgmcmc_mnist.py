@@ -8,8 +8,8 @@ over the same kept samples (one every --thin steps after the burn-in).
 
 thermolab's convention (energy summed over the data, x ← x − (ε/2)∇E + √(εT)ξ) maps onto
 posteriors' (mean log posterior per datum, θ ← θ + lr∇ + √(2·lr·T_p)ξ) by lr = εN/2 and
-T_p = T/N; SGHMC's friction a per step is posteriors' lr·α, with ε = lr²/N. The initial weights
-differ (thermolab: He normal; PyTorch: uniform ±1/√fan_in); with the burn-in both forget them.
+T_p = T/N; SGHMC's friction a per step is posteriors' lr·α, with ε = lr²/N. Both start from
+PyTorch's Linear initialisation (thermolab's --init pytorch), each from its own random draw.
 Writes bench/results/sgmcmc_mnist.json.
 """
 import json
@@ -50,7 +50,7 @@ def thermolab(flags, seed):
         cmd = [BIN, "sample", *flags, "--data", "mnist", "--arch", "784-100-10:relu",
                "--batch-size", "100", "--epochs", str(EPOCHS), "--burn-in-epochs", str(BURN),
                "--thin", "100", "--chains", "1", "--threads", "1", "--temperature", "1",
-               "--prior-sd", "1", "--seed", str(seed), "--out", out, "--no-plots"]
+               "--prior-sd", "1", "--init", "pytorch", "--seed", str(seed), "--out", out, "--no-plots"]
         p = subprocess.run(cmd, env=ENV, capture_output=True, text=True)
         if p.returncode != 0:
             sys.exit(f"thermolab failed: {p.stderr}")

@@ -61,7 +61,9 @@ def main():
     if a.sampler == "sgld":
         transform = posteriors.sgmcmc.sgld.build(log_posterior, lr=a.lr, temperature=a.temperature)
     else:
-        transform = posteriors.sgmcmc.sghmc.build(log_posterior, lr=a.lr, alpha=a.alpha, temperature=a.temperature)
+        # Momenta start at zero, as thermolab's velocity does (posteriors' default draws them
+        # from N(0, 1), far hotter than the target temperature 1/N).
+        transform = posteriors.sgmcmc.sghmc.build(log_posterior, lr=a.lr, alpha=a.alpha, temperature=a.temperature, momenta=0.0)
     state = transform.init(params)
     kept = []
     steps = 0

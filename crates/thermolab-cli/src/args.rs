@@ -41,6 +41,9 @@ pub enum Command {
     Certify(CertifyArgs),
     /// Parallel tempering of a target over a ladder of inverse temperatures (multimodal targets).
     Temper(TemperArgs),
+    /// Sample a network's posterior at each of a grid of temperatures (stochastic-gradient MCMC):
+    /// test NLL, accuracy, calibration, ⟨E⟩ and the heat capacity per temperature.
+    Scan(ScanArgs),
     /// Restricted Boltzmann machines: train (CD-k, PCD, tempered PCD) and evaluate (exact log Z,
     /// AIS) on digits, MNIST or your own IDX/NPY/CSV images.
     Rbm(RbmArgs),
@@ -418,6 +421,26 @@ pub struct SgArgs {
     /// Fraction of the rows held out for testing (data without a test split of their own).
     #[arg(long, default_value_t = 0.2, allow_negative_numbers = true)]
     pub test_fraction: f64,
+    /// Initial weights: auto (He for ReLU, Glorot otherwise), he, glorot, pytorch (uniform
+    /// ±1/√fan_in, PyTorch's Linear default).
+    #[arg(long, default_value = "auto")]
+    pub init: String,
+}
+
+/// `thermolab scan`: the options of `thermolab sample` with a stochastic-gradient sampler
+/// (default sgld), and the temperatures.
+#[derive(Debug, Args)]
+pub struct ScanArgs {
+    /// Temperatures T, comma-separated (1: the posterior; below 1: colder).
+    #[arg(
+        long,
+        value_delimiter = ',',
+        default_value = "0.001,0.003,0.01,0.03,0.1,0.3,1,3"
+    )]
+    pub temperatures: Vec<f64>,
+    /// The run's options.
+    #[command(flatten)]
+    pub run: SampleArgs,
 }
 
 /// `thermolab evidence`.

@@ -103,6 +103,7 @@ fn main() {
         args::Command::Evidence(a) => a.common.format,
         args::Command::Certify(a) => a.common.format,
         args::Command::Temper(a) => a.common.format,
+        args::Command::Scan(a) => a.run.common.format,
         args::Command::Rbm(a) => a.command.common().format,
     };
     let path: Vec<&'static str> = match &cli.command {
@@ -114,6 +115,7 @@ fn main() {
         args::Command::Evidence(_) => vec!["evidence"],
         args::Command::Certify(_) => vec!["certify"],
         args::Command::Temper(_) => vec!["temper"],
+        args::Command::Scan(_) => vec!["scan"],
         args::Command::Rbm(a) => match a.command {
             args::RbmCommand::Train(_) => vec!["rbm", "train"],
             args::RbmCommand::Eval(_) => vec!["rbm", "eval"],
@@ -128,6 +130,7 @@ fn main() {
         args::Command::Evidence(a) => commands::evidence::run(a),
         args::Command::Certify(a) => commands::certify::run(a),
         args::Command::Temper(a) => commands::temper::run(a),
+        args::Command::Scan(a) => commands::scan::run(a),
         args::Command::Rbm(a) => commands::rbm::run(a),
     };
     if let Err(e) = result {

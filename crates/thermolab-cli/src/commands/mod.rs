@@ -8,6 +8,7 @@ pub mod images;
 pub mod ising;
 pub mod rbm;
 pub mod sample;
+pub mod scan;
 pub mod sgmcmc;
 pub mod temper;
 pub mod train;

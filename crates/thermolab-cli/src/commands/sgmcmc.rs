@@ -30,11 +30,11 @@ pub fn is_stochastic_gradient(sampler: &str) -> bool {
 }
 
 /// Training and test rows, and what they are.
-struct Split {
-    train: NetworkData,
-    test: NetworkData,
-    desc: Value,
-    classes: bool,
+pub(super) struct Split {
+    pub train: NetworkData,
+    pub test: NetworkData,
+    pub desc: Value,
+    pub classes: bool,
 }
 
 /// Standardises every input column by the training rows' mean and sd (constant columns are
@@ -71,12 +71,12 @@ fn hold_out(all: &NetworkData, fraction: f64, seed: u64) -> Result<(NetworkData,
     Ok((all.select(train), all.select(test)))
 }
 
-fn model_error(e: thermolab::systems::ModelError) -> anyhow::Error {
+pub(super) fn model_error(e: thermolab::systems::ModelError) -> anyhow::Error {
     anyhow!("--{}: {}", e.parameter.replace('_', "-"), e.message)
 }
 
 /// Loads `--data` with its test split.
-fn load(a: &SampleArgs) -> Result<Split> {
+pub(super) fn load(a: &SampleArgs) -> Result<Split> {
     let seed = a.common.seed;
     let name = a.model.data.as_deref().unwrap_or("sin");
     let mut split = match name {
@@ -157,7 +157,7 @@ fn load(a: &SampleArgs) -> Result<Split> {
 }
 
 /// The likelihood `--likelihood` names (or the data's default).
-fn likelihood(a: &SampleArgs, classes: bool) -> Result<Likelihood> {
+pub(super) fn likelihood(a: &SampleArgs, classes: bool) -> Result<Likelihood> {
     let sd = a.model.noise_sd;
     Ok(match a.sg.likelihood.as_deref() {
         None if classes => Likelihood::Categorical,
@@ -179,7 +179,7 @@ fn likelihood(a: &SampleArgs, classes: bool) -> Result<Likelihood> {
 }
 
 /// The run's settings from the flags.
-fn settings(a: &SampleArgs) -> Result<SgSettings> {
+pub(super) fn settings(a: &SampleArgs) -> Result<SgSettings> {
     let method = match a.sampler.as_str() {
         "sgld" | "csgmcmc" => SgMethod::Sgld,
         "psgld" => SgMethod::Psgld {
@@ -227,11 +227,45 @@ fn settings(a: &SampleArgs) -> Result<SgSettings> {
     Ok(s)
 }
 
+/// The posterior predictive of `samples` on the test rows, and its metrics as JSON.
+pub(super) fn test_metrics(
+    post: &mut NetworkPosterior,
+    samples: &[&[f64]],
+    test: &NetworkData,
+) -> Result<(Predictive, Value)> {
+    let predictive = post.predictive(samples.iter().copied(), &test.x)?;
+    let k = post.architecture().n_outputs();
+    let metrics = match (&predictive, &test.targets) {
+        (Predictive::Classes(probs), Targets::Classes(labels)) => {
+            let m = classification_metrics(probs, labels, k);
+            json!({"accuracy": m.accuracy, "accuracy_se": m.accuracy_se, "nll": m.nll, "nll_se": m.nll_se, "ece": m.ece, "ece_se": m.ece_se, "test_rows": m.n})
+        }
+        (Predictive::Values { mean, sd }, Targets::Values { y, .. }) => {
+            let y: Vec<f64> = y.iter().map(|&v| v as f64).collect();
+            let m = regression_metrics(mean, sd, &y, k);
+            json!({"rmse": m.rmse, "rmse_se": m.rmse_se, "nll": m.nll, "nll_se": m.nll_se, "test_rows": m.n})
+        }
+        _ => bail!("the test rows' targets do not fit the likelihood"),
+    };
+    Ok((predictive, metrics))
+}
+
+/// The initialisation `--init` names.
+pub(super) fn init_scheme(a: &SampleArgs) -> Result<Init> {
+    Init::parse(&a.sg.init).ok_or_else(|| {
+        anyhow!(
+            "--init: unknown initialisation `{}` (auto, he, glorot, pytorch)",
+            a.sg.init
+        )
+    })
+}
+
 /// `thermolab sample` with a stochastic-gradient sampler.
 pub fn run(a: SampleArgs) -> Result<()> {
     crate::limits::threads(a.threads)?;
     let arch: Architecture = a.model.arch.parse()?;
     let settings = settings(&a)?;
+    let scheme = init_scheme(&a)?;
     let split = load(&a)?;
     let lik = likelihood(&a, split.classes)?;
     let p = arch.n_params();
@@ -258,7 +292,7 @@ pub fn run(a: SampleArgs) -> Result<()> {
         json!({"command": "sample", "sampler": a.sampler, "arch": arch.to_string(), "data": split.desc, "seed": a.common.seed}),
     );
     let init: Vec<Vec<f64>> = (0..settings.chains)
-        .map(|c| Init::Auto.sample(&arch, &mut stream(a.common.seed, Purpose::Init, c as u64)))
+        .map(|c| scheme.sample(&arch, &mut stream(a.common.seed, Purpose::Init, c as u64)))
         .collect();
     let mut prog = run.out.progress(settings.epochs as u64, "epochs");
     let pool = thermolab::workers::Workers::lend(a.threads);
@@ -283,20 +317,7 @@ pub fn run(a: SampleArgs) -> Result<()> {
             false,
         )
     };
-    let predictive = post.predictive(samples.iter().copied(), &test.x)?;
-    let k = arch.n_outputs();
-    let metrics = match (&predictive, &test.targets) {
-        (Predictive::Classes(probs), Targets::Classes(labels)) => {
-            let m = classification_metrics(probs, labels, k);
-            json!({"accuracy": m.accuracy, "accuracy_se": m.accuracy_se, "nll": m.nll, "nll_se": m.nll_se, "ece": m.ece, "ece_se": m.ece_se, "test_rows": m.n})
-        }
-        (Predictive::Values { mean, sd }, Targets::Values { y, .. }) => {
-            let y: Vec<f64> = y.iter().map(|&v| v as f64).collect();
-            let m = regression_metrics(mean, sd, &y, k);
-            json!({"rmse": m.rmse, "rmse_se": m.rmse_se, "nll": m.nll, "nll_se": m.nll_se, "test_rows": m.n})
-        }
-        _ => unreachable!("the likelihood was chosen for the data"),
-    };
+    let (predictive, metrics) = test_metrics(&mut post, &samples, &test)?;
     // Energy per epoch, one column per chain.
     let mut header = vec!["epoch".to_string()];
     header.extend((0..result.chains.len()).map(|c| format!("chain_{c}")));
@@ -435,7 +456,7 @@ pub fn run(a: SampleArgs) -> Result<()> {
         "version": thermolab::VERSION,
         "seed": a.common.seed,
         "started_unix": started,
-        "settings": {"sampler": a.sampler, "arch": arch.to_string(), "likelihood": lik, "prior_sd": a.model.prior_sd, "data": split.desc, "sg": settings, "threads": a.threads},
+        "settings": {"sampler": a.sampler, "arch": arch.to_string(), "init": scheme, "likelihood": lik, "prior_sd": a.model.prior_sd, "data": split.desc, "sg": settings, "threads": a.threads},
         "timings": {"seconds": result.seconds, "seconds_per_epoch": seconds_per_epoch},
         "results": {
             "test": metrics,

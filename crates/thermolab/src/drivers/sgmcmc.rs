@@ -429,3 +429,157 @@ impl<E: MinibatchEnergy> Walker<E> {
         Ok(false)
     }
 }
+
+/// One temperature of a [`temperature_scan`].
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ScanPoint {
+    /// The temperature T.
+    pub temperature: f64,
+    /// The run at T.
+    pub run: SgRun,
+    /// The full-batch energy of every kept sample, per chain.
+    pub energies: Vec<Vec<f64>>,
+    /// ⟨E⟩ over the samples.
+    pub energy_mean: f64,
+    /// Its standard error (see [`temperature_scan`]).
+    pub energy_se: f64,
+    /// The heat capacity C = Var(E)/T² (k_B = 1; undefined at T = 0).
+    pub heat_capacity: f64,
+    /// Its standard error.
+    pub heat_capacity_se: f64,
+    /// How far the later half of the samples' energies sits from the earlier half, in
+    /// standard errors of the difference: above 4 the chains were still relaxing, and ⟨E⟩ and C
+    /// describe the relaxation, not the equilibrium at T.
+    pub drift: f64,
+}
+
+/// Runs [`sg_sample`] at each temperature (the settings' own temperature is replaced), every run
+/// from the same starts with the streams of (seed, temperature, index), and measures the
+/// full-batch energy of every kept sample: ⟨E⟩(T) and C(T) = Var(E)/T². Their standard errors
+/// are the spread of the chains' estimates over √chains with two chains or more, and of 8 batch
+/// means of the one chain otherwise (a sample that diverged to a non-finite energy counts as a
+/// failed evaluation and is an error).
+pub fn temperature_scan<E, O>(
+    energy: &E,
+    init: &[Vec<f64>],
+    settings: &SgSettings,
+    temperatures: &[f64],
+    ctx: &mut RunContext<O>,
+) -> Result<Vec<ScanPoint>, Error>
+where
+    E: MinibatchEnergy + Clone + Send + Sync,
+    O: for<'a> Observer<SgEvent<'a>>,
+{
+    if temperatures.is_empty() {
+        return Err(SettingsError::new("temperatures", "give at least one temperature").into());
+    }
+    let mut points = Vec::with_capacity(temperatures.len());
+    for (i, &t) in temperatures.iter().enumerate() {
+        use rand::RngCore;
+        let s = SgSettings {
+            temperature: t,
+            seed: stream(settings.seed, Purpose::Temperature, i as u64).next_u64(),
+            ..settings.clone()
+        };
+        let run = sg_sample(energy, init, &s, ctx)?;
+        let energies = run
+            .chains
+            .iter()
+            .map(|c| {
+                c.samples
+                    .par_iter()
+                    .map_init(
+                        || {
+                            let mut e = energy.clone();
+                            e.set_batch(None);
+                            e
+                        },
+                        |e, x| crate::energy::eval(e, x),
+                    )
+                    .collect::<Result<Vec<f64>, _>>()
+            })
+            .collect::<Result<Vec<Vec<f64>>, _>>()?;
+        let (energy_mean, energy_se, var, var_se) = mean_and_variance(&energies);
+        let drift = drift(&energies);
+        let t2 = t * t;
+        let interrupted = run.termination != Termination::Finished;
+        points.push(ScanPoint {
+            temperature: t,
+            run,
+            energies,
+            energy_mean,
+            energy_se,
+            heat_capacity: var / t2,
+            heat_capacity_se: var_se / t2,
+            drift,
+        });
+        if interrupted {
+            break;
+        }
+    }
+    Ok(points)
+}
+
+/// The later halves' mean minus the earlier halves', over its standard error: from the chains'
+/// differences with two chains or more, else from four pairs of batches an half-chain apart.
+fn drift(groups: &[Vec<f64>]) -> f64 {
+    let mean = |s: &[f64]| s.iter().sum::<f64>() / s.len().max(1) as f64;
+    let diffs: Vec<f64> = match groups {
+        [one] if one.len() >= 8 => {
+            let b: Vec<f64> = one.chunks(one.len() / 8).take(8).map(mean).collect();
+            (0..4).map(|j| b[j + 4] - b[j]).collect()
+        }
+        _ => groups
+            .iter()
+            .filter(|g| g.len() >= 2)
+            .map(|g| mean(&g[g.len() / 2..]) - mean(&g[..g.len() / 2]))
+            .collect(),
+    };
+    if diffs.len() < 2 {
+        return 0.0;
+    }
+    let k = diffs.len() as f64;
+    let m = mean(&diffs);
+    let var = diffs.iter().map(|d| (d - m).powi(2)).sum::<f64>() / (k - 1.0);
+    if var > 0.0 {
+        m.abs() / (var / k).sqrt()
+    } else if m == 0.0 {
+        0.0
+    } else {
+        f64::INFINITY
+    }
+}
+
+/// Mean and variance of the pooled values with their standard errors: from the groups'
+/// estimates when there are two groups or more, else from 8 batches of the one group.
+fn mean_and_variance(groups: &[Vec<f64>]) -> (f64, f64, f64, f64) {
+    let batches: Vec<&[f64]> = match groups {
+        [one] => one.chunks(one.len().div_ceil(8).max(1)).collect(),
+        _ => groups.iter().map(|g| g.as_slice()).collect(),
+    };
+    let all: Vec<f64> = groups.iter().flatten().copied().collect();
+    let n = all.len() as f64;
+    if all.len() < 2 {
+        return (f64::NAN, f64::NAN, f64::NAN, f64::NAN);
+    }
+    let mean = all.iter().sum::<f64>() / n;
+    let var = all.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / (n - 1.0);
+    let stats: Vec<(f64, f64)> = batches
+        .iter()
+        .filter(|b| b.len() >= 2)
+        .map(|b| {
+            let m = b.iter().sum::<f64>() / b.len() as f64;
+            let v = b.iter().map(|x| (x - m).powi(2)).sum::<f64>() / (b.len() - 1) as f64;
+            (m, v)
+        })
+        .collect();
+    let k = stats.len() as f64;
+    if stats.len() < 2 {
+        return (mean, f64::NAN, var, f64::NAN);
+    }
+    let spread = |f: fn(&(f64, f64)) -> f64| {
+        let m = stats.iter().map(f).sum::<f64>() / k;
+        (stats.iter().map(|s| (f(s) - m).powi(2)).sum::<f64>() / (k - 1.0) / k).sqrt()
+    };
+    (mean, spread(|s| s.0), var, spread(|s| s.1))
+}

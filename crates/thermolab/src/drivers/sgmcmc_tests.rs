@@ -447,3 +447,63 @@ fn impossible_settings_are_refused_with_the_field() {
     assert!(sg_sample(&post, &two, &three, &mut RunContext::new()).is_err());
     assert!(sg_sample(&post, &[vec![0.0; 2]], &base, &mut RunContext::new()).is_err());
 }
+
+#[test]
+fn a_scan_of_a_quadratic_energy_finds_equipartition_at_every_temperature() {
+    // Linear regression (a 3-1 linear network, Gaussian likelihood and prior): E is quadratic
+    // in its p = 4 parameters, so at every T the law exp(−E/T) is Gaussian with
+    // ⟨E⟩ = E_min + pT/2 and C = Var(E)/T² = p/2 exactly. The step sets ελ_max/4 = 0.005.
+    let mut rng = crate::rng::init_stream(5);
+    let n = 50;
+    let x: Vec<f32> = (0..3 * n).map(|_| rng.random_range(-1.0..1.0)).collect();
+    let y: Vec<f32> = x
+        .chunks(3)
+        .map(|r| r[0] - 0.5 * r[1] + 0.2 + 0.3 * rng.random_range(-1.0f32..1.0))
+        .collect();
+    let data = NetworkData::values(x, 3, y, 1).unwrap();
+    let arch = Architecture::new(vec![3, 1], Activation::Identity);
+    let prior = GaussianPrior::isotropic(&arch, 2.0);
+    let post =
+        NetworkPosterior::new(arch, data.into(), Likelihood::Gaussian { sd: 0.5 }, prior).unwrap();
+    let start = vec![0.0; 4];
+    let (lambda, _) = largest_curvature(&mut post.clone(), &start);
+    let settings = SgSettings {
+        step_size: 0.02 / lambda,
+        batch_size: None,
+        epochs: 200_000,
+        burn_in_epochs: 10_000,
+        thin: 20,
+        chains: 4,
+        seed: 11,
+        ..SgSettings::default()
+    };
+    let temps = [0.1, 1.0, 10.0];
+    let points = temperature_scan(
+        &post,
+        std::slice::from_ref(&start),
+        &settings,
+        &temps,
+        &mut RunContext::new(),
+    )
+    .unwrap();
+    let e_min = points[0].energy_mean - 0.1 * 2.0;
+    for p in &points {
+        assert!(
+            (p.heat_capacity - 2.0).abs() < 4.0 * p.heat_capacity_se + 0.06,
+            "T {}: C {} ± {}",
+            p.temperature,
+            p.heat_capacity,
+            p.heat_capacity_se
+        );
+        assert!(p.heat_capacity_se > 0.0 && p.heat_capacity_se < 0.2);
+        let want = e_min + 2.0 * p.temperature;
+        assert!(
+            (p.energy_mean - want).abs() < 4.0 * p.energy_se + 0.03 * 2.0 * p.temperature + 0.02,
+            "T {}: ⟨E⟩ {} ± {} vs {want}",
+            p.temperature,
+            p.energy_mean,
+            p.energy_se
+        );
+        assert!(p.drift < 4.0, "T {}: drift {}", p.temperature, p.drift);
+    }
+}

@@ -1,4 +1,5 @@
-//! Seeded parameter initialisation: He (Kaiming) for ReLU, Glorot (Xavier) for saturating units.
+//! Seeded parameter initialisation: He (Kaiming) for ReLU, Glorot (Xavier) for saturating units,
+//! and PyTorch's `Linear` default.
 //!
 //! # References
 //! - He, Zhang, Ren & Sun (2015), "Delving deep into rectifiers", ICCV.
@@ -21,6 +22,22 @@ pub enum Init {
     Glorot,
     /// He for ReLU networks, Glorot otherwise.
     Auto,
+    /// `W ~ U(±1/√fan_in)`: PyTorch's `Linear` default (Kaiming-uniform with a = √5), for
+    /// runs compared with PyTorch's.
+    Pytorch,
+}
+
+impl Init {
+    /// Parses `auto`, `he`, `glorot` or `pytorch`.
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "auto" => Some(Self::Auto),
+            "he" => Some(Self::He),
+            "glorot" => Some(Self::Glorot),
+            "pytorch" | "torch" => Some(Self::Pytorch),
+            _ => None,
+        }
+    }
 }
 
 impl Init {
@@ -39,6 +56,10 @@ impl Init {
                     Self::He => {
                         let z: f64 = StandardNormal.sample(rng);
                         (2.0 / fi).sqrt() * z
+                    }
+                    Self::Pytorch => {
+                        let a = 1.0 / fi.sqrt();
+                        rng.random_range(-a..a)
                     }
                     _ => {
                         let a = (6.0 / (fi + fo)).sqrt();

@@ -1,0 +1,261 @@
+//! CLI tests of the stochastic-gradient samplers (`thermolab sample --sampler sgld|…`): a
+//! classifier on the built-in digits, a regression on the sin data, the cyclical schedule,
+//! reproducibility, and bad inputs refused before any folder is made.
+
+mod common;
+
+use common::*;
+
+fn sg(dir: &std::path::Path, args: &[&str]) -> serde_json::Value {
+    let o = run_in(dir, args);
+    assert!(o.status.success(), "{args:?}: {}", stderr(&o));
+    let out = args[args.iter().position(|a| *a == "--out").unwrap() + 1];
+    serde_json::from_str(&std::fs::read_to_string(dir.join(out).join("run.json")).unwrap()).unwrap()
+}
+
+#[test]
+fn sgld_classifies_the_digits_and_writes_its_folder() {
+    let d = scratch("sg-digits");
+    let args = [
+        "sample",
+        "--sampler",
+        "sgld",
+        "--data",
+        "digits",
+        "--arch",
+        "64-32-10:relu",
+        "--epochs",
+        "60",
+        "--batch-size",
+        "50",
+        "--step-size",
+        "1e-4",
+        "--thin",
+        "20",
+        "--chains",
+        "2",
+        "--seed",
+        "4",
+        "--out",
+        "run",
+    ];
+    let r = sg(&d, &args);
+    let t = &r["results"]["test"];
+    let acc = t["accuracy"].as_f64().unwrap();
+    assert!(acc > 0.9, "{t}");
+    assert!(t["accuracy_se"].as_f64().unwrap() > 0.0 && t["ece"].as_f64().unwrap() < 0.2);
+    assert_eq!(t["test_rows"].as_u64(), Some(359));
+    assert_eq!(r["results"]["divergences"].as_u64(), Some(0));
+    assert_eq!(r["results"]["steps_per_epoch"].as_u64(), Some(29));
+    // 48 sampling epochs × 29 steps / 20, per chain.
+    assert_eq!(r["results"]["samples"].as_u64(), Some(2 * (48 * 29 / 20)));
+    assert_eq!(r["termination"], "finished");
+    for f in ["energy.csv", "report.html", "energy.svg", "run.json"] {
+        assert!(d.join("run").join(f).exists(), "{f}");
+    }
+    // 2 730 parameters: more than the samples file takes.
+    assert!(!d.join("run/samples.csv").exists());
+    let energy = std::fs::read_to_string(d.join("run/energy.csv")).unwrap();
+    assert_eq!(energy.lines().count(), 61);
+    // The same seed gives the same results, whatever the thread count.
+    let again = sg(
+        &d,
+        &[&args[..args.len() - 1], &["again", "--threads", "1"]].concat(),
+    );
+    assert_eq!(again["results"]["test"], r["results"]["test"]);
+}
+
+#[test]
+fn sghmc_and_the_cyclical_schedule_fit_the_sin_data() {
+    let d = scratch("sg-sin");
+    for sampler in ["sghmc", "csgmcmc", "psgld", "sgnht"] {
+        let step = match sampler {
+            "psgld" => "1e-3",
+            "sgnht" => "1e-3",
+            _ => "2e-6",
+        };
+        let r = sg(
+            &d,
+            &[
+                "sample",
+                "--sampler",
+                sampler,
+                "--epochs",
+                "1500",
+                "--batch-size",
+                "20",
+                "--step-size",
+                step,
+                "--thin",
+                "10",
+                "--chains",
+                "2",
+                "--out",
+                sampler,
+            ],
+        );
+        let t = &r["results"]["test"];
+        // The noise sd is 0.1: a fitted network predicts within a few of it.
+        assert!(t["rmse"].as_f64().unwrap() < 0.4, "{sampler}: {t}");
+        assert!(d.join(sampler).join("samples.csv").exists());
+    }
+}
+
+#[test]
+fn stochastic_gradient_bad_inputs_give_one_line_errors_and_exit_2() {
+    let d = scratch("sg-bad");
+    std::fs::write(d.join("nan.csv"), "a,b,y\n1,2,0\n3,NaN,1\n").unwrap();
+    let cases: &[(&[&str], &str)] = &[
+        (
+            &["sample", "--sampler", "sgld", "--temperature", "-1"],
+            "--temperature",
+        ),
+        (
+            &["sample", "--sampler", "sgld", "--step-size", "0"],
+            "--step-size",
+        ),
+        (
+            &[
+                "sample",
+                "--sampler",
+                "sgld",
+                "--epochs",
+                "3",
+                "--burn-in-epochs",
+                "3",
+            ],
+            "--burn-in-epochs",
+        ),
+        (
+            &["sample", "--sampler", "sghmc", "--friction", "2"],
+            "--friction",
+        ),
+        (
+            &["sample", "--sampler", "csgmcmc", "--exploration", "1"],
+            "--exploration",
+        ),
+        (
+            &["sample", "--sampler", "sgld", "--likelihood", "poisson"],
+            "unknown likelihood",
+        ),
+        (
+            &["sample", "--sampler", "sgld", "--init", "zeros"],
+            "--init",
+        ),
+        (
+            &[
+                "sample",
+                "--sampler",
+                "sgld",
+                "--data",
+                "digits",
+                "--arch",
+                "64-8-3",
+            ],
+            "but `64-8-3:relu` has 3 outputs",
+        ),
+        (
+            &[
+                "sample",
+                "--sampler",
+                "sgld",
+                "--data",
+                "digits",
+                "--arch",
+                "10-8-10",
+            ],
+            "64 input column(s)",
+        ),
+        (
+            &["sample", "--sampler", "sgld", "--data", "nan.csv"],
+            "nan.csv:3",
+        ),
+        (
+            &["sample", "--sampler", "sgld", "--data", "missing.csv"],
+            "missing.csv",
+        ),
+        (
+            &[
+                "sample",
+                "--sampler",
+                "sgld",
+                "--data",
+                "digits",
+                "--test-fraction",
+                "1",
+            ],
+            "--test-fraction",
+        ),
+    ];
+    assert_refused(&d, cases);
+    assert_eq!(entries(&d), vec!["nan.csv"]);
+}
+
+#[test]
+fn a_temperature_scan_writes_its_curves_and_says_when_it_is_not_at_equilibrium() {
+    let d = scratch("sg-scan");
+    let r = sg(
+        &d,
+        &[
+            "scan",
+            "--data",
+            "digits",
+            "--arch",
+            "64-16-10:relu",
+            "--temperatures",
+            "0.01,0.1,1",
+            "--epochs",
+            "30",
+            "--batch-size",
+            "50",
+            "--step-size",
+            "1e-4",
+            "--thin",
+            "10",
+            "--chains",
+            "2",
+            "--out",
+            "scan",
+        ],
+    );
+    let temps = r["results"]["temperatures"].as_array().unwrap();
+    assert_eq!(temps.len(), 3);
+    for t in temps {
+        let m = &t["test"];
+        assert!(m["accuracy"].as_f64().unwrap() > 0.8, "{t}");
+        assert!(m["nll_se"].as_f64().unwrap() > 0.0 && m["ece_se"].as_f64().unwrap() > 0.0);
+        assert!(t["heat_capacity"].as_f64().unwrap() > 0.0);
+        assert!(t["heat_capacity_se"].as_f64().unwrap() > 0.0);
+    }
+    // Colder chains sit lower.
+    let e: Vec<f64> = temps
+        .iter()
+        .map(|t| t["energy"].as_f64().unwrap())
+        .collect();
+    assert!(e[0] < e[2], "{e:?}");
+    let csv = std::fs::read_to_string(d.join("scan/scan.csv")).unwrap();
+    assert_eq!(csv.lines().count(), 4);
+    assert!(csv.starts_with("temperature,nll,nll_se,accuracy,accuracy_se,ece,ece_se,energy"));
+    for f in [
+        "scan_nll.svg",
+        "scan_accuracy.svg",
+        "scan_ece.svg",
+        "scan_heat_capacity.svg",
+    ] {
+        assert!(d.join("scan").join(f).exists(), "{f}");
+    }
+    // 30 epochs from the initial weights do not reach equilibrium at T = 0.01: said so.
+    let warnings = r["results"]["warnings"].as_array().unwrap();
+    assert!(
+        warnings.iter().any(|w| w
+            .as_str()
+            .unwrap()
+            .contains("T = 0.01: the samples' energy still drifts")),
+        "{warnings:?}"
+    );
+    let cases: &[(&[&str], &str)] = &[
+        (&["scan", "--temperatures", "0,1"], "--temperatures"),
+        (&["scan", "--sampler", "nuts-ish"], "--sampler"),
+    ];
+    assert_refused(&d, cases);
+}
