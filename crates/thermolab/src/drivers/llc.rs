@@ -287,6 +287,14 @@ where
              (train further, or the chains found lower loss nearby)"
         ));
     }
+    if let Some((ratio, limit)) = spread_excess(&loss_traces, &per_chain, n_beta) {
+        warnings.push(format!(
+            "the chains disagree: their λ̂ (from {:.3} to {:.3}) spread {ratio:.1}× more than \
+             their own noise allows (limit {limit:.1}): lower step_size or raise draws",
+            per_chain.iter().copied().fold(f64::INFINITY, f64::min),
+            per_chain.iter().copied().fold(f64::NEG_INFINITY, f64::max),
+        ));
+    }
     let drift = drift(&loss_traces, n_beta);
     if drift > 4.0 {
         warnings.push(format!(
@@ -304,6 +312,38 @@ where
         divergences,
         warnings,
     })
+}
+
+/// The variance of the chains' λ̂ over what each chain's own noise implies (batch means of
+/// its trace, 20 batches), with the 99.9 % point of that ratio for chains that agree
+/// (χ²_{k−1}/(k − 1)); `Some` when the ratio passes it.
+fn spread_excess(traces: &[Vec<f64>], per_chain: &[f64], n_beta: f64) -> Option<(f64, f64)> {
+    use statrs::distribution::{ChiSquared, ContinuousCDF};
+    const BATCHES: usize = 20;
+    if per_chain.len() < 2 || traces.iter().any(|t| t.len() < BATCHES) {
+        return None;
+    }
+    let mean = |v: &[f64]| v.iter().sum::<f64>() / v.len() as f64;
+    let var = |v: &[f64]| {
+        let m = mean(v);
+        v.iter().map(|x| (x - m).powi(2)).sum::<f64>() / (v.len() - 1) as f64
+    };
+    let noise: Vec<f64> = traces
+        .iter()
+        .map(|t| {
+            let size = t.len() / BATCHES;
+            let batches: Vec<f64> = t.chunks_exact(size).take(BATCHES).map(mean).collect();
+            n_beta * n_beta * var(&batches) / BATCHES as f64
+        })
+        .collect();
+    let within = mean(&noise);
+    if within <= 0.0 {
+        return None;
+    }
+    let ratio = var(per_chain) / within;
+    let dof = (per_chain.len() - 1) as f64;
+    let limit = ChiSquared::new(dof).ok()?.inverse_cdf(0.999) / dof;
+    (ratio > limit).then_some((ratio, limit))
 }
 
 /// How far apart the first and second halves of the chains' losses are, in standard errors of

@@ -1,6 +1,6 @@
 //! Deep linear networks y = W_L ⋯ W_1 x with Gaussian noise: the singular models whose learning
-//! coefficient is known (reduced-rank regression, two layers: Aoyagi & Watanabe 2005), with a
-//! teacher of chosen rank to generate their data.
+//! coefficient is known (reduced-rank regression, two layers: Aoyagi & Watanabe 2005; any depth:
+//! Aoyagi 2024), with a teacher of chosen rank to generate their data.
 
 use super::ModelError;
 use crate::energy::{check_dim, Energy, EnergyError, Gradient};
@@ -32,6 +32,10 @@ pub struct DeepLinearNetwork {
     n: usize,
     teacher: Option<Vec<f64>>,
     batch: Option<Vec<usize>>,
+    // The full batch's sufficient statistics: Σxxᵀ/n (M × M), Σyxᵀ/n (N × M), Σ‖y‖²/n.
+    sxx: Vec<f64>,
+    syx: Vec<f64>,
+    syy: f64,
     // Products of the layers: right[k] = W_k ⋯ W_1 (h_k × M), left[k] = W_L ⋯ W_{k+1}.
     right: Vec<Vec<f64>>,
     left: Vec<Vec<f64>>,
@@ -96,6 +100,24 @@ impl DeepLinearNetwork {
                 "needs at least one row, all values finite",
             ));
         }
+        let mut sxx = vec![0.0; m * m];
+        let mut syx = vec![0.0; out * m];
+        let mut syy = 0.0;
+        for (xr, yr) in x.chunks_exact(m).zip(y.chunks_exact(out)) {
+            for (i, &a) in xr.iter().enumerate() {
+                for (s, &b) in sxx[i * m..(i + 1) * m].iter_mut().zip(xr) {
+                    *s += a * b;
+                }
+            }
+            for (i, &a) in yr.iter().enumerate() {
+                for (s, &b) in syx[i * m..(i + 1) * m].iter_mut().zip(xr) {
+                    *s += a * b;
+                }
+                syy += a * a;
+            }
+        }
+        let scale = 1.0 / n as f64;
+        sxx.iter_mut().chain(&mut syx).for_each(|v| *v *= scale);
         Ok(Self {
             widths: widths.to_vec(),
             x,
@@ -103,6 +125,9 @@ impl DeepLinearNetwork {
             n,
             teacher: None,
             batch: None,
+            sxx,
+            syx,
+            syy: syy * scale,
             right: Vec::new(),
             left: Vec::new(),
             resid: Vec::new(),
@@ -211,36 +236,55 @@ impl DeepLinearNetwork {
             matmul(&w[at[k]..at[k + 1]], &done[k], rows, cols, m, &mut rest[0]);
         }
         let map = &self.right[layers];
-        let rows: Vec<usize> = match &self.batch {
-            Some(b) => b.clone(),
-            None => (0..self.n).collect(),
-        };
-        let b = rows.len() as f64;
-        self.resid.resize(out, 0.0);
         self.gmap.clear();
         self.gmap.resize(out * m, 0.0);
-        let mut loss = 0.0;
-        for &r in &rows {
-            let xr = &self.x[r * m..(r + 1) * m];
-            for i in 0..out {
-                let f: f64 = map[i * m..(i + 1) * m]
-                    .iter()
-                    .zip(xr)
-                    .map(|(a, v)| a * v)
-                    .sum();
-                self.resid[i] = f - self.y[r * out + i];
-                loss += 0.5 * self.resid[i] * self.resid[i];
-            }
-            if grad.is_some() {
+        let loss = match &self.batch {
+            // The full batch through its sufficient statistics: with P the map,
+            // L = ½(Σ‖y‖²/n − 2 tr(P Σxyᵀ/n) + tr(P Σxxᵀ/n Pᵀ)) and ∂L/∂P = P·Sxx − Syx,
+            // whatever n is.
+            None => {
+                let mut quad = 0.0;
+                let mut cross = 0.0;
                 for i in 0..out {
-                    let e = self.resid[i] / b;
-                    for (g, v) in self.gmap[i * m..(i + 1) * m].iter_mut().zip(xr) {
-                        *g += e * v;
+                    let p = &map[i * m..(i + 1) * m];
+                    for j in 0..m {
+                        let ps: f64 = p
+                            .iter()
+                            .zip(&self.sxx[j * m..(j + 1) * m])
+                            .map(|(a, b)| a * b)
+                            .sum();
+                        quad += ps * p[j];
+                        cross += p[j] * self.syx[i * m + j];
+                        self.gmap[i * m + j] = ps - self.syx[i * m + j];
                     }
                 }
+                0.5 * (self.syy - 2.0 * cross + quad)
             }
-        }
-        let loss = loss / b;
+            Some(rows) => {
+                let b = rows.len() as f64;
+                self.resid.resize(out, 0.0);
+                let mut loss = 0.0;
+                for &r in rows {
+                    let xr = &self.x[r * m..(r + 1) * m];
+                    for i in 0..out {
+                        let f: f64 = map[i * m..(i + 1) * m]
+                            .iter()
+                            .zip(xr)
+                            .map(|(a, v)| a * v)
+                            .sum();
+                        self.resid[i] = f - self.y[r * out + i];
+                        loss += 0.5 * self.resid[i] * self.resid[i];
+                    }
+                    for i in 0..out {
+                        let e = self.resid[i] / b;
+                        for (g, v) in self.gmap[i * m..(i + 1) * m].iter_mut().zip(xr) {
+                            *g += e * v;
+                        }
+                    }
+                }
+                loss / b
+            }
+        };
         let Some(grad) = grad else {
             return Ok(loss);
         };
@@ -328,4 +372,73 @@ pub fn rrr_learning_coefficient(m: usize, n: usize, h: usize, r: usize) -> f64 {
         let base = 2.0 * (h + r) * (m + n) - (m - n).powi(2) - (h + r).powi(2);
         (base + if odd { 1.0 } else { 0.0 }) / 8.0
     }
+}
+
+/// The learning coefficient of a deep linear network with `widths = [M, h₁, …, N]` and a true
+/// map of rank r (Aoyagi 2024, "Consideration on the learning efficiency of multiple-layered
+/// neural networks with linear units", Theorem 1). With Δᵢ = widthᵢ − r, the formula picks the
+/// set Σ of ℓ + 1 widths for which max Δ_Σ < min Δ_rest, ΣΔ_Σ ≥ ℓ·max Δ_Σ and
+/// ΣΔ_Σ < ℓ·min Δ_rest; with S = ΣΔ_Σ and a = S − ℓ(⌈S/ℓ⌉ − 1),
+/// λ = (r(M + N) − r²)/2 + a(ℓ − a)/(4ℓ) − (ℓ − 1)S²/(4ℓ) + ½Σ_{i<j∈Σ} ΔᵢΔⱼ.
+/// Two layers give [`rrr_learning_coefficient`]. `None` when the rank exceeds a width or there
+/// are fewer than two layers' worth of widths.
+///
+/// ```
+/// use thermolab::systems::{dln_learning_coefficient, rrr_learning_coefficient};
+///
+/// assert_eq!(dln_learning_coefficient(&[3, 2, 3], 1), Some(rrr_learning_coefficient(3, 3, 2, 1)));
+/// // Three layers, 2-3-3-2, with a rank-1 teacher: 21 parameters, λ = 2.
+/// assert_eq!(dln_learning_coefficient(&[2, 3, 3, 2], 1), Some(2.0));
+/// ```
+pub fn dln_learning_coefficient(widths: &[usize], rank: usize) -> Option<f64> {
+    if widths.len() < 2 || widths.iter().any(|&w| w < rank) || widths.len() > 24 {
+        return None;
+    }
+    let delta: Vec<i64> = widths.iter().map(|&w| (w - rank) as i64).collect();
+    let (m, n, r) = (
+        widths[0] as f64,
+        widths[widths.len() - 1] as f64,
+        rank as f64,
+    );
+    let regular_part = (r * (m + n) - r * r) / 2.0;
+    // The smallest subset that satisfies the three conditions (the theorem says one does).
+    for mask in 1u32..(1 << delta.len()) {
+        let size = mask.count_ones() as i64;
+        if size < 2 {
+            continue;
+        }
+        let ell = size - 1;
+        let inside = |i: usize| mask & (1 << i) != 0;
+        let chosen: Vec<i64> = (0..delta.len())
+            .filter(|&i| inside(i))
+            .map(|i| delta[i])
+            .collect();
+        let rest_min = (0..delta.len())
+            .filter(|&i| !inside(i))
+            .map(|i| delta[i])
+            .min();
+        let max_in = *chosen.iter().max()?;
+        let sum: i64 = chosen.iter().sum();
+        let fits = match rest_min {
+            Some(rest) => max_in < rest && sum >= ell * max_in && sum < ell * rest,
+            None => sum >= ell * max_in,
+        };
+        if !fits {
+            continue;
+        }
+        let ceil = (sum + ell - 1).div_euclid(ell);
+        let a = (sum - ell * (ceil - 1)) as f64;
+        let (ell, s) = (ell as f64, sum as f64);
+        let mut pairs = 0.0;
+        for (i, &di) in chosen.iter().enumerate() {
+            for &dj in &chosen[i + 1..] {
+                pairs += (di * dj) as f64;
+            }
+        }
+        return Some(
+            regular_part + a * (ell - a) / (4.0 * ell) - (ell - 1.0) * s * s / (4.0 * ell)
+                + 0.5 * pairs,
+        );
+    }
+    None
 }

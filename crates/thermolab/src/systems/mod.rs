@@ -13,7 +13,7 @@ pub mod spin;
 
 pub use functions::{Ackley, Quadratic, Rastrigin, Rosenbrock};
 pub use gaussian::{Ar1Gaussian, IsotropicGaussian};
-pub use linear_net::{rrr_learning_coefficient, DeepLinearNetwork};
+pub use linear_net::{dln_learning_coefficient, rrr_learning_coefficient, DeepLinearNetwork};
 
 use crate::energy::Gradient;
 use serde::{Deserialize, Serialize};
