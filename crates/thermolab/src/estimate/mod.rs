@@ -1,6 +1,7 @@
 //! Estimators from samples: differential entropy, histograms, the equilibrium (plateau) rule, and
-//! predictive metrics on held-out data.
+//! predictive metrics on held-out data and agreement with a reference predictive.
 
+pub mod agreement;
 pub mod diagnostics;
 mod entropy;
 pub mod evidence;
