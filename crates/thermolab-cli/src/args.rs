@@ -44,6 +44,9 @@ pub enum Command {
     /// Sample a network's posterior at each of a grid of temperatures (stochastic-gradient MCMC):
     /// test NLL, accuracy, calibration, ⟨E⟩ and the heat capacity per temperature.
     Scan(ScanArgs),
+    /// The local learning coefficient λ̂ (localised SGLD) of a deep linear network trained on a
+    /// teacher of chosen rank, beside its exact value (Aoyagi's formula).
+    Llc(LlcArgs),
     /// Restricted Boltzmann machines: train (CD-k, PCD, tempered PCD) and evaluate (exact log Z,
     /// AIS) on digits, MNIST or your own IDX/NPY/CSV images.
     Rbm(RbmArgs),
@@ -441,6 +444,52 @@ pub struct ScanArgs {
     /// The run's options.
     #[command(flatten)]
     pub run: SampleArgs,
+}
+
+/// `thermolab llc`: λ̂ = nβ(⟨L⟩ − L(w*)) by localised SGLD (devinterp's convention) on a deep
+/// linear network with data from a teacher of rank --rank.
+#[derive(Debug, Args)]
+pub struct LlcArgs {
+    /// Widths from input to output, comma-separated (two: linear regression, three:
+    /// reduced-rank regression, more: a deep linear network).
+    #[arg(long, value_delimiter = ',', default_value = "3,2,3")]
+    pub widths: Vec<usize>,
+    /// Rank of the teacher's map (at most every width).
+    #[arg(long, default_value_t = 1)]
+    pub rank: usize,
+    /// Data rows drawn from the teacher (x ~ N(0, I), unit noise).
+    #[arg(long, default_value_t = 30_000)]
+    pub rows: usize,
+    /// L-BFGS iterations from the teacher's parameter to the trained w*.
+    #[arg(long, default_value_t = 500)]
+    pub train_iterations: usize,
+    /// Independent chains (at least 2).
+    #[arg(long, default_value_t = 8)]
+    pub chains: usize,
+    /// Steps per chain whose losses are averaged.
+    #[arg(long, default_value_t = 40_000)]
+    pub draws: usize,
+    /// Steps per chain before those.
+    #[arg(long, default_value_t = 1000)]
+    pub burn_in: usize,
+    /// The SGLD step ε.
+    #[arg(long, default_value_t = 2e-5, allow_negative_numbers = true)]
+    pub step_size: f64,
+    /// The localisation strength γ.
+    #[arg(long, default_value_t = 1.0, allow_negative_numbers = true)]
+    pub localization: f64,
+    /// nβ [default: n/ln n].
+    #[arg(long, allow_negative_numbers = true)]
+    pub n_beta: Option<f64>,
+    /// Rows per minibatch [default: full batch].
+    #[arg(long)]
+    pub batch_size: Option<usize>,
+    /// Worker threads (0: all cores); the result does not depend on it.
+    #[arg(long, default_value_t = 0)]
+    pub threads: usize,
+    /// Seed, output folder, format, plots.
+    #[command(flatten)]
+    pub common: Common,
 }
 
 /// `thermolab evidence`.

@@ -104,6 +104,7 @@ fn main() {
         args::Command::Certify(a) => a.common.format,
         args::Command::Temper(a) => a.common.format,
         args::Command::Scan(a) => a.run.common.format,
+        args::Command::Llc(a) => a.common.format,
         args::Command::Rbm(a) => a.command.common().format,
     };
     let path: Vec<&'static str> = match &cli.command {
@@ -116,6 +117,7 @@ fn main() {
         args::Command::Certify(_) => vec!["certify"],
         args::Command::Temper(_) => vec!["temper"],
         args::Command::Scan(_) => vec!["scan"],
+        args::Command::Llc(_) => vec!["llc"],
         args::Command::Rbm(a) => match a.command {
             args::RbmCommand::Train(_) => vec!["rbm", "train"],
             args::RbmCommand::Eval(_) => vec!["rbm", "eval"],
@@ -131,6 +133,7 @@ fn main() {
         args::Command::Certify(a) => commands::certify::run(a),
         args::Command::Temper(a) => commands::temper::run(a),
         args::Command::Scan(a) => commands::scan::run(a),
+        args::Command::Llc(a) => commands::llc::run(a),
         args::Command::Rbm(a) => commands::rbm::run(a),
     };
     if let Err(e) = result {

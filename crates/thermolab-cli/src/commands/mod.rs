@@ -6,6 +6,7 @@ pub mod demo;
 pub mod evidence;
 pub mod images;
 pub mod ising;
+pub mod llc;
 pub mod rbm;
 pub mod sample;
 pub mod scan;
