@@ -50,9 +50,24 @@ fn sgld_classifies_the_digits_and_writes_its_folder() {
     // 48 sampling epochs × 29 steps / 20, per chain.
     assert_eq!(r["results"]["samples"].as_u64(), Some(2 * (48 * 29 / 20)));
     assert_eq!(r["termination"], "finished");
-    for f in ["energy.csv", "report.html", "energy.svg", "run.json"] {
+    for f in [
+        "energy.csv",
+        "report.html",
+        "energy.svg",
+        "run.json",
+        "reliability.svg",
+    ] {
         assert!(d.join("run").join(f).exists(), "{f}");
     }
+    // The reliability table covers every test row.
+    let rel = std::fs::read_to_string(d.join("run/reliability.csv")).unwrap();
+    assert!(rel.starts_with("bin_lower,confidence,accuracy,accuracy_se,rows"));
+    let rows: f64 = rel
+        .lines()
+        .skip(1)
+        .map(|l| l.rsplit(',').next().unwrap().parse::<f64>().unwrap())
+        .sum();
+    assert_eq!(rows, 359.0);
     // 2 730 parameters: more than the samples file takes.
     assert!(!d.join("run/samples.csv").exists());
     let energy = std::fs::read_to_string(d.join("run/energy.csv")).unwrap();
@@ -98,6 +113,7 @@ fn sghmc_and_the_cyclical_schedule_fit_the_sin_data() {
         // The noise sd is 0.1: a fitted network predicts within a few of it.
         assert!(t["rmse"].as_f64().unwrap() < 0.4, "{sampler}: {t}");
         assert!(d.join(sampler).join("samples.csv").exists());
+        assert!(d.join(sampler).join("predictive.svg").exists());
     }
 }
 

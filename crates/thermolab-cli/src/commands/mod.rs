@@ -7,6 +7,7 @@ pub mod evidence;
 pub mod images;
 pub mod ising;
 pub mod llc;
+mod predictive_plots;
 pub mod rbm;
 pub mod sample;
 pub mod scan;

@@ -387,6 +387,7 @@ pub fn run(a: SampleArgs) -> Result<()> {
             "The energy relaxing to the temperature's equilibrium; the burn-in should cover the fall",
         )?;
     }
+    super::predictive_plots::write(&mut run, &predictive, &test, &arch)?;
     let divergences = result.divergences();
     let summary = match &predictive {
         Predictive::Classes(_) => format!(

@@ -79,6 +79,64 @@ pub fn classification_metrics(probs: &[f64], labels: &[u32], k: usize) -> Classi
     }
 }
 
+/// One bin of a reliability diagram: the rows whose top probability fell in it.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct ReliabilityBin {
+    /// The bin's lower edge (bins are [b/15, (b + 1)/15)).
+    pub lower: f64,
+    /// Mean top probability of its rows.
+    pub confidence: f64,
+    /// Fraction of its rows whose top class is the label.
+    pub accuracy: f64,
+    /// Its standard error, √(a(1 − a)/n_b).
+    pub accuracy_se: f64,
+    /// Rows in the bin.
+    pub count: usize,
+}
+
+/// The reliability diagram of `probs` (`n × k`) against `labels`: the [`ECE_BINS`] bins of the
+/// top probability that hold rows, each with its mean confidence and accuracy (a calibrated
+/// predictive has accuracy = confidence in every bin; the ECE is their count-weighted gap).
+///
+/// ```
+/// use thermolab::estimate::predictive::reliability;
+/// let bins = reliability(&[0.9, 0.1, 0.95, 0.05, 0.3, 0.7], &[0, 1, 1], 2);
+/// assert_eq!(bins.len(), 2);
+/// assert_eq!((bins[0].count, bins[0].accuracy), (1, 1.0));
+/// assert_eq!((bins[1].count, bins[1].accuracy), (2, 0.5));
+/// ```
+pub fn reliability(probs: &[f64], labels: &[u32], k: usize) -> Vec<ReliabilityBin> {
+    assert_eq!(probs.len(), labels.len() * k, "probabilities are not n × k");
+    let mut count = [0usize; ECE_BINS];
+    let mut correct = [0.0f64; ECE_BINS];
+    let mut conf = [0.0f64; ECE_BINS];
+    for (p, &y) in probs.chunks_exact(k).zip(labels) {
+        let (arg, top) =
+            p.iter().enumerate().fold(
+                (0, f64::NEG_INFINITY),
+                |b, (j, &v)| if v > b.1 { (j, v) } else { b },
+            );
+        let b = ((top * ECE_BINS as f64) as usize).min(ECE_BINS - 1);
+        count[b] += 1;
+        correct[b] += f64::from(u8::from(arg == y as usize));
+        conf[b] += top;
+    }
+    (0..ECE_BINS)
+        .filter(|&b| count[b] > 0)
+        .map(|b| {
+            let n = count[b] as f64;
+            let a = correct[b] / n;
+            ReliabilityBin {
+                lower: b as f64 / ECE_BINS as f64,
+                confidence: conf[b] / n,
+                accuracy: a,
+                accuracy_se: (a * (1.0 - a) / n).sqrt(),
+                count: count[b],
+            }
+        })
+        .collect()
+}
+
 fn ece_of(rows: &[(bool, f64, f64)], pick: &[usize]) -> f64 {
     let mut count = [0usize; ECE_BINS];
     let mut correct = [0.0f64; ECE_BINS];
@@ -176,6 +234,35 @@ mod tests {
         assert!((b.ece - 0.24).abs() < 0.02 && b.ece_se > 0.0, "{b:?}");
         assert!((g.accuracy - 0.75).abs() < 4.0 * g.accuracy_se);
         assert!(b.nll > g.nll + 5.0 * b.nll_se);
+    }
+
+    #[test]
+    fn the_reliability_diagram_s_gaps_weighted_by_count_are_the_ece() {
+        use rand::Rng;
+        let mut rng = crate::rng::init_stream(9);
+        let (mut probs, mut labels) = (Vec::new(), Vec::new());
+        for _ in 0..3000 {
+            let p: f64 = rng.random_range(0.5..1.0);
+            probs.extend([p, 1.0 - p]);
+            labels.push(u32::from(rng.random::<f64>() < 0.5));
+        }
+        let bins = reliability(&probs, &labels, 2);
+        let m = classification_metrics(&probs, &labels, 2);
+        let n: usize = bins.iter().map(|b| b.count).sum();
+        assert_eq!(n, 3000);
+        let ece: f64 = bins
+            .iter()
+            .map(|b| b.count as f64 * (b.accuracy - b.confidence).abs())
+            .sum::<f64>()
+            / 3000.0;
+        assert!((ece - m.ece).abs() < 1e-12, "{ece} vs {}", m.ece);
+        // Labels independent of the claims: every bin's accuracy is near 1/2.
+        for b in &bins {
+            assert!(
+                (b.accuracy - 0.5).abs() < 4.0 * b.accuracy_se.max(0.02),
+                "{b:?}"
+            );
+        }
     }
 
     #[test]
