@@ -2,18 +2,14 @@
 //! of a grid, with the predictive's test NLL, accuracy and calibration (or RMSE), ⟨E⟩ and the
 //! heat capacity C(T) = Var(E)/T² per temperature, their error bars, and the curves.
 
-use super::sgmcmc::{init_scheme, likelihood, load, model_error, settings, test_metrics};
+use super::sgmcmc::{prepare, test_metrics, Prepared};
 use super::{fmt, unix_time, Run};
 use crate::args::ScanArgs;
 use crate::plots::LineChart;
 use anyhow::{bail, Result};
 use serde_json::{json, Value};
-use std::sync::Arc;
 use thermolab::drivers::sgmcmc::temperature_scan;
-use thermolab::nn::Architecture;
-use thermolab::rng::{stream, Purpose};
 use thermolab::run::{RunContext, Termination};
-use thermolab::systems::posterior::{GaussianPrior, NetworkPosterior};
 use thermolab::trace::csv_table;
 
 /// `thermolab scan`.
@@ -32,36 +28,25 @@ pub fn run(mut a: ScanArgs) -> Result<()> {
         bail!("--temperatures: give finite temperatures > 0, comma-separated");
     }
     let s = &a.run;
-    crate::limits::threads(s.threads)?;
-    let arch: Architecture = s.model.arch.parse()?;
-    let settings = settings(s)?;
-    let scheme = init_scheme(s)?;
-    let split = load(s)?;
-    let lik = likelihood(s, split.classes)?;
-    let steps_per_epoch = split
-        .train
-        .n
-        .div_ceil(settings.batch_size.unwrap_or(split.train.n).max(1));
-    let kept =
-        ((settings.epochs - settings.burn_in_epochs) * steps_per_epoch / settings.thin) as f64;
-    crate::limits::memory(
-        "--thin (samples kept in memory)",
-        crate::limits::f64s(settings.chains as f64 * kept * arch.n_params() as f64),
-    )?;
-    let prior = GaussianPrior::isotropic(&arch, s.model.prior_sd);
-    let test = split.test;
-    let mut post = NetworkPosterior::new(arch.clone(), Arc::new(split.train), lik, prior)
-        .map_err(model_error)?;
+    let prepared = prepare(s, temps.len())?;
+    let init = prepared.starts();
+    let Prepared {
+        arch,
+        settings,
+        scheme,
+        lik,
+        mut post,
+        test,
+        classes,
+        desc,
+    } = prepared;
     let title = format!("thermolab scan: {} on {}", s.sampler, s.model.arch);
     let mut run = Run::start(&s.common, "thermolab-scan", &title)?;
     let started = unix_time();
     run.out.event(
         "start",
-        json!({"command": "scan", "sampler": s.sampler, "arch": arch.to_string(), "data": split.desc, "temperatures": temps, "seed": s.common.seed}),
+        json!({"command": "scan", "sampler": s.sampler, "arch": arch.to_string(), "data": desc, "temperatures": temps, "seed": s.common.seed}),
     );
-    let init: Vec<Vec<f64>> = (0..settings.chains)
-        .map(|c| scheme.sample(&arch, &mut stream(s.common.seed, Purpose::Init, c as u64)))
-        .collect();
     let clock = std::time::Instant::now();
     let mut prog = run
         .out
@@ -73,7 +58,6 @@ pub fn run(mut a: ScanArgs) -> Result<()> {
             .with_observer(&mut prog);
         pool.install(|| temperature_scan(&post, &init, &settings, temps, &mut ctx))?
     };
-    let classes = split.classes;
     let mut rows = Vec::new();
     let mut table = Vec::new();
     let mut warnings = Vec::new();
@@ -231,7 +215,7 @@ pub fn run(mut a: ScanArgs) -> Result<()> {
         "version": thermolab::VERSION,
         "seed": s.common.seed,
         "started_unix": started,
-        "settings": {"sampler": s.sampler, "arch": arch.to_string(), "init": scheme, "likelihood": lik, "prior_sd": s.model.prior_sd, "data": split.desc, "sg": settings, "temperatures": temps, "threads": s.threads},
+        "settings": {"sampler": s.sampler, "arch": arch.to_string(), "init": scheme, "likelihood": lik, "prior_sd": s.model.prior_sd, "data": desc, "sg": settings, "temperatures": temps, "threads": s.threads},
         "timings": {"seconds": seconds},
         "results": {"temperatures": table, "warnings": warnings, "predictive": if classes { "classes" } else { "values" }},
         "termination": termination,

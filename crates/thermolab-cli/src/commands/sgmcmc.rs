@@ -260,16 +260,42 @@ pub(super) fn init_scheme(a: &SampleArgs) -> Result<Init> {
     })
 }
 
-/// `thermolab sample` with a stochastic-gradient sampler.
-pub fn run(a: SampleArgs) -> Result<()> {
+/// What every stochastic-gradient command builds from its flags before it runs.
+pub(super) struct Prepared {
+    pub arch: Architecture,
+    pub settings: SgSettings,
+    pub scheme: Init,
+    pub lik: Likelihood,
+    pub post: NetworkPosterior,
+    pub test: NetworkData,
+    pub classes: bool,
+    pub desc: Value,
+}
+
+impl Prepared {
+    /// Chain c's starting point, from stream (seed, init, c).
+    pub fn starts(&self) -> Vec<Vec<f64>> {
+        (0..self.settings.chains)
+            .map(|c| {
+                self.scheme.sample(
+                    &self.arch,
+                    &mut stream(self.settings.seed, Purpose::Init, c as u64),
+                )
+            })
+            .collect()
+    }
+}
+
+/// Checks the flags, loads the data and builds the posterior, refusing `runs` runs whose kept
+/// samples would not fit in memory.
+pub(super) fn prepare(a: &SampleArgs, runs: usize) -> Result<Prepared> {
     crate::limits::threads(a.threads)?;
     let arch: Architecture = a.model.arch.parse()?;
-    let settings = settings(&a)?;
-    let scheme = init_scheme(&a)?;
-    let split = load(&a)?;
-    let lik = likelihood(&a, split.classes)?;
-    let p = arch.n_params();
-    // Kept samples: chains × sampling steps / thin, each a parameter vector.
+    let settings = settings(a)?;
+    let scheme = init_scheme(a)?;
+    let split = load(a)?;
+    let lik = likelihood(a, split.classes)?;
+    // Kept samples: runs × chains × sampling steps / thin, each a parameter vector.
     let steps_per_epoch = split
         .train
         .n
@@ -278,22 +304,45 @@ pub fn run(a: SampleArgs) -> Result<()> {
         ((settings.epochs - settings.burn_in_epochs) * steps_per_epoch / settings.thin) as f64;
     crate::limits::memory(
         "--thin (samples kept in memory)",
-        crate::limits::f64s(settings.chains as f64 * kept * p as f64),
+        crate::limits::f64s(runs as f64 * settings.chains as f64 * kept * arch.n_params() as f64),
     )?;
     let prior = GaussianPrior::isotropic(&arch, a.model.prior_sd);
-    let test = split.test;
     let post = NetworkPosterior::new(arch.clone(), Arc::new(split.train), lik, prior)
         .map_err(model_error)?;
+    Ok(Prepared {
+        arch,
+        settings,
+        scheme,
+        lik,
+        post,
+        test: split.test,
+        classes: split.classes,
+        desc: split.desc,
+    })
+}
+
+/// `thermolab sample` with a stochastic-gradient sampler.
+pub fn run(a: SampleArgs) -> Result<()> {
+    let prepared = prepare(&a, 1)?;
+    let init = prepared.starts();
+    let Prepared {
+        arch,
+        settings,
+        scheme,
+        lik,
+        post,
+        test,
+        desc,
+        ..
+    } = prepared;
+    let p = arch.n_params();
     let title = format!("thermolab sample: {} on {}", a.sampler, a.model.arch);
     let mut run = Run::start(&a.common, "thermolab-sample", &title)?;
     let started = unix_time();
     run.out.event(
         "start",
-        json!({"command": "sample", "sampler": a.sampler, "arch": arch.to_string(), "data": split.desc, "seed": a.common.seed}),
+        json!({"command": "sample", "sampler": a.sampler, "arch": arch.to_string(), "data": desc, "seed": a.common.seed}),
     );
-    let init: Vec<Vec<f64>> = (0..settings.chains)
-        .map(|c| scheme.sample(&arch, &mut stream(a.common.seed, Purpose::Init, c as u64)))
-        .collect();
     let mut prog = run.out.progress(settings.epochs as u64, "epochs");
     let pool = thermolab::workers::Workers::lend(a.threads);
     let result: SgRun = {
@@ -457,7 +506,7 @@ pub fn run(a: SampleArgs) -> Result<()> {
         "version": thermolab::VERSION,
         "seed": a.common.seed,
         "started_unix": started,
-        "settings": {"sampler": a.sampler, "arch": arch.to_string(), "init": scheme, "likelihood": lik, "prior_sd": a.model.prior_sd, "data": split.desc, "sg": settings, "threads": a.threads},
+        "settings": {"sampler": a.sampler, "arch": arch.to_string(), "init": scheme, "likelihood": lik, "prior_sd": a.model.prior_sd, "data": desc, "sg": settings, "threads": a.threads},
         "timings": {"seconds": result.seconds, "seconds_per_epoch": seconds_per_epoch},
         "results": {
             "test": metrics,
