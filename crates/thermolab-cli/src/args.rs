@@ -47,6 +47,9 @@ pub enum Command {
     /// The local learning coefficient λ̂ (localised SGLD) of a deep linear network trained on a
     /// teacher of chosen rank, beside its exact value (Aoyagi's formula).
     Llc(LlcArgs),
+    /// A deep ensemble of networks trained at T = 0 (SGD or momentum), optionally MultiSWAG:
+    /// the predictive's test metrics beside the members', and the members' spread.
+    Ensemble(EnsembleArgs),
     /// Restricted Boltzmann machines: train (CD-k, PCD, tempered PCD) and evaluate (exact log Z,
     /// AIS) on digits, MNIST or your own IDX/NPY/CSV images.
     Rbm(RbmArgs),
@@ -441,6 +444,21 @@ pub struct ScanArgs {
         default_value = "0.001,0.003,0.01,0.03,0.1,0.3,1,3"
     )]
     pub temperatures: Vec<f64>,
+    /// The run's options.
+    #[command(flatten)]
+    pub run: SampleArgs,
+}
+
+/// `thermolab ensemble`: the stochastic-gradient options of `sample` (`--chains` members,
+/// `--sampler sgd|momentum`, trained at T = 0), and MultiSWAG's.
+#[derive(Debug, Args)]
+pub struct EnsembleArgs {
+    /// SWAG draws per member (0: a plain deep ensemble of the members' last positions).
+    #[arg(long, default_value_t = 0)]
+    pub swag_samples: usize,
+    /// Deviations kept for SWAG's low-rank part (the last iterates of each member).
+    #[arg(long, default_value_t = 20)]
+    pub swag_rank: usize,
     /// The run's options.
     #[command(flatten)]
     pub run: SampleArgs,

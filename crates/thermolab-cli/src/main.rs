@@ -105,6 +105,7 @@ fn main() {
         args::Command::Temper(a) => a.common.format,
         args::Command::Scan(a) => a.run.common.format,
         args::Command::Llc(a) => a.common.format,
+        args::Command::Ensemble(a) => a.run.common.format,
         args::Command::Rbm(a) => a.command.common().format,
     };
     let path: Vec<&'static str> = match &cli.command {
@@ -118,6 +119,7 @@ fn main() {
         args::Command::Temper(_) => vec!["temper"],
         args::Command::Scan(_) => vec!["scan"],
         args::Command::Llc(_) => vec!["llc"],
+        args::Command::Ensemble(_) => vec!["ensemble"],
         args::Command::Rbm(a) => match a.command {
             args::RbmCommand::Train(_) => vec!["rbm", "train"],
             args::RbmCommand::Eval(_) => vec!["rbm", "eval"],
@@ -134,6 +136,7 @@ fn main() {
         args::Command::Temper(a) => commands::temper::run(a),
         args::Command::Scan(a) => commands::scan::run(a),
         args::Command::Llc(a) => commands::llc::run(a),
+        args::Command::Ensemble(a) => commands::ensemble::run(a),
         args::Command::Rbm(a) => commands::rbm::run(a),
     };
     if let Err(e) = result {

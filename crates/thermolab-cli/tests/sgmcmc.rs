@@ -275,3 +275,95 @@ fn a_temperature_scan_writes_its_curves_and_says_when_it_is_not_at_equilibrium()
     ];
     assert_refused(&d, cases);
 }
+
+#[test]
+fn a_deep_ensemble_and_multiswag_predict_the_digits_with_their_spread() {
+    let d = scratch("sg-ensemble");
+    let args = [
+        "ensemble",
+        "--data",
+        "digits",
+        "--arch",
+        "64-32-10:relu",
+        "--chains",
+        "4",
+        "--epochs",
+        "40",
+        "--batch-size",
+        "50",
+        "--step-size",
+        "1e-4",
+        "--thin",
+        "29",
+        "--swag-samples",
+        "10",
+        "--out",
+        "ens",
+    ];
+    let r = sg(&d, &args);
+    let res = &r["results"];
+    let (ens, members) = (&res["ensemble"], res["members"].as_array().unwrap());
+    assert_eq!(members.len(), 4);
+    assert!(ens["accuracy"].as_f64().unwrap() > 0.9, "{ens}");
+    // −ln of averaged probabilities is at most the average −ln (Jensen), row by row.
+    let mean_nll = members
+        .iter()
+        .map(|m| m["nll"].as_f64().unwrap())
+        .sum::<f64>()
+        / 4.0;
+    assert!(
+        ens["nll"].as_f64().unwrap() <= mean_nll + 1e-12,
+        "{ens} vs {mean_nll}"
+    );
+    let f = &res["function_spread"];
+    let dis = f["disagreement"]["mean"].as_f64().unwrap();
+    assert!(dis > 0.0 && dis < 0.2, "{f}");
+    let mi = f["mutual_information"]["mean"].as_f64().unwrap();
+    let (h, e) = (
+        f["predictive_entropy"]["mean"].as_f64().unwrap(),
+        f["expected_entropy"]["mean"].as_f64().unwrap(),
+    );
+    assert!(mi > 0.0 && (h - e - mi).abs() < 1e-9, "{f}");
+    assert!(res["weight_spread"]["relative"].as_f64().unwrap() > 0.1);
+    assert!(res["multiswag"]["test"]["accuracy"].as_f64().unwrap() > 0.9);
+    assert_eq!(res["multiswag"]["draws"].as_u64(), Some(40));
+    assert!(res["warnings"].as_array().unwrap().is_empty(), "{res}");
+    for f in [
+        "members.csv",
+        "reliability.csv",
+        "reliability.svg",
+        "report.html",
+    ] {
+        assert!(d.join("ens").join(f).exists(), "{f}");
+    }
+    let again = sg(
+        &d,
+        &[&args[..args.len() - 1], &["again", "--threads", "1"]].concat(),
+    );
+    assert_eq!(again["results"]["ensemble"], res["ensemble"]);
+    assert_eq!(again["results"]["multiswag"], res["multiswag"]);
+    // A step far too large: said so.
+    let mut big_args = args.to_vec();
+    big_args[12] = "0.1";
+    big_args[16] = "0";
+    big_args[18] = "big";
+    let big = sg(&d, &big_args);
+    assert!(
+        big["results"]["warnings"][0]
+            .as_str()
+            .unwrap()
+            .contains("training did not lower the loss"),
+        "{}",
+        big["results"]
+    );
+    let cases: &[(&[&str], &str)] = &[
+        (&["ensemble", "--sampler", "sgld"], "--sampler"),
+        (&["ensemble", "--temperature", "1"], "--temperature"),
+        (&["ensemble", "--chains", "1"], "--chains"),
+        (
+            &["ensemble", "--swag-samples", "5", "--swag-rank", "1"],
+            "--swag-rank",
+        ),
+    ];
+    assert_refused(&d, cases);
+}

@@ -3,6 +3,7 @@
 pub mod anneal;
 pub mod certify;
 pub mod demo;
+pub mod ensemble;
 pub mod evidence;
 pub mod images;
 pub mod ising;

@@ -321,6 +321,61 @@ pub(super) fn prepare(a: &SampleArgs, runs: usize) -> Result<Prepared> {
     })
 }
 
+/// Writes `energy.csv` (the mean minibatch energy per epoch, a column per chain named
+/// `{label}_<c>`) and its plot.
+pub(super) fn write_energy(
+    run: &mut Run,
+    result: &SgRun,
+    arch: &Architecture,
+    label: &str,
+) -> Result<()> {
+    let mut header = vec!["epoch".to_string()];
+    header.extend((0..result.chains.len()).map(|c| format!("{label}_{c}")));
+    let hrefs: Vec<&str> = header.iter().map(String::as_str).collect();
+    let rows: Vec<Vec<f64>> = (0..result.epochs_run)
+        .map(|e| {
+            let mut r = vec![(e + 1) as f64];
+            r.extend(result.chains.iter().map(|c| c.epoch_energy[e]));
+            r
+        })
+        .collect();
+    run.folder
+        .write("energy.csv", csv_table(&hrefs, rows.iter().map(|r| &r[..])))?;
+    if run.report.is_some() && result.epochs_run > 0 {
+        let lines = result
+            .chains
+            .iter()
+            .enumerate()
+            .map(|(c, ch)| {
+                let pts = ch
+                    .epoch_energy
+                    .iter()
+                    .enumerate()
+                    .map(|(e, &v)| (e as f64 + 1.0, v))
+                    .collect();
+                (format!("{label} {c}"), pts)
+            })
+            .collect();
+        let chart = LineChart {
+            title: format!("Mean minibatch energy per epoch, {arch}"),
+            x_label: "epoch".into(),
+            y_label: "energy (summed, N/B-scaled)".into(),
+            lines,
+            points: vec![],
+            errors: vec![],
+            log_y: false,
+            integer_x: true,
+            ..Default::default()
+        };
+        run.plot(
+            &chart,
+            "energy",
+            "The energy relaxing to the temperature's equilibrium; the burn-in should cover the fall",
+        )?;
+    }
+    Ok(())
+}
+
 /// `thermolab sample` with a stochastic-gradient sampler.
 pub fn run(a: SampleArgs) -> Result<()> {
     let prepared = prepare(&a, 1)?;
@@ -367,19 +422,7 @@ pub fn run(a: SampleArgs) -> Result<()> {
         )
     };
     let (predictive, metrics) = test_metrics(&mut post, &samples, &test)?;
-    // Energy per epoch, one column per chain.
-    let mut header = vec!["epoch".to_string()];
-    header.extend((0..result.chains.len()).map(|c| format!("chain_{c}")));
-    let hrefs: Vec<&str> = header.iter().map(String::as_str).collect();
-    let rows: Vec<Vec<f64>> = (0..result.epochs_run)
-        .map(|e| {
-            let mut r = vec![(e + 1) as f64];
-            r.extend(result.chains.iter().map(|c| c.epoch_energy[e]));
-            r
-        })
-        .collect();
-    run.folder
-        .write("energy.csv", csv_table(&hrefs, rows.iter().map(|r| &r[..])))?;
+    write_energy(&mut run, &result, &arch, "chain")?;
     let sample_file = if p <= 2000 && n_samples > 0 {
         let mut header = vec!["chain".to_string(), "step".to_string()];
         header.extend((0..p).map(|i| format!("theta_{i}")));
@@ -404,38 +447,6 @@ pub fn run(a: SampleArgs) -> Result<()> {
     } else {
         None
     };
-    if run.report.is_some() && result.epochs_run > 0 {
-        let lines = result
-            .chains
-            .iter()
-            .enumerate()
-            .map(|(c, ch)| {
-                let pts = ch
-                    .epoch_energy
-                    .iter()
-                    .enumerate()
-                    .map(|(e, &v)| (e as f64 + 1.0, v))
-                    .collect();
-                (format!("chain {c}"), pts)
-            })
-            .collect();
-        let chart = LineChart {
-            title: format!("Mean minibatch energy per epoch, {arch}"),
-            x_label: "epoch".into(),
-            y_label: "energy (summed, N/B-scaled)".into(),
-            lines,
-            points: vec![],
-            errors: vec![],
-            log_y: false,
-            integer_x: true,
-            ..Default::default()
-        };
-        run.plot(
-            &chart,
-            "energy",
-            "The energy relaxing to the temperature's equilibrium; the burn-in should cover the fall",
-        )?;
-    }
     super::predictive_plots::write(&mut run, &predictive, &test, &arch)?;
     let divergences = result.divergences();
     let summary = match &predictive {

@@ -3,6 +3,7 @@
 
 pub mod agreement;
 pub mod diagnostics;
+pub mod ensemble;
 mod entropy;
 pub mod evidence;
 pub mod exact;
