@@ -243,6 +243,21 @@ fn a_temperature_scan_writes_its_curves_and_says_when_it_is_not_at_equilibrium()
         assert!(t["heat_capacity"].as_f64().unwrap() > 0.0);
         assert!(t["heat_capacity_se"].as_f64().unwrap() > 0.0);
     }
+    // Each T's NLL against T = 1, paired over the test rows: zero at T = 1 itself, and the
+    // same as the difference of the NLLs.
+    let one = &temps[2]["nll_minus_reference"];
+    assert_eq!(
+        (one["mean"].as_f64(), one["se"].as_f64()),
+        (Some(0.0), Some(0.0))
+    );
+    let cold = &temps[0];
+    let diff = cold["test"]["nll"].as_f64().unwrap() - temps[2]["test"]["nll"].as_f64().unwrap();
+    let paired = &cold["nll_minus_reference"];
+    assert!(
+        (paired["mean"].as_f64().unwrap() - diff).abs() < 1e-9,
+        "{paired} vs {diff}"
+    );
+    assert!(paired["se"].as_f64().unwrap() > 0.0);
     // Colder chains sit lower.
     let e: Vec<f64> = temps
         .iter()

@@ -9,7 +9,9 @@ use crate::plots::LineChart;
 use anyhow::{bail, Result};
 use serde_json::{json, Value};
 use thermolab::drivers::sgmcmc::temperature_scan;
+use thermolab::estimate::predictive::{class_nll_rows, gaussian_nll_rows, paired_difference};
 use thermolab::run::{RunContext, Termination};
+use thermolab::systems::posterior::{Predictive, Targets};
 use thermolab::trace::csv_table;
 
 /// `thermolab scan`.
@@ -61,13 +63,24 @@ pub fn run(mut a: ScanArgs) -> Result<()> {
     let mut rows = Vec::new();
     let mut table = Vec::new();
     let mut warnings = Vec::new();
+    let mut row_nll: Vec<Vec<f64>> = Vec::new();
     for p in &points {
         let samples: Vec<&[f64]> = p.run.samples().map(|v| v.as_slice()).collect();
         if samples.is_empty() {
             warnings.push(format!("T = {}: no sample kept", p.temperature));
             continue;
         }
-        let (_, m) = test_metrics(&mut post, &samples, &test)?;
+        let (pred, m) = test_metrics(&mut post, &samples, &test)?;
+        row_nll.push(match (&pred, &test.targets) {
+            (Predictive::Classes(probs), Targets::Classes(labels)) => {
+                class_nll_rows(probs, labels, arch.n_outputs())
+            }
+            (Predictive::Values { mean, sd }, Targets::Values { y, .. }) => {
+                let y: Vec<f64> = y.iter().map(|&v| f64::from(v)).collect();
+                gaussian_nll_rows(mean, sd, &y, arch.n_outputs())
+            }
+            _ => bail!("the test rows' targets do not fit the likelihood"),
+        });
         let g = |k: &str| m[k].as_f64().unwrap_or(f64::NAN);
         let mut row = vec![p.temperature];
         if classes {
@@ -108,6 +121,20 @@ pub fn run(mut a: ScanArgs) -> Result<()> {
         table.push(json!({"temperature": p.temperature, "test": m, "energy": p.energy_mean, "energy_se": p.energy_se, "heat_capacity": p.heat_capacity, "heat_capacity_se": p.heat_capacity_se, "drift": p.drift, "divergences": p.run.divergences(), "samples": samples.len(), "seconds": p.run.seconds}));
         rows.push(row);
     }
+    // Each temperature's test NLL against the one nearest T = 1, paired over the test rows.
+    let reference = rows
+        .iter()
+        .enumerate()
+        .min_by(|a, b| a.1[0].ln().abs().total_cmp(&b.1[0].ln().abs()))
+        .map(|(i, _)| i);
+    if let Some(r) = reference {
+        let t_ref = rows[r][0];
+        for (i, row) in rows.iter_mut().enumerate() {
+            let (d, se) = paired_difference(&row_nll[i], &row_nll[r]);
+            row.extend([d, se]);
+            table[i]["nll_minus_reference"] = json!({"temperature": t_ref, "mean": d, "se": se});
+        }
+    }
     let seconds = clock.elapsed().as_secs_f64();
     let mut header: Vec<&str> = vec!["temperature", "nll", "nll_se"];
     if classes {
@@ -122,6 +149,8 @@ pub fn run(mut a: ScanArgs) -> Result<()> {
         "heat_capacity_se",
         "divergences",
         "samples",
+        "nll_minus_reference",
+        "nll_minus_reference_se",
     ]);
     run.folder
         .write("scan.csv", csv_table(&header, rows.iter().map(|r| &r[..])))?;
@@ -171,14 +200,21 @@ pub fn run(mut a: ScanArgs) -> Result<()> {
         .map(|r| r[0]);
     let at_one = rows.iter().find(|r| r[0] == 1.0);
     let headline = match (best, at_one) {
-        (Some(b), Some(one)) => format!(
-            "{} {arch} over {} temperatures in {:.1} s: lowest test NLL at T = {b} ({}), at T = 1 {}",
-            s.sampler,
-            rows.len(),
-            seconds,
-            fmt(rows.iter().find(|r| r[0] == b).map_or(f64::NAN, |r| r[1])),
-            fmt(one[1]),
-        ),
+        (Some(b), Some(one)) => {
+            let at_best = rows.iter().find(|r| r[0] == b);
+            let n = one.len();
+            format!(
+                "{} {arch} over {} temperatures in {:.1} s: lowest test NLL at T = {b} ({}, {} ± {} \
+                 from T = 1 paired over the test rows), at T = 1 {}",
+                s.sampler,
+                rows.len(),
+                seconds,
+                fmt(at_best.map_or(f64::NAN, |r| r[1])),
+                fmt(at_best.map_or(f64::NAN, |r| r[n - 2])),
+                fmt(at_best.map_or(f64::NAN, |r| r[n - 1])),
+                fmt(one[1]),
+            )
+        }
         (Some(b), None) => format!(
             "{} {arch} over {} temperatures in {:.1} s: lowest test NLL at T = {b}",
             s.sampler,
