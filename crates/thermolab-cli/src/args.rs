@@ -431,6 +431,10 @@ pub struct SgArgs {
     /// ±1/√fan_in, PyTorch's Linear default).
     #[arg(long, default_value = "auto")]
     pub init: String,
+    /// Data augmentation: shift each training image by up to this many pixels in each
+    /// direction, afresh on every minibatch (digits and mnist; 0: none).
+    #[arg(long, default_value_t = 0)]
+    pub augment_shift: usize,
 }
 
 /// `thermolab scan`: the options of `thermolab sample` with a stochastic-gradient sampler

@@ -131,6 +131,24 @@ fn stochastic_gradient_bad_inputs_give_one_line_errors_and_exit_2() {
             "--step-size",
         ),
         (
+            &["sample", "--sampler", "sgld", "--augment-shift", "1"],
+            "--augment-shift: only image data",
+        ),
+        (
+            &[
+                "sample",
+                "--sampler",
+                "sgld",
+                "--data",
+                "digits",
+                "--arch",
+                "64-10:identity",
+                "--augment-shift",
+                "8",
+            ],
+            "--augment-shift",
+        ),
+        (
             &[
                 "sample",
                 "--sampler",
@@ -371,6 +389,14 @@ fn a_deep_ensemble_and_multiswag_predict_the_digits_with_their_spread() {
         "{}",
         big["results"]
     );
+    // Augmented minibatches: recorded, and a different run.
+    let mut aug_args = args.to_vec();
+    aug_args[18] = "aug";
+    aug_args.extend(["--augment-shift", "1"]);
+    let aug = sg(&d, &aug_args);
+    assert_eq!(aug["settings"]["data"]["augment_shift"].as_u64(), Some(1));
+    assert!(aug["results"]["ensemble"]["accuracy"].as_f64().unwrap() > 0.85);
+    assert_ne!(aug["results"]["ensemble"], res["ensemble"]);
     let cases: &[(&[&str], &str)] = &[
         (&["ensemble", "--sampler", "sgld"], "--sampler"),
         (&["ensemble", "--temperature", "1"], "--temperature"),

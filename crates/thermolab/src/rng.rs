@@ -55,6 +55,8 @@ pub enum Purpose {
     Training,
     /// Checks of the `certify` suite.
     Certify,
+    /// Data augmentation: the random shifts of minibatch `index`.
+    Augment,
 }
 
 impl Purpose {
@@ -74,6 +76,7 @@ impl Purpose {
             Self::Training => 12,
             Self::Certify => 13,
             Self::Data => 14,
+            Self::Augment => 15,
         }
     }
 }

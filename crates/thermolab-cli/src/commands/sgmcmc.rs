@@ -17,7 +17,7 @@ use thermolab::nn::{Architecture, Init};
 use thermolab::rng::{stream, Purpose};
 use thermolab::run::{RunContext, Termination};
 use thermolab::systems::posterior::{
-    GaussianPrior, Likelihood, NetworkData, NetworkPosterior, Predictive, Targets,
+    Augmentation, GaussianPrior, Likelihood, NetworkData, NetworkPosterior, Predictive, Targets,
 };
 use thermolab::trace::csv_table;
 
@@ -35,6 +35,8 @@ pub(super) struct Split {
     pub test: NetworkData,
     pub desc: Value,
     pub classes: bool,
+    /// Image height and width, for image data.
+    pub image: Option<(usize, usize)>,
 }
 
 /// Standardises every input column by the training rows' mean and sd (constant columns are
@@ -88,6 +90,7 @@ pub(super) fn load(a: &SampleArgs) -> Result<Split> {
                 test: NetworkData::from_dataset(&test, false).map_err(model_error)?,
                 desc: json!({"builtin": "sin", "train_rows": 200, "test_rows": 200}),
                 classes: false,
+                image: None,
             }
         }
         "mnist" => {
@@ -101,6 +104,7 @@ pub(super) fn load(a: &SampleArgs) -> Result<Split> {
                 train,
                 test,
                 classes: true,
+                image: Some((28, 28)),
             }
         }
         "digits" | "breast-cancer" => {
@@ -119,6 +123,7 @@ pub(super) fn load(a: &SampleArgs) -> Result<Split> {
                 train,
                 test,
                 classes: true,
+                image: (name == "digits").then_some((8, 8)),
             }
         }
         file => {
@@ -145,6 +150,7 @@ pub(super) fn load(a: &SampleArgs) -> Result<Split> {
                 train,
                 test,
                 classes,
+                image: None,
             }
         }
     };
@@ -307,8 +313,23 @@ pub(super) fn prepare(a: &SampleArgs, runs: usize) -> Result<Prepared> {
         crate::limits::f64s(runs as f64 * settings.chains as f64 * kept * arch.n_params() as f64),
     )?;
     let prior = GaussianPrior::isotropic(&arch, a.model.prior_sd);
-    let post = NetworkPosterior::new(arch.clone(), Arc::new(split.train), lik, prior)
+    let mut post = NetworkPosterior::new(arch.clone(), Arc::new(split.train), lik, prior)
         .map_err(model_error)?;
+    let mut desc = split.desc;
+    if a.sg.augment_shift > 0 {
+        let Some((height, width)) = split.image else {
+            bail!("--augment-shift: only image data (digits, mnist) can be shifted");
+        };
+        post = post
+            .with_augmentation(Augmentation {
+                height,
+                width,
+                max_shift: a.sg.augment_shift,
+                seed: a.common.seed,
+            })
+            .map_err(model_error)?;
+        desc["augment_shift"] = json!(a.sg.augment_shift);
+    }
     Ok(Prepared {
         arch,
         settings,
@@ -317,7 +338,7 @@ pub(super) fn prepare(a: &SampleArgs, runs: usize) -> Result<Prepared> {
         post,
         test: split.test,
         classes: split.classes,
-        desc: split.desc,
+        desc,
     })
 }
 

@@ -18,7 +18,9 @@ pub use funnel::Funnel;
 pub use linreg::LinearRegression;
 pub use logistic::LogisticRegression;
 pub use mixture::GaussianMixture;
-pub use network::{GaussianPrior, Likelihood, NetworkData, NetworkPosterior, Predictive, Targets};
+pub use network::{
+    Augmentation, GaussianPrior, Likelihood, NetworkData, NetworkPosterior, Predictive, Targets,
+};
 pub use nig::NigRegression;
 
 use crate::energy::{Energy, EnergyError, Gradient, PathAt};

@@ -362,7 +362,46 @@ pub struct NetworkPosterior {
     prior: GaussianPrior,
     data: Arc<NetworkData>,
     batch: Option<Vec<usize>>,
+    augment: Option<Augmentation>,
+    // Minibatches set so far: batch k's shifts come from stream (seed, augment, k).
+    batches_set: u64,
     work: Work,
+}
+
+/// Data augmentation of image rows on every minibatch: each image is shifted by a whole number
+/// of pixels drawn uniformly from −`max_shift`..=`max_shift` in each direction (the uncovered
+/// edge filled with zeros), afresh for every minibatch. The full batch (the energy a run
+/// reports at its end, the predictive) is never augmented.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Augmentation {
+    /// Image height in pixels.
+    pub height: usize,
+    /// Image width in pixels.
+    pub width: usize,
+    /// The largest shift, in pixels.
+    pub max_shift: usize,
+    /// Seed of the shifts' streams.
+    pub seed: u64,
+}
+
+impl Augmentation {
+    /// Writes `image` shifted by (dy, dx) into `out` (same length), zeros where nothing lands.
+    fn shift(&self, image: &[f32], dy: isize, dx: isize, out: &mut [f32]) {
+        let (h, w) = (self.height as isize, self.width as isize);
+        out.iter_mut().for_each(|v| *v = 0.0);
+        for y in 0..h {
+            let sy = y - dy;
+            if !(0..h).contains(&sy) {
+                continue;
+            }
+            for x in 0..w {
+                let sx = x - dx;
+                if (0..w).contains(&sx) {
+                    out[(y * w + x) as usize] = image[(sy * w + sx) as usize];
+                }
+            }
+        }
+    }
 }
 
 /// A posterior predictive (see [`NetworkPosterior::predictive`]).
@@ -468,8 +507,40 @@ impl NetworkPosterior {
             prior,
             data,
             batch: None,
+            augment: None,
+            batches_set: 0,
             work: Work::default(),
         })
+    }
+
+    /// The same posterior with its minibatches augmented (see [`Augmentation`]); the images
+    /// must fill the rows' inputs and the shift be below their side.
+    pub fn with_augmentation(mut self, augment: Augmentation) -> Result<Self, ModelError> {
+        if augment.height * augment.width != self.data.n_inputs {
+            return Err(ModelError::new(
+                "augment",
+                format!(
+                    "{} × {} images do not fit rows of {} inputs",
+                    augment.height, augment.width, self.data.n_inputs
+                ),
+            ));
+        }
+        if augment.max_shift == 0 || augment.max_shift >= augment.height.min(augment.width) {
+            return Err(ModelError::new(
+                "augment_shift",
+                format!(
+                    "the shift must be at least 1 and below the image's side ({})",
+                    augment.height.min(augment.width)
+                ),
+            ));
+        }
+        self.augment = Some(augment);
+        Ok(self)
+    }
+
+    /// The augmentation of minibatches, if any.
+    pub fn augmentation(&self) -> Option<&Augmentation> {
+        self.augment.as_ref()
     }
 
     /// The architecture.
@@ -587,8 +658,34 @@ impl NetworkPosterior {
             None => (&data.x, data.n),
             Some(batch) => {
                 w.xb.clear();
-                for &r in batch {
-                    w.xb.extend_from_slice(&data.x[r * d..(r + 1) * d]);
+                match &self.augment {
+                    None => {
+                        for &r in batch {
+                            w.xb.extend_from_slice(&data.x[r * d..(r + 1) * d]);
+                        }
+                    }
+                    Some(aug) => {
+                        use rand::Rng;
+                        let mut rng = crate::rng::stream(
+                            aug.seed,
+                            crate::rng::Purpose::Augment,
+                            self.batches_set,
+                        );
+                        let s = aug.max_shift as i64;
+                        w.xb.resize(batch.len() * d, 0.0);
+                        for (i, &r) in batch.iter().enumerate() {
+                            let (dy, dx) = (
+                                rng.random_range(-s..=s) as isize,
+                                rng.random_range(-s..=s) as isize,
+                            );
+                            aug.shift(
+                                &data.x[r * d..(r + 1) * d],
+                                dy,
+                                dx,
+                                &mut w.xb[i * d..(i + 1) * d],
+                            );
+                        }
+                    }
                 }
                 (&w.xb, batch.len())
             }
@@ -825,6 +922,7 @@ impl MinibatchEnergy for NetworkPosterior {
         match rows {
             None => self.batch = None,
             Some(r) => {
+                self.batches_set += 1;
                 let b = self.batch.get_or_insert_with(Vec::new);
                 b.clear();
                 // Rows past the end are dropped, never read out of bounds.

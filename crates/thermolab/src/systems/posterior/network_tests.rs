@@ -256,3 +256,91 @@ fn data_that_do_not_fit_are_refused_with_the_reason() {
     ))
     .contains("sd"));
 }
+
+#[test]
+fn augmented_minibatches_are_uniform_shifts_of_their_images_and_the_full_batch_is_not() {
+    // One 4 × 4 image; every one of its nine shifts by at most a pixel as its own row of a
+    // plain posterior, so each augmented energy must be one of theirs.
+    let image: Vec<f32> = (0..16).map(|i| ((i * 5 % 7) as f32) / 7.0).collect();
+    let aug = Augmentation {
+        height: 4,
+        width: 4,
+        max_shift: 1,
+        seed: 3,
+    };
+    let mut shifted = Vec::new();
+    for dy in -1..=1 {
+        for dx in -1..=1 {
+            let mut out = vec![0.0; 16];
+            for y in 0..4i32 {
+                for x in 0..4i32 {
+                    let (sy, sx) = (y - dy, x - dx);
+                    if (0..4).contains(&sy) && (0..4).contains(&sx) {
+                        out[(y * 4 + x) as usize] = image[(sy * 4 + sx) as usize];
+                    }
+                }
+            }
+            shifted.extend(out);
+        }
+    }
+    let arch = Architecture::new(vec![16, 2], Activation::Identity);
+    let prior = GaussianPrior::isotropic(&arch, 1.0);
+    let theta = random(arch.n_params(), 1.0, 5);
+    let one = NetworkData::classes(image.clone(), 16, vec![1]).unwrap();
+    let nine = NetworkData::classes(shifted, 16, vec![1; 9]).unwrap();
+    let mut plain = NetworkPosterior::new(
+        arch.clone(),
+        nine.into(),
+        Likelihood::Categorical,
+        prior.clone(),
+    )
+    .unwrap();
+    // A batch of one of nine rows is the likelihood × 9 plus the prior's energy.
+    let prior_energy = -prior.log_density(&arch, &theta);
+    let energies: Vec<f64> = (0..9)
+        .map(|i| {
+            plain.set_batch(Some(&[i]));
+            (plain.energy(&theta).unwrap() - prior_energy) / 9.0 + prior_energy
+        })
+        .collect();
+    let post =
+        NetworkPosterior::new(arch.clone(), one.into(), Likelihood::Categorical, prior).unwrap();
+    let mut aug_post = post.clone().with_augmentation(aug).unwrap();
+    let full = aug_post.energy(&theta).unwrap();
+    assert_eq!(full, post.clone().energy(&theta).unwrap());
+    let mut counts = [0usize; 9];
+    let draws = 900;
+    for _ in 0..draws {
+        aug_post.set_batch(Some(&[0]));
+        let e = aug_post.energy(&theta).unwrap();
+        // The same batch evaluated again sees the same shifts.
+        assert_eq!(e, aug_post.energy(&theta).unwrap());
+        let k = energies
+            .iter()
+            .position(|&v| (v - e).abs() < 1e-5 * (1.0 + v.abs()))
+            .unwrap_or_else(|| panic!("{e} is no shift's energy: {energies:?}"));
+        counts[k] += 1;
+    }
+    // Distinct energies per shift (else the count is shared), uniform by chi-square (8 dof,
+    // 99.9 % point 26.1).
+    let expected = draws as f64 / 9.0;
+    let chi2: f64 = counts
+        .iter()
+        .map(|&c| (c as f64 - expected).powi(2) / expected)
+        .sum();
+    assert!(chi2 < 26.1, "{counts:?}");
+    assert!(counts.iter().all(|&c| c > 0), "{counts:?}");
+    for bad in [
+        Augmentation { height: 3, ..aug },
+        Augmentation {
+            max_shift: 0,
+            ..aug
+        },
+        Augmentation {
+            max_shift: 4,
+            ..aug
+        },
+    ] {
+        assert!(post.clone().with_augmentation(bad).is_err());
+    }
+}
