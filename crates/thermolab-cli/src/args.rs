@@ -463,6 +463,19 @@ pub struct EnsembleArgs {
     /// Deviations kept for SWAG's low-rank part (the last iterates of each member).
     #[arg(long, default_value_t = 20)]
     pub swag_rank: usize,
+    /// Draws per chain of each member's local learning coefficient λ̂ (localised SGLD on the
+    /// likelihood alone, minibatches of --batch-size; 0: not estimated).
+    #[arg(long, default_value_t = 0)]
+    pub llc_draws: usize,
+    /// Chains per member for λ̂.
+    #[arg(long, default_value_t = 4)]
+    pub llc_chains: usize,
+    /// λ̂'s SGLD step ε (devinterp's convention).
+    #[arg(long, default_value_t = 1e-5, allow_negative_numbers = true)]
+    pub llc_step_size: f64,
+    /// λ̂'s localisation strength γ.
+    #[arg(long, default_value_t = 100.0, allow_negative_numbers = true)]
+    pub llc_localization: f64,
     /// The run's options.
     #[command(flatten)]
     pub run: SampleArgs,

@@ -330,6 +330,8 @@ fn a_deep_ensemble_and_multiswag_predict_the_digits_with_their_spread() {
         "29",
         "--swag-samples",
         "10",
+        "--llc-draws",
+        "2000",
         "--out",
         "ens",
     ];
@@ -360,7 +362,21 @@ fn a_deep_ensemble_and_multiswag_predict_the_digits_with_their_spread() {
     assert!(res["weight_spread"]["relative"].as_f64().unwrap() > 0.1);
     assert!(res["multiswag"]["test"]["accuracy"].as_f64().unwrap() > 0.9);
     assert_eq!(res["multiswag"]["draws"].as_u64(), Some(40));
-    assert!(res["warnings"].as_array().unwrap().is_empty(), "{res}");
+    // λ̂ per member: positive, far below d/2 = 1 245 for a network this over-parameterised.
+    let llc = res["llc"].as_array().unwrap();
+    assert_eq!(llc.len(), 4);
+    for e in llc {
+        let (l, se) = (e["lambda"].as_f64().unwrap(), e["se"].as_f64().unwrap());
+        assert!(l > 3.0 * se && l < 200.0 && se > 0.0, "{e}");
+    }
+    assert!(
+        res["warnings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|w| w.as_str().unwrap().contains("λ̂")),
+        "{res}"
+    );
     for f in [
         "members.csv",
         "reliability.csv",
@@ -379,7 +395,8 @@ fn a_deep_ensemble_and_multiswag_predict_the_digits_with_their_spread() {
     let mut big_args = args.to_vec();
     big_args[12] = "0.1";
     big_args[16] = "0";
-    big_args[18] = "big";
+    big_args[18] = "0";
+    big_args[20] = "big";
     let big = sg(&d, &big_args);
     assert!(
         big["results"]["warnings"][0]
@@ -391,7 +408,7 @@ fn a_deep_ensemble_and_multiswag_predict_the_digits_with_their_spread() {
     );
     // Augmented minibatches: recorded, and a different run.
     let mut aug_args = args.to_vec();
-    aug_args[18] = "aug";
+    aug_args[20] = "aug";
     aug_args.extend(["--augment-shift", "1"]);
     let aug = sg(&d, &aug_args);
     assert_eq!(aug["settings"]["data"]["augment_shift"].as_u64(), Some(1));
@@ -401,6 +418,10 @@ fn a_deep_ensemble_and_multiswag_predict_the_digits_with_their_spread() {
         (&["ensemble", "--sampler", "sgld"], "--sampler"),
         (&["ensemble", "--temperature", "1"], "--temperature"),
         (&["ensemble", "--chains", "1"], "--chains"),
+        (
+            &["ensemble", "--llc-draws", "10", "--llc-chains", "1"],
+            "--llc-chains",
+        ),
         (
             &["ensemble", "--swag-samples", "5", "--swag-rank", "1"],
             "--swag-rank",

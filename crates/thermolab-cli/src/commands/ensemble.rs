@@ -7,8 +7,9 @@
 use super::sgmcmc::{prepare, test_metrics, Prepared};
 use super::{fmt, unix_time, Run};
 use crate::args::EnsembleArgs;
-use anyhow::{bail, Result};
+use anyhow::{anyhow, bail, Result};
 use serde_json::{json, Value};
+use thermolab::drivers::llc::{local_learning_coefficient, LlcSettings, MeanLoss};
 use thermolab::drivers::sgmcmc::sg_sample;
 use thermolab::estimate::ensemble::{
     function_spread, output_spread, weight_spread, Swag, WeightSpread,
@@ -37,6 +38,21 @@ pub fn run(mut a: EnsembleArgs) -> Result<()> {
     }
     if a.swag_samples > 0 && a.swag_rank < 2 {
         bail!("--swag-rank: at least 2 deviations for MultiSWAG's low-rank part");
+    }
+    let llc_template = LlcSettings {
+        chains: a.llc_chains,
+        draws: a.llc_draws.max(2),
+        burn_in: a.llc_draws / 10,
+        step_size: a.llc_step_size,
+        localization: a.llc_localization,
+        n_beta: None,
+        batch_size: None,
+        seed: a.run.common.seed,
+    };
+    if a.llc_draws > 0 {
+        llc_template
+            .validate()
+            .map_err(|e| anyhow!("--llc-{}: {}", e.field.replace('_', "-"), e.message))?;
     }
     let s = &a.run;
     let prepared = prepare(s, 1)?;
@@ -129,14 +145,42 @@ pub fn run(mut a: EnsembleArgs) -> Result<()> {
     } else {
         None
     };
+    // λ̂ at each member: how many effective parameters it uses.
+    let llc = if a.llc_draws > 0 {
+        let loss = MeanLoss(post.clone().likelihood_only().without_augmentation());
+        let mut out = Vec::with_capacity(members);
+        for (m, theta) in positions.iter().enumerate() {
+            let settings = LlcSettings {
+                batch_size: settings.batch_size,
+                seed: s.common.seed.wrapping_add(m as u64),
+                ..llc_template.clone()
+            };
+            let est = pool.install(|| local_learning_coefficient(&loss, theta, &settings))?;
+            out.push(est);
+        }
+        Some(out)
+    } else {
+        None
+    };
     let shown = swag.as_ref().map_or(&ensemble_pred, |s| &s.0);
     super::predictive_plots::write(&mut run, shown, &test, &arch)?;
-    let headline = headline(
+    let mut headline = headline(
         classes,
         &ensemble,
         &member_metrics,
         swag.as_ref().map(|s| &s.1),
     );
+    if let Some(v) = &llc {
+        let lambdas: Vec<String> = v
+            .iter()
+            .map(|e| format!("{} ± {}", fmt(e.lambda), fmt(e.se)))
+            .collect();
+        headline.push_str(&format!(
+            "; λ̂ per member {} (of {} parameters)",
+            lambdas.join(", "),
+            arch.n_params()
+        ));
+    }
     run.headline(&format!(
         "{members} × {arch} by {optimiser}, {} epochs in {:.1} s: {headline}",
         result.epochs_run, result.seconds
@@ -164,6 +208,11 @@ pub fn run(mut a: EnsembleArgs) -> Result<()> {
              end against the start): lower --step-size"
         ));
     }
+    for (m, est) in llc.iter().flatten().enumerate() {
+        for w in &est.warnings {
+            warnings.push(format!("member {m}'s λ̂: {w}"));
+        }
+    }
     if weights.relative < 1e-6 {
         warnings.push("the members are (nearly) identical: their spread says nothing".into());
     }
@@ -186,12 +235,13 @@ pub fn run(mut a: EnsembleArgs) -> Result<()> {
         "version": thermolab::VERSION,
         "seed": s.common.seed,
         "started_unix": started,
-        "settings": {"optimiser": optimiser, "members": members, "arch": arch.to_string(), "init": scheme, "likelihood": lik, "prior_sd": s.model.prior_sd, "data": desc, "sg": settings, "swag_samples": a.swag_samples, "swag_rank": a.swag_rank, "threads": s.threads},
+        "settings": {"optimiser": optimiser, "members": members, "arch": arch.to_string(), "init": scheme, "likelihood": lik, "prior_sd": s.model.prior_sd, "data": desc, "sg": settings, "swag_samples": a.swag_samples, "swag_rank": a.swag_rank, "llc": {"draws": a.llc_draws, "chains": a.llc_chains, "step_size": a.llc_step_size, "localization": a.llc_localization}, "threads": s.threads},
         "timings": {"seconds": result.seconds},
         "results": {
             "ensemble": ensemble,
             "members": member_metrics,
             "multiswag": swag.as_ref().map(|s| json!({"test": s.1, "draws": s.2})),
+            "llc": llc.as_ref().map(|v| json!(v.iter().map(|e| json!({"lambda": e.lambda, "se": e.se, "per_chain": e.per_chain, "n_beta": e.n_beta, "loss_at_center": e.loss_at_center, "divergences": e.divergences})).collect::<Vec<_>>())),
             "weight_spread": weights,
             "function_spread": function,
             "epochs_run": result.epochs_run,

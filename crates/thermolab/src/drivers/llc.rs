@@ -24,6 +24,43 @@ use rand::Rng;
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
+/// An energy summed over rows (a negative log-likelihood, as [`NetworkPosterior`] gives with
+/// [`likelihood_only`]) divided by the number of rows: the mean loss per row that
+/// [`local_learning_coefficient`] takes.
+///
+/// [`NetworkPosterior`]: crate::systems::posterior::NetworkPosterior
+/// [`likelihood_only`]: crate::systems::posterior::NetworkPosterior::likelihood_only
+#[derive(Debug, Clone)]
+pub struct MeanLoss<E>(pub E);
+
+impl<E: MinibatchEnergy> Energy for MeanLoss<E> {
+    fn dim(&self) -> usize {
+        self.0.dim()
+    }
+    fn energy(&mut self, x: &[f64]) -> Result<f64, EnergyError> {
+        let n = self.0.n_data() as f64;
+        Ok(self.0.energy(x)? / n)
+    }
+}
+
+impl<E: MinibatchEnergy> Gradient for MeanLoss<E> {
+    fn energy_grad(&mut self, x: &[f64], grad: &mut [f64]) -> Result<f64, EnergyError> {
+        let n = self.0.n_data() as f64;
+        let e = self.0.energy_grad(x, grad)?;
+        grad.iter_mut().for_each(|g| *g /= n);
+        Ok(e / n)
+    }
+}
+
+impl<E: MinibatchEnergy> MinibatchEnergy for MeanLoss<E> {
+    fn n_data(&self) -> usize {
+        self.0.n_data()
+    }
+    fn set_batch(&mut self, rows: Option<&[usize]>) {
+        self.0.set_batch(rows)
+    }
+}
+
 /// Settings of [`local_learning_coefficient`].
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct LlcSettings {

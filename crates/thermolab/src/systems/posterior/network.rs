@@ -363,6 +363,7 @@ pub struct NetworkPosterior {
     data: Arc<NetworkData>,
     batch: Option<Vec<usize>>,
     augment: Option<Augmentation>,
+    with_prior: bool,
     // Minibatches set so far: batch k's shifts come from stream (seed, augment, k).
     batches_set: u64,
     work: Work,
@@ -508,6 +509,7 @@ impl NetworkPosterior {
             data,
             batch: None,
             augment: None,
+            with_prior: true,
             batches_set: 0,
             work: Work::default(),
         })
@@ -536,6 +538,20 @@ impl NetworkPosterior {
         }
         self.augment = Some(augment);
         Ok(self)
+    }
+
+    /// The same posterior without its prior: the energy is the negative log-likelihood alone
+    /// (N/B-scaled on a minibatch), the loss whose learning coefficient
+    /// [`crate::drivers::llc`] estimates.
+    pub fn likelihood_only(mut self) -> Self {
+        self.with_prior = false;
+        self
+    }
+
+    /// The same posterior with plain minibatches.
+    pub fn without_augmentation(mut self) -> Self {
+        self.augment = None;
+        self
     }
 
     /// The augmentation of minibatches, if any.
@@ -716,7 +732,12 @@ impl NetworkPosterior {
         );
         let likelihood_energy = scale * nll + (data.n * k) as f64 * self.likelihood.constant();
         let Some(grad) = grad else {
-            return Ok(likelihood_energy + self.prior.energy(&self.spans, theta, None));
+            let prior = if self.with_prior {
+                self.prior.energy(&self.spans, theta, None)
+            } else {
+                0.0
+            };
+            return Ok(likelihood_energy + prior);
         };
         check_dim(p, grad)?;
         w.g.resize(p, 0.0);
@@ -762,7 +783,12 @@ impl NetworkPosterior {
         for (g, &v) in grad.iter_mut().zip(&w.g) {
             *g = v as f64;
         }
-        Ok(likelihood_energy + self.prior.energy(&self.spans, theta, Some(grad)))
+        let prior = if self.with_prior {
+            self.prior.energy(&self.spans, theta, Some(grad))
+        } else {
+            0.0
+        };
+        Ok(likelihood_energy + prior)
     }
 }
 
