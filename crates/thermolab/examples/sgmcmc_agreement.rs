@@ -46,7 +46,6 @@ fn main() -> Result<(), thermolab::Error> {
     );
     let outputs = |post: &mut NetworkPosterior, th: &[&[f64]]| -> Vec<Vec<f64>> {
         th.iter()
-            .step_by((th.len() / 1000).max(1))
             .map(|t| {
                 post.outputs(t, &test.x)
                     .unwrap()
@@ -56,12 +55,24 @@ fn main() -> Result<(), thermolab::Error> {
             })
             .collect()
     };
-    let ref_out = outputs(&mut post, &thetas);
-    let half = ref_out.len() / 2;
-    let floor = regression_agreement(&view(&ref_out[..half]), &view(&ref_out[half..]), noise);
+    // Two interleaved sets of 1000 reference draws: every run is scored against the first;
+    // the second, scored the same way, is the Monte Carlo floor at equal sample sizes.
+    let every = thetas.len() / 2000;
+    let set = |offset: usize| -> Vec<&[f64]> {
+        thetas
+            .iter()
+            .skip(offset)
+            .step_by(2 * every)
+            .take(1000)
+            .copied()
+            .collect()
+    };
+    let ref_out = outputs(&mut post, &set(0));
+    let other = outputs(&mut post, &set(every));
+    let floor = regression_agreement(&view(&ref_out), &view(&other), noise);
     println!(
-        "reference split halves: agreement {:.4} ± {:.4}",
-        floor.agreement, floor.agreement_se
+        "NUTS against NUTS (1000 draws each): agreement {:.4} ± {:.4}, TV {:.4}",
+        floor.agreement, floor.agreement_se, floor.total_variation
     );
     let starts: Vec<Vec<f64>> = reference
         .chains
@@ -83,7 +94,13 @@ fn main() -> Result<(), thermolab::Error> {
         };
         let t = std::time::Instant::now();
         let run = sg_sample(&post, &starts, &s, &mut RunContext::new())?;
-        let th: Vec<&[f64]> = run.samples().map(|v| v.as_slice()).collect();
+        let all: Vec<&[f64]> = run.samples().map(|v| v.as_slice()).collect();
+        let th: Vec<&[f64]> = all
+            .iter()
+            .step_by((all.len() / 1000).max(1))
+            .take(1000)
+            .copied()
+            .collect();
         let out = outputs(&mut post, &th);
         let a = regression_agreement(&view(&ref_out), &view(&out), noise);
         println!(

@@ -57,6 +57,10 @@ pub enum Purpose {
     Certify,
     /// Data augmentation: the random shifts of minibatch `index`.
     Augment,
+    /// Draws from the SWAG Gaussian of ensemble member `index`.
+    Swag,
+    /// The seed of the learning-coefficient run at ensemble member `index`.
+    Llc,
 }
 
 impl Purpose {
@@ -77,6 +81,8 @@ impl Purpose {
             Self::Certify => 13,
             Self::Data => 14,
             Self::Augment => 15,
+            Self::Swag => 16,
+            Self::Llc => 17,
         }
     }
 }

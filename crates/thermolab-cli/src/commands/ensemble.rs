@@ -8,6 +8,7 @@ use super::sgmcmc::{prepare, test_metrics, Prepared};
 use super::{fmt, unix_time, Run};
 use crate::args::EnsembleArgs;
 use anyhow::{anyhow, bail, Result};
+use rand::Rng;
 use serde_json::{json, Value};
 use thermolab::drivers::llc::{local_learning_coefficient, LlcSettings, MeanLoss};
 use thermolab::drivers::sgmcmc::sg_sample;
@@ -136,7 +137,7 @@ pub fn run(mut a: EnsembleArgs) -> Result<()> {
                     iterates.len()
                 );
             };
-            let mut rng = stream(s.common.seed, Purpose::Pilot, m as u64);
+            let mut rng = stream(s.common.seed, Purpose::Swag, m as u64);
             draws.extend((0..a.swag_samples).map(|_| fit.draw(&mut rng)));
         }
         let views: Vec<&[f64]> = draws.iter().map(Vec::as_slice).collect();
@@ -150,12 +151,12 @@ pub fn run(mut a: EnsembleArgs) -> Result<()> {
         let loss = MeanLoss(post.clone().likelihood_only().without_augmentation());
         let mut out = Vec::with_capacity(members);
         for (m, theta) in positions.iter().enumerate() {
-            let settings = LlcSettings {
+            let llc_settings = LlcSettings {
                 batch_size: settings.batch_size,
-                seed: s.common.seed.wrapping_add(m as u64),
+                seed: stream(s.common.seed, Purpose::Llc, m as u64).random(),
                 ..llc_template.clone()
             };
-            let est = pool.install(|| local_learning_coefficient(&loss, theta, &settings))?;
+            let est = pool.install(|| local_learning_coefficient(&loss, theta, &llc_settings))?;
             out.push(est);
         }
         Some(out)

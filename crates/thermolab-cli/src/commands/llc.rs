@@ -112,9 +112,15 @@ pub fn run(a: LlcArgs) -> Result<()> {
     let points = traces.iter().map(Vec::len).max().unwrap_or(0);
     let mut header = vec!["draw".to_string()];
     header.extend((0..traces.len()).map(|c| format!("chain_{c}")));
+    // The draw numbers of the longest trace (a chain whose steps diverged kept fewer).
+    let longest = traces
+        .iter()
+        .max_by_key(|t| t.len())
+        .cloned()
+        .unwrap_or_default();
     let rows: Vec<Vec<f64>> = (0..points)
         .map(|i| {
-            let mut row = vec![traces[0].get(i).map_or(f64::NAN, |p| p.0)];
+            let mut row = vec![longest.get(i).map_or(f64::NAN, |p| p.0)];
             row.extend(traces.iter().map(|t| t.get(i).map_or(f64::NAN, |p| p.1)));
             row
         })

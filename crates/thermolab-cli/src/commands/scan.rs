@@ -129,6 +129,11 @@ pub fn run(mut a: ScanArgs) -> Result<()> {
         .map(|(i, _)| i);
     if let Some(r) = reference {
         let t_ref = rows[r][0];
+        if t_ref != 1.0 {
+            warnings.push(format!(
+                "no sample at T = 1: each temperature's NLL is compared with T = {t_ref} instead"
+            ));
+        }
         for (i, row) in rows.iter_mut().enumerate() {
             let (d, se) = paired_difference(&row_nll[i], &row_nll[r]);
             row.extend([d, se]);

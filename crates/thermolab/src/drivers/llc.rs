@@ -7,9 +7,12 @@
 //! p(w) ∝ exp(−nβ·L(w) − (γ/2)·‖w − w*‖²). For a regular model λ = d/2; singular models (every
 //! network) have less. Each chain starts at w* and moves by SGLD in the convention of devinterp:
 //! `w ← w − (ε/2)·(nβ·∇L_B(w) + γ·(w − w*)) + N(0, ε)`, with L_B the loss on a minibatch of B
-//! rows (B = n: full batch). ⟨L⟩ averages the loss that each step computes anyway, L_B at the
-//! step's start: unbiased for L at that point, so the minibatch variant is unbiased too, only
-//! noisier. λ̂ is estimated per chain; its standard error is the spread of the chains' values
+//! rows (B = n: full batch). Minibatches come in epochs: a fresh permutation of the rows per
+//! epoch, cut into ⌊n/B⌋ batches of B (the remainder sits out that epoch, as PyTorch's
+//! `drop_last`), so that over an epoch the batches' losses average to nearly the full loss and
+//! the batch noise in ⟨L⟩ largely cancels (independent batches per step left it 3–10× noisier).
+//! ⟨L⟩ averages the loss that each step computes anyway, L_B at the step's start: unbiased for
+//! L at that point. λ̂ is estimated per chain; its standard error is the spread of the chains' values
 //! over √chains.
 
 use crate::energy::{Energy, EnergyError, Gradient};
@@ -20,7 +23,7 @@ use crate::nn::MinibatchEnergy;
 use crate::rng::{stream, Purpose};
 use crate::settings::SettingsError;
 use crate::Error;
-use rand::Rng;
+use rand::seq::SliceRandom;
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
@@ -58,6 +61,9 @@ impl<E: MinibatchEnergy> MinibatchEnergy for MeanLoss<E> {
     }
     fn set_batch(&mut self, rows: Option<&[usize]>) {
         self.0.set_batch(rows)
+    }
+    fn set_chain(&mut self, chain: u64) {
+        self.0.set_chain(chain)
     }
 }
 
@@ -198,17 +204,6 @@ impl<E> Localized<'_, E> {
     }
 }
 
-/// Fills `rows` with a uniform draw of `rows.len()` distinct indices below n (partial
-/// Fisher–Yates over `pool`, which holds a permutation of 0..n).
-fn draw_batch<R: Rng + ?Sized>(pool: &mut [usize], rows: &mut [usize], rng: &mut R) {
-    let n = pool.len();
-    for (i, row) in rows.iter_mut().enumerate() {
-        let j = rng.random_range(i..n);
-        pool.swap(i, j);
-        *row = pool[i];
-    }
-}
-
 /// Estimates the local learning coefficient of `energy` (a mean loss per row, see the module
 /// documentation) at `center` (a trained parameter, ideally a local minimum of the loss).
 ///
@@ -265,6 +260,7 @@ where
                 last_loss: f64::NAN,
             };
             target.inner.set_batch(None);
+            target.inner.set_chain(c as u64);
             let mut rng = stream(settings.seed, Purpose::Chain, c as u64);
             let mut kernel = sgld.clone();
             let mut state = State {
@@ -272,14 +268,22 @@ where
                 energy: f64::NAN,
                 grad: Vec::new(),
             };
-            let mut pool: Vec<usize> = (0..n).collect();
-            let mut rows = vec![0; batch.unwrap_or(0)];
+            // Epochs of a fresh permutation, cut into ⌊n/B⌋ batches of B rows.
+            let mut order: Vec<usize> = (0..n).collect();
+            let per_epoch = batch.map_or(1, |b| n / b);
+            let mut next = per_epoch;
             let mut trace = Vec::with_capacity(settings.draws);
             let mut divergences = 0;
             for step in 0..settings.burn_in + settings.draws {
-                if batch.is_some() {
-                    draw_batch(&mut pool, &mut rows, &mut rng);
-                    target.inner.set_batch(Some(&rows));
+                if let Some(b) = batch {
+                    if next == per_epoch {
+                        order.shuffle(&mut rng);
+                        next = 0;
+                    }
+                    target
+                        .inner
+                        .set_batch(Some(&order[next * b..(next + 1) * b]));
+                    next += 1;
                 }
                 let info = kernel.step(&mut target, &mut state, beta, &mut rng)?;
                 if info.diverged {
@@ -353,9 +357,9 @@ where
 
 /// The variance of the chains' λ̂ over what each chain's own noise implies (batch means of
 /// its trace, 20 batches), with the 99.9 % point of that ratio for chains that agree
-/// (χ²_{k−1}/(k − 1)); `Some` when the ratio passes it.
+/// (F(k − 1, 19k)); `Some` when the ratio passes it.
 fn spread_excess(traces: &[Vec<f64>], per_chain: &[f64], n_beta: f64) -> Option<(f64, f64)> {
-    use statrs::distribution::{ChiSquared, ContinuousCDF};
+    use statrs::distribution::{ContinuousCDF, FisherSnedecor};
     const BATCHES: usize = 20;
     if per_chain.len() < 2 || traces.iter().any(|t| t.len() < BATCHES) {
         return None;
@@ -379,7 +383,11 @@ fn spread_excess(traces: &[Vec<f64>], per_chain: &[f64], n_beta: f64) -> Option<
     }
     let ratio = var(per_chain) / within;
     let dof = (per_chain.len() - 1) as f64;
-    let limit = ChiSquared::new(dof).ok()?.inverse_cdf(0.999) / dof;
+    // Both variances are estimated: the ratio is F(k − 1, k·(batches − 1)) for chains that agree.
+    let within_dof = (per_chain.len() * (BATCHES - 1)) as f64;
+    let limit = FisherSnedecor::new(dof, within_dof)
+        .ok()?
+        .inverse_cdf(0.999);
     (ratio > limit).then_some((ratio, limit))
 }
 

@@ -267,8 +267,10 @@ where
         .map(|c| {
             let mut order_rng = stream(settings.seed, Purpose::Chain, c as u64);
             let noise_rng = fast_from(&mut order_rng);
+            let mut target = energy.clone();
+            target.set_chain(c as u64);
             Walker {
-                target: energy.clone(),
+                target,
                 kernel: kernel.clone(),
                 state: State {
                     x: start_of(c),

@@ -75,21 +75,13 @@ pub fn classification_agreement(reference: &[f64], approx: &[f64], k: usize) -> 
 /// Points of the quadrature over y for one value's two mixtures.
 const GRID: usize = 1024;
 
-/// Agreement of two regression predictives, each given by its samples' network outputs
-/// (`reference[s]` and `approx[s]` hold one sample's outputs at every test value) with Gaussian
-/// noise of sd `noise_sd`: at each value the predictive density is the mixture
-/// (1/S)·Σ_s N(y; f_s, sd²), and the total variation between the two mixtures is integrated
-/// by the trapezoid rule on 1024 points spanning both (±7 sd beyond their outputs).
-///
-/// ```
-/// use thermolab::estimate::agreement::regression_agreement;
-/// // One test value; the reference's samples predict 0, the approximation's 1, noise sd 1:
-/// // the TV of N(0, 1) and N(1, 1) is 2Φ(1/2) − 1 = 0.3829.
-/// let a = regression_agreement(&[&[0.0][..]], &[&[1.0][..]], 1.0);
-/// assert!((a.total_variation - 0.3829).abs() < 1e-3);
-/// assert!((a.agreement - (1.0 - a.total_variation)).abs() < 1e-12);
-/// ```
-pub fn regression_agreement(reference: &[&[f64]], approx: &[&[f64]], noise_sd: f64) -> Agreement {
+/// The total variation between the two regression predictives of [`regression_agreement`] at
+/// each test value, in order (for paired comparisons of two approximations on the same rows).
+pub fn regression_total_variation_rows(
+    reference: &[&[f64]],
+    approx: &[&[f64]],
+    noise_sd: f64,
+) -> Vec<f64> {
     assert!(!reference.is_empty() && !approx.is_empty() && noise_sd > 0.0);
     let values = reference[0].len();
     assert!(reference.iter().chain(approx).all(|s| s.len() == values));
@@ -100,7 +92,7 @@ pub fn regression_agreement(reference: &[&[f64]], approx: &[&[f64]], noise_sd: f
             .sum::<f64>()
             / (samples.len() as f64 * noise_sd * (2.0 * std::f64::consts::PI).sqrt())
     };
-    let tv: Vec<f64> = (0..values)
+    (0..values)
         .map(|j| {
             let (lo, hi) = reference
                 .iter()
@@ -118,7 +110,26 @@ pub fn regression_agreement(reference: &[&[f64]], approx: &[&[f64]], noise_sd: f
             }
             (0.5 * integral * h).min(1.0)
         })
-        .collect();
+        .collect()
+}
+
+/// Agreement of two regression predictives, each given by its samples' network outputs
+/// (`reference[s]` and `approx[s]` hold one sample's outputs at every test value) with Gaussian
+/// noise of sd `noise_sd`: at each value the predictive density is the mixture
+/// (1/S)·Σ_s N(y; f_s, sd²), and the total variation between the two mixtures is integrated
+/// by the trapezoid rule on 1024 points spanning both (±7 sd beyond their outputs).
+///
+/// ```
+/// use thermolab::estimate::agreement::regression_agreement;
+/// // One test value; the reference's samples predict 0, the approximation's 1, noise sd 1:
+/// // the TV of N(0, 1) and N(1, 1) is 2Φ(1/2) − 1 = 0.3829.
+/// let a = regression_agreement(&[&[0.0][..]], &[&[1.0][..]], 1.0);
+/// assert!((a.total_variation - 0.3829).abs() < 1e-3);
+/// assert!((a.agreement - (1.0 - a.total_variation)).abs() < 1e-12);
+/// ```
+pub fn regression_agreement(reference: &[&[f64]], approx: &[&[f64]], noise_sd: f64) -> Agreement {
+    let tv = regression_total_variation_rows(reference, approx, noise_sd);
+    let values = tv.len();
     let overlap: Vec<f64> = tv.iter().map(|t| 1.0 - t).collect();
     let (agreement, agreement_se) = mean_se(&overlap);
     let (total_variation, total_variation_se) = mean_se(&tv);

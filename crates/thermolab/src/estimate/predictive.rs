@@ -100,10 +100,11 @@ pub struct ReliabilityBin {
 ///
 /// ```
 /// use thermolab::estimate::predictive::reliability;
-/// let bins = reliability(&[0.9, 0.1, 0.95, 0.05, 0.3, 0.7], &[0, 1, 1], 2);
+/// // Top probabilities 0.9, 0.7 and 0.72: bins [0.87, 0.93) and [0.67, 0.73).
+/// let bins = reliability(&[0.9, 0.1, 0.3, 0.7, 0.72, 0.28], &[0, 1, 1], 2);
 /// assert_eq!(bins.len(), 2);
-/// assert_eq!((bins[0].count, bins[0].accuracy), (1, 1.0));
-/// assert_eq!((bins[1].count, bins[1].accuracy), (2, 0.5));
+/// assert_eq!((bins[0].count, bins[0].accuracy), (2, 0.5));
+/// assert_eq!((bins[1].count, bins[1].accuracy), (1, 1.0));
 /// ```
 pub fn reliability(probs: &[f64], labels: &[u32], k: usize) -> Vec<ReliabilityBin> {
     assert_eq!(probs.len(), labels.len() * k, "probabilities are not n × k");

@@ -41,6 +41,10 @@ pub trait MinibatchEnergy: Gradient {
     fn n_data(&self) -> usize;
     /// Restricts later evaluations to `rows` (`None`: all rows).
     fn set_batch(&mut self, rows: Option<&[usize]>);
+    /// Tells a chain's own copy of the energy which chain it serves, so that any randomness it
+    /// draws itself (data augmentation) is the chain's own. Drivers call it once per copy; the
+    /// default ignores it.
+    fn set_chain(&mut self, _chain: u64) {}
 }
 
 /// The loss of a dense network on a data set, as a function of the flat parameter vector.

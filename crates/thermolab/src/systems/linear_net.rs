@@ -380,8 +380,8 @@ pub fn rrr_learning_coefficient(m: usize, n: usize, h: usize, r: usize) -> f64 {
 /// set Σ of ℓ + 1 widths for which max Δ_Σ < min Δ_rest, ΣΔ_Σ ≥ ℓ·max Δ_Σ and
 /// ΣΔ_Σ < ℓ·min Δ_rest; with S = ΣΔ_Σ and a = S − ℓ(⌈S/ℓ⌉ − 1),
 /// λ = (r(M + N) − r²)/2 + a(ℓ − a)/(4ℓ) − (ℓ − 1)S²/(4ℓ) + ½Σ_{i<j∈Σ} ΔᵢΔⱼ.
-/// Two layers give [`rrr_learning_coefficient`]. `None` when the rank exceeds a width or there
-/// are fewer than two layers' worth of widths.
+/// Two layers give [`rrr_learning_coefficient`], one layer MN/2. `None` when the rank exceeds a
+/// width or fewer than two widths are given.
 ///
 /// ```
 /// use thermolab::systems::{dln_learning_coefficient, rrr_learning_coefficient};
@@ -391,36 +391,25 @@ pub fn rrr_learning_coefficient(m: usize, n: usize, h: usize, r: usize) -> f64 {
 /// assert_eq!(dln_learning_coefficient(&[2, 3, 3, 2], 1), Some(2.0));
 /// ```
 pub fn dln_learning_coefficient(widths: &[usize], rank: usize) -> Option<f64> {
-    if widths.len() < 2 || widths.iter().any(|&w| w < rank) || widths.len() > 24 {
+    if widths.len() < 2 || widths.iter().any(|&w| w < rank) {
         return None;
     }
-    let delta: Vec<i64> = widths.iter().map(|&w| (w - rank) as i64).collect();
+    let mut delta: Vec<i64> = widths.iter().map(|&w| (w - rank) as i64).collect();
+    delta.sort_unstable();
     let (m, n, r) = (
         widths[0] as f64,
         widths[widths.len() - 1] as f64,
         rank as f64,
     );
     let regular_part = (r * (m + n) - r * r) / 2.0;
-    // The smallest subset that satisfies the three conditions (the theorem says one does).
-    for mask in 1u32..(1 << delta.len()) {
-        let size = mask.count_ones() as i64;
-        if size < 2 {
-            continue;
-        }
-        let ell = size - 1;
-        let inside = |i: usize| mask & (1 << i) != 0;
-        let chosen: Vec<i64> = (0..delta.len())
-            .filter(|&i| inside(i))
-            .map(|i| delta[i])
-            .collect();
-        let rest_min = (0..delta.len())
-            .filter(|&i| !inside(i))
-            .map(|i| delta[i])
-            .min();
-        let max_in = *chosen.iter().max()?;
+    // max Δ_Σ < min Δ_rest makes Σ the k smallest Δ, ties taken whole: try each k.
+    for size in 2..=delta.len() {
+        let (chosen, rest) = delta.split_at(size);
+        let ell = (size - 1) as i64;
+        let max_in = chosen[size - 1];
         let sum: i64 = chosen.iter().sum();
-        let fits = match rest_min {
-            Some(rest) => max_in < rest && sum >= ell * max_in && sum < ell * rest,
+        let fits = match rest.first() {
+            Some(&rest_min) => max_in < rest_min && sum >= ell * max_in && sum < ell * rest_min,
             None => sum >= ell * max_in,
         };
         if !fits {

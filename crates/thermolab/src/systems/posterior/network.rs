@@ -364,6 +364,8 @@ pub struct NetworkPosterior {
     batch: Option<Vec<usize>>,
     augment: Option<Augmentation>,
     with_prior: bool,
+    // The chain this copy serves (see MinibatchEnergy::set_chain).
+    chain: u64,
     // Minibatches set so far: batch k's shifts come from stream (seed, augment, k).
     batches_set: u64,
     work: Work,
@@ -371,8 +373,10 @@ pub struct NetworkPosterior {
 
 /// Data augmentation of image rows on every minibatch: each image is shifted by a whole number
 /// of pixels drawn uniformly from −`max_shift`..=`max_shift` in each direction (the uncovered
-/// edge filled with zeros), afresh for every minibatch. The full batch (the energy a run
-/// reports at its end, the predictive) is never augmented.
+/// edge filled with zeros), afresh for every minibatch: chain c's k-th batch draws from
+/// stream (seed, augment, c·2⁴⁰ + k), so chains see their own shifts and a scan's temperatures
+/// the same ones. The full batch (the energy a run reports at its end, the predictive) is
+/// never augmented.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Augmentation {
     /// Image height in pixels.
@@ -510,6 +514,7 @@ impl NetworkPosterior {
             batch: None,
             augment: None,
             with_prior: true,
+            chain: 0,
             batches_set: 0,
             work: Work::default(),
         })
@@ -682,10 +687,11 @@ impl NetworkPosterior {
                     }
                     Some(aug) => {
                         use rand::Rng;
+                        // Chain c's batch k: stream (seed, augment, c·2⁴⁰ + k).
                         let mut rng = crate::rng::stream(
                             aug.seed,
                             crate::rng::Purpose::Augment,
-                            self.batches_set,
+                            (self.chain << 40) | (self.batches_set & ((1 << 40) - 1)),
                         );
                         let s = aug.max_shift as i64;
                         w.xb.resize(batch.len() * d, 0.0);
@@ -955,5 +961,8 @@ impl MinibatchEnergy for NetworkPosterior {
                 b.extend(r.iter().copied().filter(|&i| i < self.data.n));
             }
         }
+    }
+    fn set_chain(&mut self, chain: u64) {
+        self.chain = chain;
     }
 }
