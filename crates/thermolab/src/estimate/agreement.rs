@@ -30,6 +30,19 @@ fn mean_se(v: &[f64]) -> (f64, f64) {
     (m, (var / n).sqrt())
 }
 
+/// The row means of per-row agreements and total variations, with their errors.
+fn summarise(agree: &[f64], tv: &[f64]) -> Agreement {
+    let (agreement, agreement_se) = mean_se(agree);
+    let (total_variation, total_variation_se) = mean_se(tv);
+    Agreement {
+        agreement,
+        agreement_se,
+        total_variation,
+        total_variation_se,
+        n: tv.len(),
+    }
+}
+
 fn argmax(row: &[f64]) -> usize {
     let mut best = 0;
     for (i, &p) in row.iter().enumerate() {
@@ -61,15 +74,7 @@ pub fn classification_agreement(reference: &[f64], approx: &[f64], k: usize) -> 
             (f64::from(u8::from(argmax(p) == argmax(q))), tv)
         })
         .unzip();
-    let (agreement, agreement_se) = mean_se(&same);
-    let (total_variation, total_variation_se) = mean_se(&tv);
-    Agreement {
-        agreement,
-        agreement_se,
-        total_variation,
-        total_variation_se,
-        n: same.len(),
-    }
+    summarise(&same, &tv)
 }
 
 /// Points of the quadrature over y for one value's two mixtures.
@@ -129,17 +134,8 @@ pub fn regression_total_variation_rows(
 /// ```
 pub fn regression_agreement(reference: &[&[f64]], approx: &[&[f64]], noise_sd: f64) -> Agreement {
     let tv = regression_total_variation_rows(reference, approx, noise_sd);
-    let values = tv.len();
     let overlap: Vec<f64> = tv.iter().map(|t| 1.0 - t).collect();
-    let (agreement, agreement_se) = mean_se(&overlap);
-    let (total_variation, total_variation_se) = mean_se(&tv);
-    Agreement {
-        agreement,
-        agreement_se,
-        total_variation,
-        total_variation_se,
-        n: values,
-    }
+    summarise(&overlap, &tv)
 }
 
 #[cfg(test)]
