@@ -157,9 +157,9 @@ pub struct FunctionSpread {
     pub disagreement: RowMean,
     /// Mean total variation between two members' class probabilities.
     pub total_variation: RowMean,
-    /// Entropy of the averaged prediction, H[p̄] (nats per row).
+    /// Entropy of the averaged prediction, `H(p̄)` (nats per row).
     pub predictive_entropy: RowMean,
-    /// The members' mean entropy, E_m H[p_m].
+    /// The members' mean entropy, `mean_m H(p_m)`.
     pub expected_entropy: RowMean,
     /// Their difference, the mutual information between the prediction and the member (the
     /// part of the predictive's entropy that the ensemble's spread adds).
