@@ -3,6 +3,7 @@
 //! version of a small dense network, and the posterior of a dense network of any depth on real
 //! data (for stochastic-gradient MCMC).
 
+mod augment;
 mod bnn;
 mod bnn_f32;
 mod funnel;
@@ -12,6 +13,7 @@ mod logistic_f32;
 mod mixture;
 mod network;
 mod nig;
+mod prior;
 
 pub use bnn::BayesianMlp;
 pub use funnel::Funnel;

@@ -9,6 +9,8 @@
 //! PyTorch stacks run by default; losses are summed in f64 and the gradient is returned in f64.
 //! The parameter layout is that of [`crate::nn`] (per layer `W` as `n_out × n_in`, then `b`).
 
+pub use super::augment::Augmentation;
+pub use super::prior::GaussianPrior;
 use crate::energy::{check_dim, Energy, EnergyError, Gradient};
 use crate::gemm::{gemm, View};
 use crate::nn::{Activation, Architecture, LayerSpan, MinibatchEnergy};
@@ -76,92 +78,6 @@ impl Likelihood {
                     + scale.ln()
             }
         }
-    }
-}
-
-/// A Gaussian prior `θ ~ N(0, s²)` with one sd for each layer's weights and one for its biases.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct GaussianPrior {
-    /// The weights' sd, per layer.
-    pub weight_sd: Vec<f64>,
-    /// The biases' sd, per layer.
-    pub bias_sd: Vec<f64>,
-}
-
-impl GaussianPrior {
-    /// The same sd for every parameter.
-    pub fn isotropic(arch: &Architecture, sd: f64) -> Self {
-        let layers = arch.sizes.len().saturating_sub(1);
-        Self {
-            weight_sd: vec![sd; layers],
-            bias_sd: vec![sd; layers],
-        }
-    }
-
-    /// Weights' sd `scale/√n_in` per layer (the scale of a He/Glorot initialisation, so that a
-    /// prior draw keeps the units' variance from layer to layer), biases' sd `scale`.
-    pub fn fan_in(arch: &Architecture, scale: f64) -> Self {
-        Self {
-            weight_sd: arch
-                .layers()
-                .iter()
-                .map(|l| scale / (l.n_in as f64).sqrt())
-                .collect(),
-            bias_sd: vec![scale; arch.sizes.len().saturating_sub(1)],
-        }
-    }
-
-    fn check(&self, arch: &Architecture) -> Result<(), ModelError> {
-        let layers = arch.sizes.len() - 1;
-        if self.weight_sd.len() != layers || self.bias_sd.len() != layers {
-            return Err(ModelError::new(
-                "prior",
-                format!(
-                    "the prior has {} weight and {} bias sds but `{arch}` has {layers} layers",
-                    self.weight_sd.len(),
-                    self.bias_sd.len()
-                ),
-            ));
-        }
-        if let Some(s) = self
-            .weight_sd
-            .iter()
-            .chain(&self.bias_sd)
-            .find(|s| !(**s > 0.0 && s.is_finite()))
-        {
-            return Err(ModelError::new(
-                "prior",
-                format!("every prior sd must be finite and > 0 (got {s})"),
-            ));
-        }
-        Ok(())
-    }
-
-    /// `−ln p(θ)` (normalised), adding its gradient to `grad` when given.
-    fn energy(&self, spans: &[LayerSpan], theta: &[f64], mut grad: Option<&mut [f64]>) -> f64 {
-        let half_ln_2pi = 0.5 * (2.0 * std::f64::consts::PI).ln();
-        let mut e = 0.0;
-        for (l, span) in spans.iter().enumerate() {
-            for (range, sd) in [
-                (span.w..span.b, self.weight_sd[l]),
-                (span.b..span.b + span.n_out, self.bias_sd[l]),
-            ] {
-                let prec = 1.0 / (sd * sd);
-                let sq: f64 = theta[range.clone()].iter().map(|v| v * v).sum();
-                e += 0.5 * prec * sq + range.len() as f64 * (sd.ln() + half_ln_2pi);
-                if let Some(g) = grad.as_deref_mut() {
-                    for (g, v) in g[range.clone()].iter_mut().zip(&theta[range]) {
-                        *g += prec * v;
-                    }
-                }
-            }
-        }
-        e
-    }
-
-    /// The prior's log density `ln p(θ)`, normalised.
-    pub fn log_density(&self, arch: &Architecture, theta: &[f64]) -> f64 {
-        -self.energy(&arch.layers(), theta, None)
     }
 }
 
@@ -369,44 +285,6 @@ pub struct NetworkPosterior {
     // Minibatches set so far: batch k's shifts come from stream (seed, augment, k).
     batches_set: u64,
     work: Work,
-}
-
-/// Data augmentation of image rows on every minibatch: each image is shifted by a whole number
-/// of pixels drawn uniformly from −`max_shift`..=`max_shift` in each direction (the uncovered
-/// edge filled with zeros), afresh for every minibatch: chain c's k-th batch draws from
-/// stream (seed, augment, c·2⁴⁰ + k), so chains see their own shifts and a scan's temperatures
-/// the same ones. The full batch (the energy a run reports at its end, the predictive) is
-/// never augmented.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Augmentation {
-    /// Image height in pixels.
-    pub height: usize,
-    /// Image width in pixels.
-    pub width: usize,
-    /// The largest shift, in pixels.
-    pub max_shift: usize,
-    /// Seed of the shifts' streams.
-    pub seed: u64,
-}
-
-impl Augmentation {
-    /// Writes `image` shifted by (dy, dx) into `out` (same length), zeros where nothing lands.
-    fn shift(&self, image: &[f32], dy: isize, dx: isize, out: &mut [f32]) {
-        let (h, w) = (self.height as isize, self.width as isize);
-        out.iter_mut().for_each(|v| *v = 0.0);
-        for y in 0..h {
-            let sy = y - dy;
-            if !(0..h).contains(&sy) {
-                continue;
-            }
-            for x in 0..w {
-                let sx = x - dx;
-                if (0..w).contains(&sx) {
-                    out[(y * w + x) as usize] = image[(sy * w + sx) as usize];
-                }
-            }
-        }
-    }
 }
 
 /// A posterior predictive (see [`NetworkPosterior::predictive`]).
